@@ -1,0 +1,100 @@
+"""The PG2-layout dataset reader on small hand-made folders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spt_core import labels as lb
+from spt_core import skeleton as sk
+from spt_core.data.dataset import PersonDataset, identity_of
+from spt_core.errors import DataError
+from spt_core.io_utils import write_image_rgb
+
+SIZE = (32, 16)
+
+
+def _pose(shift: float) -> np.ndarray:
+    pose = sk.missing_pose()
+    pose[sk.NECK] = (8 + shift, 6)
+    pose[[sk.R_SHOULDER, sk.L_SHOULDER, sk.R_HIP, sk.L_HIP]] = [
+        [5 + shift, 7], [11 + shift, 7], [6 + shift, 17], [10 + shift, 17],
+    ]
+    return pose
+
+
+def _make_dataset(root, with_torso_less: bool = True):
+    rng = np.random.default_rng(0)
+    poses = {}
+    for i, name in enumerate(["0001_00.png", "0001_01.png", "0002_00.png"]):
+        write_image_rgb(root / "images" / name, rng.integers(0, 255, SIZE + (3,), dtype=np.uint8))
+        parsing = np.zeros(SIZE, np.uint8)
+        parsing[5:20, 4:12] = 3
+        lb.write_parsing(root / "parsing" / name.replace(".png", ".png"), parsing)
+        poses[name] = _pose(i)
+    if with_torso_less:
+        headless = _pose(0)
+        headless[sk.L_HIP] = np.nan
+        write_image_rgb(root / "images" / "0003_00.png", np.zeros(SIZE + (3,), np.uint8))
+        poses["0003_00.png"] = headless
+    poses["0004_00.png"] = _pose(1)  # annotated, but its image file is missing
+    sk.write_pose_csv(root / "annotations.csv", poses)
+    (root / "pairs.csv").write_text(
+        "from,to\n0001_00.png,0001_01.png\n0001_01.png,0001_00.png\n0003_00.png,0002_00.png\n"
+    )
+    return poses
+
+
+def test_reader_loads_filters_and_reports(tmp_path):
+    poses = _make_dataset(tmp_path)
+    data = PersonDataset(tmp_path)
+    assert data.names == ["0001_00.png", "0001_01.png", "0002_00.png"]
+    assert data.size == SIZE
+    assert data.report.without_torso == ["0003_00.png"]
+    assert data.report.missing_images == ["0004_00.png"]
+    assert data.pairs == [(0, 1), (1, 0)]
+    assert data.report.pairs_dropped == 1
+    assert data.report.identities == 2
+    sample = data[1]
+    assert sample.image.shape == SIZE + (3,)
+    np.testing.assert_array_equal(sample.pose, poses["0001_01.png"])
+    assert sample.parsing is not None and sample.parsing[10, 8] == 3 and sample.parsing[0, 0] == 0
+    assert data.load_all_parsings().shape == (3,) + SIZE
+    text = "\n".join(data.report.lines())
+    assert "no torso       1 filtered" in text and "0003_00.png" in text
+
+
+def test_image_of_the_wrong_size_is_named(tmp_path):
+    _make_dataset(tmp_path)
+    write_image_rgb(tmp_path / "images" / "0002_00.png", np.zeros((40, 16, 3), np.uint8))
+    data = PersonDataset(tmp_path)
+    with pytest.raises(DataError, match=r"0002_00\.png.*40x16.*32x16"):
+        data[2]
+
+
+def test_parsing_with_unknown_labels_is_named(tmp_path):
+    _make_dataset(tmp_path)
+    np.save(tmp_path / "parsing" / "0002_00.npy", np.full(SIZE, 12, np.int64))
+    (tmp_path / "parsing" / "0002_00.png").unlink()
+    data = PersonDataset(tmp_path)
+    with pytest.raises(DataError, match=r"0002_00\.npy.*12"):
+        data.load_parsing(2)
+
+
+def test_missing_folder_and_annotation_are_clear(tmp_path):
+    with pytest.raises(DataError, match="dataset folder not found"):
+        PersonDataset(tmp_path / "nope")
+    with pytest.raises(DataError, match=r"annotations\.csv.*not found"):
+        PersonDataset(tmp_path)
+
+
+def test_bad_pairs_header(tmp_path):
+    _make_dataset(tmp_path)
+    (tmp_path / "pairs.csv").write_text("a,b\nx,y\n")
+    with pytest.raises(DataError, match=r"pairs\.csv, line 1.*from,to"):
+        PersonDataset(tmp_path)
+
+
+def test_identity_rule():
+    assert identity_of("0224_c6s1_055726_02.jpg") == "0224"
+    assert identity_of("images/00012_03.png") == "00012"
