@@ -50,8 +50,12 @@ class WarpBenchRow:
 
 
 def bench_warp(
-    pose_csv: str | Path, batch: int = 32, size: tuple[int, int] = (128, 64),
-    device: str = "auto", repeats: int = 5, seed: int = 0,
+    pose_csv: str | Path,
+    batch: int = 32,
+    size: tuple[int, int] = (128, 64),
+    device: str = "auto",
+    repeats: int = 5,
+    seed: int = 0,
 ) -> list[WarpBenchRow]:
     """Part warp + max-combine: batched torch against a per-part ``cv2.warpAffine`` loop.
 
@@ -86,24 +90,38 @@ def bench_warp(
     for name, (channels, factor) in workloads.items():
         h, w = int(height * factor), int(width * factor)
         data = rng.random((batch, h, w, channels), dtype=np.float32)
-        masks_np = np.stack(
-            [[cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR) for m in sample]
-             for sample in masks_full]
-        ) if factor != 1.0 else masks_full
-        scaled = np.stack(
-            [[pixel_affine_at_scale(a, factor) for a in sample] for sample in affines]
-        ) if factor != 1.0 else affines
+        masks_np = (
+            np.stack(
+                [
+                    [cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR) for m in sample]
+                    for sample in masks_full
+                ]
+            )
+            if factor != 1.0
+            else masks_full
+        )
+        scaled = (
+            np.stack([[pixel_affine_at_scale(a, factor) for a in sample] for sample in affines])
+            if factor != 1.0
+            else affines
+        )
 
         def reference(data=data, masks_np=masks_np, scaled=scaled, h=h, w=w) -> np.ndarray:
             out = np.empty_like(data)
             for b in range(batch):
                 best = None
                 for p in range(parts.NUM_PARTS):
-                    warped = cv2.warpAffine(
-                        data[b], scaled[b, p], (w, h),
-                        flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                        borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-                    ).reshape(h, w, -1) * masks_np[b, p][..., None]
+                    warped = (
+                        cv2.warpAffine(
+                            data[b],
+                            scaled[b, p],
+                            (w, h),
+                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                            borderMode=cv2.BORDER_CONSTANT,
+                            borderValue=0,
+                        ).reshape(h, w, -1)
+                        * masks_np[b, p][..., None]
+                    )
                     best = warped if best is None else np.maximum(best, warped)
                 out[b] = best
             return out

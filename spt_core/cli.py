@@ -28,7 +28,9 @@ def parse_size(text: str) -> tuple[int, int]:
     try:
         height, width = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"size must look like 128x64 (HxW), got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"size must look like 128x64 (HxW), got {text!r}"
+        ) from None
     if height <= 0 or width <= 0:
         raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
     return height, width
@@ -51,14 +53,21 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
     start = time.perf_counter()
     report = synthetic.generate_dataset(
-        args.out, count=args.count, size=args.size, seed=args.seed,
-        poses_per_identity=args.poses_per_identity, pose_csv=args.poses, workers=args.workers,
+        args.out,
+        count=args.count,
+        size=args.size,
+        seed=args.seed,
+        poses_per_identity=args.poses_per_identity,
+        pose_csv=args.poses,
+        workers=args.workers,
         progress=progress,
     )
     bar.close()
     elapsed = time.perf_counter() - start
-    print(f"wrote {args.count} images of {args.size[0]}x{args.size[1]} to {args.out} "
-          f"in {elapsed:.1f} s")
+    print(
+        f"wrote {args.count} images of {args.size[0]}x{args.size[1]} to {args.out} "
+        f"in {elapsed:.1f} s"
+    )
     for key in ("identities", "pairs", "poses_available", "poses_rejected"):
         if key in report:
             print(f"  {key}: {report[key]}")
@@ -89,14 +98,19 @@ def cmd_bench_warp(args: argparse.Namespace) -> int:
 
     device = resolve_device(args.device)
     pose_csv = args.poses or default_pose_csv(args.size)
-    print(f"part warp + max-combine, batch {args.batch}, {args.size[0]}x{args.size[1]}, "
-          f"10 parts, device {device}; reference: per-part cv2.warpAffine loop (CPU)")
-    rows = bench_warp(pose_csv, batch=args.batch, size=args.size, device=str(device),
-                      repeats=args.repeats)
+    print(
+        f"part warp + max-combine, batch {args.batch}, {args.size[0]}x{args.size[1]}, "
+        f"10 parts, device {device}; reference: per-part cv2.warpAffine loop (CPU)"
+    )
+    rows = bench_warp(
+        pose_csv, batch=args.batch, size=args.size, device=str(device), repeats=args.repeats
+    )
     print(f"{'workload':<20} {'cv2 loop/s':>11} {'torch/s':>10} {'ratio':>7} {'max |diff|':>11}")
     for row in rows:
-        print(f"{row.workload:<20} {row.reference_per_s:>11.0f} {row.torch_per_s:>10.0f} "
-              f"{row.ratio:>6.2f}x {row.max_abs_diff:>11.2e}")
+        print(
+            f"{row.workload:<20} {row.reference_per_s:>11.0f} {row.torch_per_s:>10.0f} "
+            f"{row.ratio:>6.2f}x {row.max_abs_diff:>11.2e}"
+        )
     return 0
 
 
@@ -113,13 +127,25 @@ def build_parser() -> argparse.ArgumentParser:
     synth = commands.add_parser("synth", help="render a synthetic people dataset with ground truth")
     synth.add_argument("--out", required=True, type=Path, help="output dataset folder")
     synth.add_argument("--count", type=int, default=2000, help="number of images (default 2000)")
-    synth.add_argument("--size", type=parse_size, default=(128, 64),
-                       help="image size HxW: 128x64 (Market-like) or 256x176 (DeepFashion-like)")
+    synth.add_argument(
+        "--size",
+        type=parse_size,
+        default=(128, 64),
+        help="image size HxW: 128x64 (Market-like) or 256x176 (DeepFashion-like)",
+    )
     synth.add_argument("--seed", type=int, default=0)
-    synth.add_argument("--poses-per-identity", type=int, default=4,
-                       help="images per person (ground-truth pairs; default 4)")
-    synth.add_argument("--poses", type=Path, default=None,
-                       help="PG2 annotation CSV of real poses (default: the shared one for the size)")
+    synth.add_argument(
+        "--poses-per-identity",
+        type=int,
+        default=4,
+        help="images per person (ground-truth pairs; default 4)",
+    )
+    synth.add_argument(
+        "--poses",
+        type=Path,
+        default=None,
+        help="PG2 annotation CSV of real poses (default: the shared one for the size)",
+    )
     synth.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     synth.add_argument("--preview", type=Path, default=None, help="write a contact sheet PNG")
     synth.add_argument("--quiet", action="store_true", help="no progress bar")

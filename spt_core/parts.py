@@ -96,7 +96,10 @@ def torso_scales(poses: np.ndarray) -> np.ndarray:
 
 
 def limb_quads(
-    starts: np.ndarray, ends: np.ndarray, scales: np.ndarray, end_extension: float,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    scales: np.ndarray,
+    end_extension: float,
     geometry: PartGeometry = DEFAULT_GEOMETRY,
 ) -> np.ndarray:
     """Rectangles around bones: (..., 2) start and end joints, (...) torso scales -> (..., 4, 2).
@@ -155,13 +158,16 @@ def fit_affine_batch(
     scale = np.maximum(np.trace(cov_tt, axis1=-2, axis2=-1), 1e-12)
     ok = (total[..., 0] > 0) & (np.abs(det) > 1e-9 * scale**2)
     safe_det = np.where(ok, det, 1.0)
-    inv = np.stack(
-        [
-            np.stack([cov_tt[..., 1, 1], -cov_tt[..., 0, 1]], -1),
-            np.stack([-cov_tt[..., 1, 0], cov_tt[..., 0, 0]], -1),
-        ],
-        -2,
-    ) / safe_det[..., None, None]
+    inv = (
+        np.stack(
+            [
+                np.stack([cov_tt[..., 1, 1], -cov_tt[..., 0, 1]], -1),
+                np.stack([-cov_tt[..., 1, 0], cov_tt[..., 0, 0]], -1),
+            ],
+            -2,
+        )
+        / safe_det[..., None, None]
+    )
     linear = cov_st @ inv
     translation = src_mean - np.einsum("...ij,...j->...i", linear, tgt_mean)
     matrices = np.concatenate([linear, translation[..., None]], axis=-1)
@@ -172,7 +178,8 @@ def fit_affine_batch(
 
 
 def part_affines(
-    source_poses: np.ndarray, target_poses: np.ndarray,
+    source_poses: np.ndarray,
+    target_poses: np.ndarray,
     geometry: PartGeometry = DEFAULT_GEOMETRY,
 ) -> tuple[np.ndarray, np.ndarray]:
     """The 10 part transforms from target frame to source frame, for one pair or a batch.
@@ -235,7 +242,9 @@ def _convex_quad_mask(quads: np.ndarray, height: int, width: int) -> np.ndarray:
     for k in range(4):
         p = quads[..., k, :][..., None, None, :]
         q = quads[..., (k + 1) % 4, :][..., None, None, :]
-        cross = (q[..., 0] - p[..., 0]) * (ys - p[..., 1]) - (q[..., 1] - p[..., 1]) * (xs - p[..., 0])
+        cross = (q[..., 0] - p[..., 0]) * (ys - p[..., 1]) - (q[..., 1] - p[..., 1]) * (
+            xs - p[..., 0]
+        )
         inside_pos &= cross >= -1e-9
         inside_neg &= cross <= 1e-9
     return inside_pos | inside_neg
@@ -274,8 +283,9 @@ def part_masks(
             half = int(geometry.head_half_side * st)
             _fill_box(flat_masks[i, 1], center - half, center + half)
     for part, (a, b, _) in LIMB_PARTS.items():
-        quads = limb_quads(poses[..., a, :], poses[..., b, :], scales,
-                           geometry.mask_extension(part), geometry)
+        quads = limb_quads(
+            poses[..., a, :], poses[..., b, :], scales, geometry.mask_extension(part), geometry
+        )
         usable = ok[..., a] & ok[..., b] & np.isfinite(scales)
         quads = np.nan_to_num(quads, nan=-1e6)
         masks[..., part, :, :] = _convex_quad_mask(quads, height, width) & usable[..., None, None]
@@ -316,8 +326,13 @@ def affine_to_theta(affines, source_size: tuple[int, int], target_size: tuple[in
 
     def normaliser(height: int, width: int) -> torch.Tensor:
         return torch.tensor(
-            [[2.0 / width, 0.0, 1.0 / width - 1.0], [0.0, 2.0 / height, 1.0 / height - 1.0],
-             [0.0, 0.0, 1.0]], dtype=dtype, device=affines.device,
+            [
+                [2.0 / width, 0.0, 1.0 / width - 1.0],
+                [0.0, 2.0 / height, 1.0 / height - 1.0],
+                [0.0, 0.0, 1.0],
+            ],
+            dtype=dtype,
+            device=affines.device,
         )
 
     n_src = normaliser(hs, ws)
@@ -361,7 +376,8 @@ def warp_parts(tensor, thetas, out_size: tuple[int, int] | None = None, mode: st
     out_h, out_w = out_size if out_size is not None else (height, width)
     thetas = thetas.to(device=tensor.device, dtype=tensor.dtype)
     grid = F.affine_grid(
-        thetas.reshape(batch * num_parts, 2, 3), [batch * num_parts, channels, out_h, out_w],
+        thetas.reshape(batch * num_parts, 2, 3),
+        [batch * num_parts, channels, out_h, out_w],
         align_corners=False,
     )
     # The P grids of a sample are stacked into one tall grid, so grid_sample reads the input
@@ -370,14 +386,17 @@ def warp_parts(tensor, thetas, out_size: tuple[int, int] | None = None, mode: st
         # CPU grid_sample gathers all channels of a pixel at once in this layout: 2x faster.
         tensor = tensor.contiguous(memory_format=torch.channels_last)
     tall = F.grid_sample(
-        tensor, grid.view(batch, num_parts * out_h, out_w, 2), mode=mode,
-        padding_mode="zeros", align_corners=False,
+        tensor,
+        grid.view(batch, num_parts * out_h, out_w, 2),
+        mode=mode,
+        padding_mode="zeros",
+        align_corners=False,
     )
     return tall.view(batch, channels, num_parts, out_h, out_w).transpose(1, 2)
 
 
 def combine_parts(warped, masks):
-    """Deformable-skip combination: max over parts of warped (B, P, C, H, W) x masks (B, P, H, W)."""
+    """Deformable-skip combination: max over parts of warped (B,P,C,H,W) x masks (B,P,H,W)."""
     import torch
 
     masks = masks.to(warped.dtype)
@@ -399,8 +418,11 @@ def resize_masks(masks, size: tuple[int, int]):
 
 
 def warp_by_parts(
-    tensor, source_poses: np.ndarray, target_poses: np.ndarray,
-    pose_size: tuple[int, int], geometry: PartGeometry = DEFAULT_GEOMETRY,
+    tensor,
+    source_poses: np.ndarray,
+    target_poses: np.ndarray,
+    pose_size: tuple[int, int],
+    geometry: PartGeometry = DEFAULT_GEOMETRY,
 ):
     """Convenience: fit, warp and combine in one call (the deformable-skip operation).
 

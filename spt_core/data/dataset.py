@@ -76,8 +76,11 @@ class DatasetReport:
             f"no parsing     {len(self.missing_parsing)}",
             f"pairs          {self.pairs} usable, {self.pairs_dropped} dropped",
         ]
-        for title, names in (("no torso", self.without_torso), ("missing image", self.missing_images),
-                             ("no parsing", self.missing_parsing)):
+        for title, names in (
+            ("no torso", self.without_torso),
+            ("missing image", self.missing_images),
+            ("no parsing", self.missing_parsing),
+        ):
             if names:
                 shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "")
                 out.append(f"  {title}: {shown}")
@@ -98,7 +101,10 @@ class PersonDataset:
     """
 
     def __init__(
-        self, root: str | Path, require_torso: bool = True, require_parsing: bool = False,
+        self,
+        root: str | Path,
+        require_torso: bool = True,
+        require_parsing: bool = False,
         check_files: bool = True,
     ):
         self.root = Path(root)
@@ -196,7 +202,9 @@ class PersonDataset:
             raise IndexError(index)
         index %= len(self)
         return PersonSample(
-            name=self.names[index], image=self.load_image(index), pose=self.poses[index].copy(),
+            name=self.names[index],
+            image=self.load_image(index),
+            pose=self.poses[index].copy(),
             parsing=self.load_parsing(index),
         )
 

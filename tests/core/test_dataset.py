@@ -4,49 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import SIZE, make_tiny_dataset
 
-from spt_core import labels as lb
-from spt_core import skeleton as sk
 from spt_core.data.dataset import PersonDataset, identity_of
 from spt_core.errors import DataError
 from spt_core.io_utils import write_image_rgb
 
-SIZE = (32, 16)
-
-
-def _pose(shift: float) -> np.ndarray:
-    pose = sk.missing_pose()
-    pose[sk.NECK] = (8 + shift, 6)
-    pose[[sk.R_SHOULDER, sk.L_SHOULDER, sk.R_HIP, sk.L_HIP]] = [
-        [5 + shift, 7], [11 + shift, 7], [6 + shift, 17], [10 + shift, 17],
-    ]
-    return pose
-
-
-def _make_dataset(root, with_torso_less: bool = True):
-    rng = np.random.default_rng(0)
-    poses = {}
-    for i, name in enumerate(["0001_00.png", "0001_01.png", "0002_00.png"]):
-        write_image_rgb(root / "images" / name, rng.integers(0, 255, SIZE + (3,), dtype=np.uint8))
-        parsing = np.zeros(SIZE, np.uint8)
-        parsing[5:20, 4:12] = 3
-        lb.write_parsing(root / "parsing" / name.replace(".png", ".png"), parsing)
-        poses[name] = _pose(i)
-    if with_torso_less:
-        headless = _pose(0)
-        headless[sk.L_HIP] = np.nan
-        write_image_rgb(root / "images" / "0003_00.png", np.zeros(SIZE + (3,), np.uint8))
-        poses["0003_00.png"] = headless
-    poses["0004_00.png"] = _pose(1)  # annotated, but its image file is missing
-    sk.write_pose_csv(root / "annotations.csv", poses)
-    (root / "pairs.csv").write_text(
-        "from,to\n0001_00.png,0001_01.png\n0001_01.png,0001_00.png\n0003_00.png,0002_00.png\n"
-    )
-    return poses
-
 
 def test_reader_loads_filters_and_reports(tmp_path):
-    poses = _make_dataset(tmp_path)
+    poses = make_tiny_dataset(tmp_path)
     data = PersonDataset(tmp_path)
     assert data.names == ["0001_00.png", "0001_01.png", "0002_00.png"]
     assert data.size == SIZE
@@ -65,7 +31,7 @@ def test_reader_loads_filters_and_reports(tmp_path):
 
 
 def test_image_of_the_wrong_size_is_named(tmp_path):
-    _make_dataset(tmp_path)
+    make_tiny_dataset(tmp_path)
     write_image_rgb(tmp_path / "images" / "0002_00.png", np.zeros((40, 16, 3), np.uint8))
     data = PersonDataset(tmp_path)
     with pytest.raises(DataError, match=r"0002_00\.png.*40x16.*32x16"):
@@ -73,7 +39,7 @@ def test_image_of_the_wrong_size_is_named(tmp_path):
 
 
 def test_parsing_with_unknown_labels_is_named(tmp_path):
-    _make_dataset(tmp_path)
+    make_tiny_dataset(tmp_path)
     np.save(tmp_path / "parsing" / "0002_00.npy", np.full(SIZE, 12, np.int64))
     (tmp_path / "parsing" / "0002_00.png").unlink()
     data = PersonDataset(tmp_path)
@@ -89,7 +55,7 @@ def test_missing_folder_and_annotation_are_clear(tmp_path):
 
 
 def test_bad_pairs_header(tmp_path):
-    _make_dataset(tmp_path)
+    make_tiny_dataset(tmp_path)
     (tmp_path / "pairs.csv").write_text("a,b\nx,y\n")
     with pytest.raises(DataError, match=r"pairs\.csv, line 1.*from,to"):
         PersonDataset(tmp_path)

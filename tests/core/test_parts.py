@@ -52,11 +52,15 @@ def test_torch_warp_equals_skimage_on_32_random_transforms():
         image = rng.random((height, width, 3))
         matrix = _random_affine(rng, height, width)
         expected = transform.warp(
-            image, transform.AffineTransform(np.vstack([matrix, [0, 0, 1]])),
-            order=1, mode="constant", cval=0.0,
+            image,
+            transform.AffineTransform(np.vstack([matrix, [0, 0, 1]])),
+            order=1,
+            mode="constant",
+            cval=0.0,
         )
-        theta = parts.affine_to_theta(torch.from_numpy(matrix)[None], (height, width),
-                                      (height, width))
+        theta = parts.affine_to_theta(
+            torch.from_numpy(matrix)[None], (height, width), (height, width)
+        )
         tensor = torch.from_numpy(image).permute(2, 0, 1)[None].float()
         got = parts.warp(tensor, theta)[0].permute(1, 2, 0).double().numpy()
         worst = max(worst, float(np.abs(got - expected).max()))
@@ -79,7 +83,9 @@ def test_batched_part_warp_equals_one_at_a_time():
 def test_same_transform_works_at_half_resolution():
     # A 4 px shift at 64x48 is a 2 px shift at 32x24: whole-pixel shifts are exact with bilinear.
     rng = np.random.default_rng(2)
-    matrix = np.array([[1.0, 0.0, 4.0], [0.0, 1.0, -6.0]])  # target (x, y) samples source (x+4, y-6)
+    matrix = np.array(
+        [[1.0, 0.0, 4.0], [0.0, 1.0, -6.0]]
+    )  # target (x, y) samples source (x+4, y-6)
     theta = parts.affine_to_theta(torch.from_numpy(matrix)[None], (64, 48), (64, 48))
     half = torch.from_numpy(rng.random((1, 2, 32, 24))).double()
     got = parts.warp(half, theta)[0].numpy()
@@ -182,7 +188,9 @@ def test_part_masks_match_skimage_polygons_and_hand_made_head_box():
     assert masks[0].all()
     scale = parts.torso_scales(pose)
     for part, (a, b, _) in parts.LIMB_PARTS.items():
-        quad = parts.limb_quads(pose[a], pose[b], scale, parts.DEFAULT_GEOMETRY.mask_extension(part))
+        quad = parts.limb_quads(
+            pose[a], pose[b], scale, parts.DEFAULT_GEOMETRY.mask_extension(part)
+        )
         reference = measure.grid_points_in_poly((128, 64), quad[:, ::-1])
         differ = np.argwhere(masks[part] != reference)[:, ::-1].astype(np.float64)
         # Only pixel centres lying on the outline may be decided differently.
@@ -198,7 +206,12 @@ def test_part_masks_match_skimage_polygons_and_hand_made_head_box():
 
 def test_missing_parts_give_empty_masks():
     pose = sk.missing_pose()
-    pose[[sk.R_SHOULDER, sk.L_SHOULDER, sk.R_HIP, sk.L_HIP]] = [[20, 30], [40, 30], [22, 70], [38, 70]]
+    pose[[sk.R_SHOULDER, sk.L_SHOULDER, sk.R_HIP, sk.L_HIP]] = [
+        [20, 30],
+        [40, 30],
+        [22, 70],
+        [38, 70],
+    ]
     masks = parts.part_masks(pose, (128, 64))
     assert masks[0].all()
     assert not masks[1:].any()
@@ -231,9 +244,9 @@ def test_warp_on_cuda_equals_cpu():
 
 
 def _market_csv():
-    from pathlib import Path
+    from conftest import SHARED_POSES_DIR
 
-    path = Path(__file__).resolve().parents[2].parent / "shared/data/poses/market-annotation-train.csv"
+    path = SHARED_POSES_DIR / "market-annotation-train.csv"
     if not path.exists():
         pytest.skip(f"shared pose data not found at {path}")
     return path
