@@ -140,3 +140,111 @@ def bench_warp(
         t_torch = _median_seconds(batched, repeats, sync)
         rows.append(WarpBenchRow(name, batch / t_ref, batch / t_torch, diff))
     return rows
+
+
+# --------------------------------------------------------------------------------------------
+# Pseudo-label search
+
+
+def reference_search(inputs, config, queries: list[int]) -> tuple[list[int], float]:
+    """Straightforward search: for every query, loop over candidates and parts, warping both
+    label maps into the part's canonical grid with ``cv2.warpAffine`` and summing the one-hot
+    squared differences. Returns (argmins, seconds per query). Ties go to the first candidate.
+    """
+    import cv2
+
+    from spt_core.search.canonical import NONE_LABEL, CanonicalLayout, sample_to_pixel_affines
+    from spt_core.search.score import part_scale
+
+    layout = CanonicalLayout(config.samples_per_unit)
+    factors = np.asarray(config.part_weights) * part_scale(layout, config.part_balance)
+    query_affines, query_valid = sample_to_pixel_affines(inputs.poses, layout, True)
+    cand_affines, cand_valid = sample_to_pixel_affines(inputs.poses, layout, False)
+    # Row k is the one-hot code of label k; rows 10..255 (NONE_LABEL) are zero vectors.
+    eye = np.vstack([np.eye(10, dtype=np.float32), np.zeros((246, 10), np.float32)])
+
+    def sample(labels, affine, valid, grid):
+        if not valid:
+            return np.full((grid.height, grid.width), NONE_LABEL, np.uint8)
+        return cv2.warpAffine(
+            labels,
+            affine,
+            (grid.width, grid.height),
+            flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=NONE_LABEL,
+        )
+
+    best_list = []
+    start = time.perf_counter()
+    for q in queries:
+        best, best_score = -1, np.inf
+        qp = inputs.poses[q]
+        for c in range(len(inputs.names)):
+            if c == q or (
+                config.exclude_same_identity and inputs.identities[c] == inputs.identities[q]
+            ):
+                continue
+            cp = inputs.poses[c]
+            both = sk.present(qp) & sk.present(cp)
+            if both.any():
+                mean = np.linalg.norm(qp[both] - cp[both], axis=1).mean() / parts.torso_scales(qp)
+                if mean < config.min_pose_distance:
+                    continue
+            score = 0.0
+            for j, grid in enumerate(layout.grids):
+                a = eye[sample(inputs.parsings[q], query_affines[q, j], query_valid[q, j], grid)]
+                b = eye[sample(inputs.parsings[c], cand_affines[c, j], cand_valid[c, j], grid)]
+                score += factors[j] * float(np.sum((a - b) ** 2))
+            if score < best_score:
+                best, best_score = c, score
+        best_list.append(best)
+    return best_list, (time.perf_counter() - start) / max(1, len(queries))
+
+
+def bench_search(
+    inputs,
+    queries: int = 50,
+    device: str = "cpu",
+    seed: int = 0,
+    config=None,
+) -> dict:
+    """Exact mode against :func:`reference_search` on a query subset; fast mode against exact.
+
+    Returns a dict of figures (per-query seconds, ratios, argmin agreement, recall@1).
+    """
+    import dataclasses
+
+    from spt_core.config import SearchConfig
+    from spt_core.search.engine import PseudoLabelSearch
+
+    config = config or SearchConfig()
+    exact_config = dataclasses.replace(config, mode="exact")
+    fast_config = dataclasses.replace(config, mode="fast")
+    rng = np.random.default_rng(seed)
+    subset = sorted(
+        rng.choice(len(inputs.names), size=min(queries, len(inputs.names)), replace=False).tolist()
+    )
+    n = len(inputs.names)
+
+    start = time.perf_counter()
+    exact = PseudoLabelSearch(exact_config, device=device).run(inputs)
+    exact_per_query = (time.perf_counter() - start) / n
+    start = time.perf_counter()
+    fast = PseudoLabelSearch(fast_config, device=device).run(inputs)
+    fast_per_query = (time.perf_counter() - start) / n
+    reference, reference_per_query = reference_search(inputs, exact_config, subset)
+
+    same = sum(int(exact.best[q]) == r for q, r in zip(subset, reference, strict=True))
+    return {
+        "samples": n,
+        "queries_checked": len(subset),
+        "identical_argmins": same,
+        "reference_s_per_query": reference_per_query,
+        "exact_s_per_query": exact_per_query,
+        "exact_speedup": reference_per_query / exact_per_query,
+        "fast_s_per_query": fast_per_query,
+        "fast_speedup_over_exact": exact_per_query / fast_per_query,
+        "fast_recall_at_1": float(np.mean(fast.best == exact.best)),
+        "exact": exact,
+    }

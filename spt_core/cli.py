@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 from spt_core.errors import SptError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +63,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
         pose_csv=args.poses,
         workers=args.workers,
         progress=progress,
+        overwrite=args.overwrite,
     )
     bar.close()
     elapsed = time.perf_counter() - start
@@ -114,6 +117,106 @@ def cmd_bench_warp(args: argparse.Namespace) -> int:
     return 0
 
 
+def _search_config(args: argparse.Namespace):
+    import dataclasses
+
+    from spt_core.config import SearchConfig
+
+    config = SearchConfig()
+    changes = {
+        "mode": getattr(args, "mode", None),
+        "min_pose_distance": getattr(args, "min_pose_distance", None),
+        "top_k": getattr(args, "top_k", None),
+    }
+    if getattr(args, "allow_same_identity", False):
+        changes["exclude_same_identity"] = False
+    return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
+
+
+def cmd_search(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.search.engine import PseudoLabelSearch, SearchInputs
+    from spt_core.search.report import draw_search_grid, garment_agreement
+
+    config = _search_config(args)
+    dataset = PersonDataset(args.data)
+    inputs = SearchInputs.from_dataset(dataset)
+    search = PseudoLabelSearch(config, device=args.device)
+    bar = tqdm(
+        total=len(inputs.names), unit="query", desc=f"search ({config.mode})", disable=args.quiet
+    )
+
+    def progress(done: int, total: int) -> None:
+        bar.update(done - bar.n)
+
+    start = time.perf_counter()
+    result = search.run(inputs, args.out, progress=progress, resume=not args.force)
+    bar.close()
+    print(
+        f"pseudo labels: {args.out}  ({len(result.names)} samples, {config.mode} mode, "
+        f"device {search.device}, {time.perf_counter() - start:.1f} s)"
+    )
+    skipped = ", ".join(f"{k} {v}" for k, v in result.skipped.items())
+    print(f"  skipped: {skipped}")
+    found = result.best[: result.done] >= 0
+    print(f"  with a pseudo label: {int(found.sum())} of {result.done}")
+    if found.any():
+        print(f"  distance: median {np.median(result.best_score[: result.done][found]):.0f}")
+    agreement = garment_agreement(result, dataset.record)
+    if agreement:
+        print(
+            f"  same garment types (sleeves and lower): {100 * agreement['same_types']:.1f}% "
+            f"of {agreement['queries']} queries (sleeves {100 * agreement['same_sleeves']:.1f}%, "
+            f"lower {100 * agreement['same_lower']:.1f}%)"
+        )
+    if args.show:
+        grid = draw_search_grid(inputs, result, args.show_out, count=args.show)
+        print(f"  grid: {grid} (source | source moved onto found pose | found map | its pose)")
+    return 0
+
+
+def cmd_bench_search(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from spt_core.bench import bench_search
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.search.engine import SearchInputs
+
+    data = args.data
+    if data is None:
+        from spt_core.data import synthetic
+
+        data = Path(tempfile.mkdtemp(prefix="spt-bench-search-")) / "synth"
+        print(f"rendering {args.count} synthetic people at 128x64 into {data} ...")
+        synthetic.generate_dataset(data, count=args.count, size=(128, 64), seed=args.seed)
+    inputs = SearchInputs.from_dataset(PersonDataset(data))
+    print(
+        f"search bench: {len(inputs.names)} maps, {args.queries} reference queries, "
+        f"device {args.device}"
+    )
+    figures = bench_search(inputs, queries=args.queries, device=args.device, seed=args.seed)
+    print(
+        f"reference (loop, cv2.warpAffine per part): {figures['reference_s_per_query'] * 1e3:9.1f}"
+        " ms/query"
+    )
+    print(
+        f"exact (batched)                           : {figures['exact_s_per_query'] * 1e3:9.2f}"
+        f" ms/query   {figures['exact_speedup']:.0f}x faster"
+    )
+    print(
+        f"identical argmins                         : {figures['identical_argmins']} of "
+        f"{figures['queries_checked']}"
+    )
+    print(
+        f"fast                                      : {figures['fast_s_per_query'] * 1e3:9.2f}"
+        f" ms/query   {figures['fast_speedup_over_exact']:.1f}x faster than exact, "
+        f"recall@1 {100 * figures['fast_recall_at_1']:.1f}%"
+    )
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 # Parser
 
@@ -148,6 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
     synth.add_argument("--preview", type=Path, default=None, help="write a contact sheet PNG")
+    synth.add_argument(
+        "--overwrite", action="store_true", help="replace a synthetic dataset already in --out"
+    )
     synth.add_argument("--quiet", action="store_true", help="no progress bar")
     synth.set_defaults(func=cmd_synth)
 
@@ -158,6 +264,38 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--deep", action="store_true", help="also read every image and parsing map")
     check.set_defaults(func=cmd_data_check)
 
+    search = commands.add_parser("search", help="pseudo-label search (unpaired parsing targets)")
+    search.add_argument("data", type=Path, help="dataset folder (PG2 layout, with parsing maps)")
+    search.add_argument("--out", type=Path, required=True, help="pseudo-label file (.npz)")
+    search.add_argument(
+        "--mode",
+        choices=["exact", "fast"],
+        default=None,
+        help="exact scores every candidate; fast pre-scores at low resolution",
+    )
+    search.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    search.add_argument(
+        "--min-pose-distance",
+        type=float,
+        default=None,
+        help="exclude candidates with a closer pose (torso scales, default 0.15)",
+    )
+    search.add_argument(
+        "--allow-same-identity",
+        action="store_true",
+        help="let the pseudo label come from the same person",
+    )
+    search.add_argument("--top-k", type=int, default=None, help="candidates kept per sample")
+    search.add_argument(
+        "--force", action="store_true", help="replace an --out file of another dataset or config"
+    )
+    search.add_argument(
+        "--show", type=int, default=0, metavar="N", help="draw N results for a person to judge"
+    )
+    search.add_argument("--show-out", type=Path, default=Path("search_grid.png"))
+    search.add_argument("--quiet", action="store_true", help="no progress bar")
+    search.set_defaults(func=cmd_search)
+
     bench = commands.add_parser("bench", help="benchmarks with ratios against a reference")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
     warp = bench_commands.add_parser("warp", help="batched torch part warp vs cv2.warpAffine loop")
@@ -167,6 +305,19 @@ def build_parser() -> argparse.ArgumentParser:
     warp.add_argument("--device", default="auto", help="auto, cpu or cuda")
     warp.add_argument("--poses", type=Path, default=None, help="PG2 CSV of poses to fit parts on")
     warp.set_defaults(func=cmd_bench_warp)
+    bench_search = bench_commands.add_parser(
+        "search", help="exact search vs a straightforward loop; fast vs exact"
+    )
+    bench_search.add_argument(
+        "--data", type=Path, default=None, help="dataset (default: render --count synthetic people)"
+    )
+    bench_search.add_argument("--count", type=int, default=2000)
+    bench_search.add_argument(
+        "--queries", type=int, default=50, help="queries checked against the reference loop"
+    )
+    bench_search.add_argument("--seed", type=int, default=0)
+    bench_search.add_argument("--device", default="cpu", help="auto, cpu or cuda")
+    bench_search.set_defaults(func=cmd_bench_search)
     return parser
 
 
@@ -176,6 +327,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except SptError as exc:
+        print(f"spt: error: {exc}", file=sys.stderr)
+        return 2
+    except FileExistsError as exc:
         print(f"spt: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -441,3 +441,41 @@ def warp_by_parts(
     masks = torch.from_numpy(part_masks(target_poses, pose_size, geometry)).to(tensor.device)
     masks = resize_masks(masks, tuple(tensor.shape[-2:]))
     return combine_parts(warp_parts(tensor, thetas.to(tensor.device)), masks)
+
+
+def warp_labels_by_parts(
+    parsing: np.ndarray,
+    source_pose: np.ndarray,
+    target_pose: np.ndarray,
+    geometry: PartGeometry = DEFAULT_GEOMETRY,
+) -> np.ndarray:
+    """Move a label map part by part onto another pose (nearest neighbour, no learning).
+
+    The torso transform moves the whole map (background included) inside the torso mask; the
+    head and limbs are then laid over it, each inside its own target part mask, where the warped
+    source has a body label. This is the "no learning" baseline for parsing, and what
+    ``spt search --show`` draws.
+
+    Returns:
+        (H, W) uint8 labels in the target pose.
+    """
+    import cv2
+
+    height, width = parsing.shape
+    affines, valid = part_affines(source_pose, target_pose, geometry)
+    masks = part_masks(target_pose, (height, width), geometry)
+    out = np.zeros((height, width), np.uint8)
+    for part in range(NUM_PARTS):
+        if not valid[part]:
+            continue
+        warped = cv2.warpAffine(
+            np.asarray(parsing, np.uint8),
+            affines[part],
+            (width, height),
+            flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
+        region = masks[part] if part == 0 else masks[part] & (warped != 0)
+        out[region] = warped[region]
+    return out

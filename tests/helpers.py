@@ -47,3 +47,65 @@ def make_tiny_dataset(root: Path, with_torso_less: bool = True) -> dict[str, np.
         "from,to\n0001_00.png,0001_01.png\n0001_01.png,0001_00.png\n0003_00.png,0002_00.png\n"
     )
     return poses
+
+
+def draw_parsing(
+    pose: np.ndarray, size: tuple[int, int], sleeves: str = "long", legwear: str = "pants"
+) -> np.ndarray:
+    """A plain parsing map drawn from a pose: capsules and polygons, no synthetic renderer.
+
+    Args:
+        pose: (18, 2) pose with every body joint present.
+        size: (H, W).
+        sleeves: "long" (arms are upper clothes), "short" (upper arms only) or "none".
+        legwear: "pants", "shorts" (thighs only) or "skirt" (a trapezoid over the thighs).
+    """
+    import cv2
+
+    parsing = np.zeros(size, np.uint8)
+    width = max(2, int(0.25 * np.linalg.norm(pose[sk.R_SHOULDER] - pose[sk.R_HIP])))
+
+    def limb(a: int, b: int, label: int) -> None:
+        pa = tuple(int(round(v)) for v in pose[a])
+        pb = tuple(int(round(v)) for v in pose[b])
+        cv2.line(parsing, pa, pb, int(label), thickness=width)
+
+    leg_labels = {"pants": (4, 4), "shorts": (4, 0), "skirt": (0, 0)}[legwear]
+    for (hip, knee, ankle), skin in (
+        ((sk.R_HIP, sk.R_KNEE, sk.R_ANKLE), 9),
+        ((sk.L_HIP, sk.L_KNEE, sk.L_ANKLE), 8),
+    ):
+        limb(hip, knee, leg_labels[0] or skin)
+        limb(knee, ankle, leg_labels[1] or skin)
+    if legwear == "skirt":
+        hips = pose[[sk.R_HIP, sk.L_HIP]]
+        knees = pose[[sk.R_KNEE, sk.L_KNEE]]
+        flare = (knees - hips.mean(0)) * 1.3 + hips.mean(0)
+        polygon = np.array([hips[0], hips[1], flare[1], flare[0]]).round().astype(np.int32)
+        cv2.fillPoly(parsing, [polygon], 5)
+    torso = pose[[sk.R_SHOULDER, sk.L_SHOULDER, sk.L_HIP, sk.R_HIP]].round().astype(np.int32)
+    cv2.fillPoly(parsing, [torso], 3)
+    sleeve = {"long": (3, 3), "short": (3, 0), "none": (0, 0)}[sleeves]
+    for (shoulder, elbow, wrist), skin in (
+        ((sk.R_SHOULDER, sk.R_ELBOW, sk.R_WRIST), 7),
+        ((sk.L_SHOULDER, sk.L_ELBOW, sk.L_WRIST), 6),
+    ):
+        limb(shoulder, elbow, sleeve[0] or skin)
+        limb(elbow, wrist, sleeve[1] or skin)
+    neck = pose[sk.NECK]
+    head = neck + (neck - (pose[sk.R_HIP] + pose[sk.L_HIP]) / 2) * 0.35
+    radius = max(2, int(width * 0.9))
+    centre = tuple(int(round(v)) for v in head)
+    cv2.circle(parsing, centre, radius, 1, -1)
+    cv2.ellipse(parsing, centre, (radius, radius), 0, 180, 360, 2, -1)
+    return parsing
+
+
+def body_poses(count: int, seed: int = 0) -> np.ndarray:
+    """``count`` real Market-1501 poses with every body joint (1..13) present."""
+    from conftest import SHARED_POSES_DIR
+
+    poses = sk.read_pose_csv(SHARED_POSES_DIR / "market-annotation-train.csv")
+    full = np.stack([p for p in poses.values() if sk.present(p)[1:14].all()])
+    rng = np.random.default_rng(seed)
+    return full[rng.choice(len(full), size=count, replace=False)]

@@ -250,3 +250,16 @@ def _market_csv():
     if not path.exists():
         pytest.skip(f"shared pose data not found at {path}")
     return path
+
+
+def test_label_warp_is_identity_for_the_same_pose_and_a_shift_for_a_shifted_pose():
+    from helpers import draw_parsing
+
+    pose = _full_pose(sk.read_pose_csv(_market_csv()), 6)
+    parsing = draw_parsing(pose, (128, 64), "short", "skirt")
+    np.testing.assert_array_equal(parts.warp_labels_by_parts(parsing, pose, pose), parsing)
+    shifted = pose + np.array([3.0, 5.0], np.float32)
+    moved = parts.warp_labels_by_parts(parsing, pose, shifted)
+    expected = np.zeros_like(parsing)
+    expected[5:, 3:] = parsing[:-5, :-3]
+    np.testing.assert_array_equal(moved, expected)
