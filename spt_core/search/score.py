@@ -100,10 +100,15 @@ def pose_distances(query_poses, candidate_poses):
     """
     import torch
 
-    q = query_poses[:, None]
-    c = candidate_poses[None, :]
-    both = ~(torch.isnan(q).any(-1) | torch.isnan(c).any(-1))
-    dist = torch.linalg.norm(torch.nan_to_num(q - c), dim=-1) * both
+    q_ok = ~torch.isnan(query_poses).any(-1)  # (Q, 18)
+    c_ok = ~torch.isnan(candidate_poses).any(-1)  # (C, 18)
+    q = torch.nan_to_num(query_poses)
+    c = torch.nan_to_num(candidate_poses)
+    # (Q, C, 18) per coordinate rather than (Q, C, 18, 2): fewer passes over the largest tensor.
+    dx = q[:, None, :, 0] - c[None, :, :, 0]
+    dy = q[:, None, :, 1] - c[None, :, :, 1]
+    both = (q_ok[:, None, :] & c_ok[None, :, :]).to(q.dtype)
+    total = (torch.sqrt(dx * dx + dy * dy) * both).sum(-1)
     count = both.sum(-1)
     qp = query_poses
     scale = torch.sqrt(
@@ -113,8 +118,7 @@ def pose_distances(query_poses, candidate_poses):
         )
         / 2
     )
-    mean = dist.sum(-1) / count.clamp(min=1)
-    out = mean / scale[:, None]
+    out = total / count.clamp(min=1) / scale[:, None]
     return torch.where((count > 0) & torch.isfinite(out), out, torch.full_like(out, float("inf")))
 
 

@@ -209,3 +209,19 @@ def test_limb_samples_follow_the_limb():
     assert (centre_line == 7).mean() > 0.6
     weights = sample_weights(layout, (1.0,) * 10)
     assert weights.shape == (layout.total,)
+
+
+def test_samples_without_parsing_or_torso_are_skipped_and_counted(tmp_path):
+    from helpers import make_tiny_dataset
+
+    from spt_core.data.dataset import PersonDataset
+
+    make_tiny_dataset(tmp_path)
+    (tmp_path / "parsing" / "0001_01.png").unlink()
+    inputs = SearchInputs.from_dataset(PersonDataset(tmp_path))
+    assert inputs.names == ["0001_00.png", "0002_00.png"]
+    assert inputs.skipped == {"no_torso": 1, "missing_image": 1, "no_parsing": 1}
+    config = SearchConfig(min_pose_distance=0.0)
+    result = PseudoLabelSearch(config, device="cpu").run(inputs)
+    assert result.skipped["no_parsing"] == 1
+    assert result.best.tolist() == [1, 0]
