@@ -217,6 +217,125 @@ def cmd_bench_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_events(events, total_steps: int, quiet: bool) -> object:
+    """Drive a trainer's event stream with a tqdm bar; returns the final DoneEvent."""
+    from tqdm import tqdm
+
+    from spt_core.train.events import CheckpointEvent, DoneEvent, StepEvent
+
+    bar = tqdm(total=total_steps, unit="step", disable=quiet)
+    done = None
+    for event in events:
+        if isinstance(event, StepEvent):
+            bar.n = event.step
+            bar.set_postfix({k: f"{v:.3f}" for k, v in event.losses.items()}, refresh=False)
+            bar.refresh()
+        elif isinstance(event, CheckpointEvent):
+            bar.write(f"checkpoint: {event.path}")
+        elif isinstance(event, DoneEvent):
+            done = event
+    bar.close()
+    return done
+
+
+def cmd_train_semantic(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from spt_core.config import SemanticLossWeights, SemanticNetConfig, TrainConfig
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.data.parsing_pairs import ParsingPairs
+    from spt_core.search.store import PseudoLabels
+    from spt_core.train.semantic import SemanticTrainer
+
+    model = SemanticNetConfig(
+        size=args.size, base_channels=args.base_channels, max_channels=args.max_channels,
+        depth=args.depth,
+    )
+    train = dataclasses.replace(
+        TrainConfig(device=args.device),
+        **{
+            k: v
+            for k, v in {
+                "steps": args.steps,
+                "batch_size": args.batch_size,
+                "lr": args.lr,
+                "checkpoint_every": args.checkpoint_every,
+                "seed": args.seed,
+            }.items()
+            if v is not None
+        },
+    )
+    dataset = PersonDataset(args.data)
+    pairs = ParsingPairs.from_pseudo_labels(
+        dataset, PseudoLabels.load(args.pseudo), model.size, model.mask_radius
+    )
+    trainer = SemanticTrainer(pairs, model, SemanticLossWeights(), train, args.out, args.resume)
+    if trainer.dist.is_main and not args.quiet:
+        print(
+            f"semantic network: {len(pairs)} pseudo-label pairs at {model.size[0]}x"
+            f"{model.size[1]}, {train.steps} steps of {train.batch_size}, device "
+            f"{trainer.device}, {trainer.dist.world_size} process(es)"
+        )
+    done = _print_events(trainer.run(), train.steps, args.quiet or not trainer.dist.is_main)
+    if done is not None:
+        print(f"{done.reason} at step {done.step}; checkpoint {done.checkpoint}")
+    return 0
+
+
+def cmd_eval_parsing(args: argparse.Namespace) -> int:
+    import csv
+    import json
+
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.data.parsing_pairs import ParsingPairs
+    from spt_core.devices import resolve_device
+    from spt_core.eval.parsing import evaluate_network, evaluate_part_warp, evaluate_pseudo_labels
+    from spt_core.search.store import PseudoLabels
+    from spt_core.train.semantic import load_semantic_generator
+
+    device = resolve_device(args.device)
+    generator, model = load_semantic_generator(args.model, device)
+    test = PersonDataset(args.data)
+    pairs = ParsingPairs.from_ground_truth(test, model.size, model.mask_radius, args.limit)
+    rows = {
+        "network": evaluate_network(
+            generator, pairs, device, sigma=model.heatmap_sigma, use_pose_mask=model.use_pose_mask
+        ),
+        "part warp (no learning)": evaluate_part_warp(pairs),
+    }
+    if args.pseudo is not None:
+        train = PersonDataset(args.pseudo_data or args.data)
+        quality = evaluate_pseudo_labels(
+            train, PseudoLabels.load(args.pseudo), model.size, args.limit
+        )
+        if quality is not None:
+            rows["pseudo labels (search)"] = quality
+    print(f"{len(pairs)} held-out pairs of {test.root} at {model.size[0]}x{model.size[1]}")
+    print(f"{'':<26}{'pixel acc':>10}{'mIoU':>8}{'per-image mIoU':>16}{'images':>8}")
+    for name, row in rows.items():
+        print(
+            f"{name:<26}{row['pixel_accuracy']:>10.3f}{row['miou']:>8.3f}"
+            f"{row['per_image_miou']:>16.3f}{row['images']:>8}"
+        )
+    if args.csv:
+        with open(args.csv, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["method", "pixel_accuracy", "miou", "per_image_miou", "images"])
+            for name, row in rows.items():
+                writer.writerow(
+                    [
+                        name,
+                        f"{row['pixel_accuracy']:.4f}",
+                        f"{row['miou']:.4f}",
+                        f"{row['per_image_miou']:.4f}",
+                        row["images"],
+                    ]
+                )
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 # Parser
 
@@ -295,6 +414,60 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--show-out", type=Path, default=Path("search_grid.png"))
     search.add_argument("--quiet", action="store_true", help="no progress bar")
     search.set_defaults(func=cmd_search)
+
+    train = commands.add_parser("train", help="train the networks")
+    train_commands = train.add_subparsers(dest="train_command", required=True, metavar="NETWORK")
+    semantic = train_commands.add_parser(
+        "semantic", help="pre-train the semantic network on pseudo labels"
+    )
+    semantic.add_argument("--data", type=Path, required=True, help="dataset folder")
+    semantic.add_argument("--pseudo", type=Path, required=True, help="pseudo-label file")
+    semantic.add_argument("--out", type=Path, required=True, help="run directory")
+    semantic.add_argument("--steps", type=int, default=None)
+    semantic.add_argument("--batch-size", type=int, default=None)
+    semantic.add_argument("--lr", type=float, default=None)
+    semantic.add_argument(
+        "--size",
+        type=parse_size,
+        default=(128, 64),
+        help="network size HxW (128x64, or 128x128 for 256-px data)",
+    )
+    semantic.add_argument("--base-channels", type=int, default=64)
+    semantic.add_argument("--max-channels", type=int, default=512)
+    semantic.add_argument("--depth", type=int, default=5)
+    semantic.add_argument("--checkpoint-every", type=int, default=None)
+    semantic.add_argument("--seed", type=int, default=None)
+    semantic.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    semantic.add_argument("--resume", action="store_true", help="continue the run in --out")
+    semantic.add_argument("--quiet", action="store_true")
+    semantic.set_defaults(func=cmd_train_semantic)
+
+    evaluate = commands.add_parser("eval", help="evaluate trained networks")
+    eval_commands = evaluate.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
+    parsing = eval_commands.add_parser(
+        "parsing", help="semantic network vs part warp vs pseudo labels (mIoU)"
+    )
+    parsing.add_argument("model", type=Path, help="semantic checkpoint or run directory")
+    parsing.add_argument(
+        "--data", type=Path, required=True, help="held-out dataset with same-person pairs"
+    )
+    parsing.add_argument(
+        "--pseudo",
+        type=Path,
+        default=None,
+        help="pseudo-label file, to score the search's own labels too",
+    )
+    parsing.add_argument(
+        "--pseudo-data",
+        type=Path,
+        default=None,
+        help="the dataset the pseudo labels were searched on",
+    )
+    parsing.add_argument("--limit", type=int, default=None, help="at most this many pairs")
+    parsing.add_argument("--device", default="auto")
+    parsing.add_argument("--csv", type=Path, default=None, help="also write the table as CSV")
+    parsing.add_argument("--json", type=Path, default=None, help="also write all figures")
+    parsing.set_defaults(func=cmd_eval_parsing)
 
     bench = commands.add_parser("bench", help="benchmarks with ratios against a reference")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")

@@ -1,0 +1,149 @@
+"""Def-GAN / SPT building blocks (method §4.2), shared by the semantic and appearance networks.
+
+* ``SampleNorm``: whole-sample normalisation (all of C×H×W at once) with a scalar affine, the
+  authors' ``InstanceNorm3d(1)`` on ``x.unsqueeze(1)`` and keras-contrib's
+  ``InstanceNormalization(axis=None)`` in Def-GAN.
+* ``DownBlock``: LeakyReLU(0.2) → Conv 4×4 stride 2 (no bias) → norm.
+* ``UpBlock``: ReLU → ConvTranspose 4×4 stride 2 (no bias) → crop 1 px → norm → Dropout2d.
+* ``init_weights``: N(0, 0.02) convolutions, zero biases, identity norms.
+
+The activation comes *before* the convolution (pre-activation), as in Def-GAN: an encoder level's
+output is the raw normalised convolution, which is what the skip connections carry.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+NORM_KINDS: tuple[str, ...] = ("sample", "instance", "batch", "none")
+
+
+class SampleNorm(nn.Module):
+    """Per-sample normalisation over all of C×H×W jointly, with one scalar scale and shift.
+
+    ``y = (x - mean) / sqrt(var + eps) * weight + bias``, where mean and the biased variance are
+    taken over every channel and pixel of one sample. This equals ``InstanceNorm3d(1,
+    affine=True)`` applied to ``x.unsqueeze(1)`` (the authors' implementation), i.e. a LayerNorm
+    over (C, H, W) whose affine is a single scalar pair rather than per-element.
+
+    Args:
+        eps: added to the variance (1e-3, keras-contrib's default used by Def-GAN).
+    """
+
+    def __init__(self, eps: float = 1e-3) -> None:
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(1))
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalise ``x`` of shape (B, ...) per sample over all non-batch dimensions."""
+        normalised = F.layer_norm(x, x.shape[1:], eps=self.eps)
+        return normalised * self.weight + self.bias
+
+    def extra_repr(self) -> str:
+        return f"eps={self.eps}"
+
+
+def make_norm(kind: str, channels: int) -> nn.Module:
+    """A normalisation layer by name.
+
+    Args:
+        kind: "sample" (``SampleNorm``), "instance" (``InstanceNorm2d``, no affine, no running
+            statistics), "batch" (``BatchNorm2d``) or "none" (identity).
+        channels: feature channels (ignored by "sample" and "none").
+
+    Raises:
+        ValueError: an unknown kind.
+    """
+    if kind == "sample":
+        return SampleNorm()
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=False)
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "none":
+        return nn.Identity()
+    raise ValueError(f"norm must be one of {NORM_KINDS}, got {kind!r}")
+
+
+class DownBlock(nn.Module):
+    """LeakyReLU(0.2) → Conv2d 4×4 stride 2 padding 1 (no bias) → norm: halves H and W.
+
+    Args:
+        in_ch: input channels.
+        out_ch: output channels.
+        norm: a ``make_norm`` kind; "none" for Def-GAN's last (deepest) encoder block.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, norm: str = "sample") -> None:
+        super().__init__()
+        # Not in-place: the input is also an encoder skip that the decoder reads later.
+        self.act = nn.LeakyReLU(0.2)
+        self.conv = nn.Conv2d(in_ch, out_ch, kernel_size=4, stride=2, padding=1, bias=False)
+        self.norm = make_norm(norm, out_ch)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_ch, H, W) → (B, out_ch, H/2, W/2) (H and W even)."""
+        return self.norm(self.conv(self.act(x)))
+
+
+class UpBlock(nn.Module):
+    """ReLU → ConvTranspose2d 4×4 stride 2 (no bias) → crop 1 px → norm → Dropout2d: doubles H, W.
+
+    The transposed convolution without padding gives 2H + 2; cropping one pixel on every side
+    (Keras ``Cropping2D`` in Def-GAN) leaves exactly 2H.
+
+    Args:
+        in_ch: input channels.
+        out_ch: output channels.
+        norm: a ``make_norm`` kind.
+        dropout: Dropout2d probability; 0 for none.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, norm: str = "sample", dropout: float = 0.0) -> None:
+        super().__init__()
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        self.act = nn.ReLU()
+        self.conv = nn.ConvTranspose2d(
+            in_ch, out_ch, kernel_size=4, stride=2, padding=0, bias=False
+        )
+        self.norm = make_norm(norm, out_ch)
+        self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_ch, H, W) → (B, out_ch, 2H, 2W)."""
+        y = self.conv(self.act(x))[:, :, 1:-1, 1:-1]
+        return self.dropout(self.norm(y))
+
+
+def init_weights(module: nn.Module, std: float = 0.02) -> nn.Module:
+    """Def-GAN / pix2pix initialisation, in place: returns ``module`` for chaining.
+
+    Conv and transposed-conv weights ~ N(0, std), their biases 0; every normalisation layer
+    with an affine (``SampleNorm``, ``BatchNorm2d``, affine ``InstanceNorm2d``) gets scale 1 and
+    shift 0.
+
+    Args:
+        module: the network (visited recursively).
+        std: standard deviation of the convolution weights.
+    """
+    norm_types = (
+        SampleNorm,
+        nn.modules.batchnorm._BatchNorm,
+        nn.modules.instancenorm._InstanceNorm,
+    )
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            nn.init.normal_(layer.weight, 0.0, std)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+        elif isinstance(layer, norm_types):
+            if getattr(layer, "weight", None) is not None:
+                nn.init.ones_(layer.weight)
+            if getattr(layer, "bias", None) is not None:
+                nn.init.zeros_(layer.bias)
+    return module
