@@ -248,7 +248,9 @@ def cmd_train_semantic(args: argparse.Namespace) -> int:
     from spt_core.train.semantic import SemanticTrainer
 
     model = SemanticNetConfig(
-        size=args.size, base_channels=args.base_channels, max_channels=args.max_channels,
+        size=args.size,
+        base_channels=args.base_channels,
+        max_channels=args.max_channels,
         depth=args.depth,
     )
     train = dataclasses.replace(

@@ -24,8 +24,14 @@ from spt_core.train.loop import latest_checkpoint
 from spt_core.train.semantic import SemanticTrainer, load_semantic_generator
 
 TINY = SemanticNetConfig(
-    size=(32, 16), base_channels=8, depth=3, max_channels=32, disc_channels=8, disc_layers=2,
-    mask_radius=1, heatmap_sigma=1.5,
+    size=(32, 16),
+    base_channels=8,
+    depth=3,
+    max_channels=32,
+    disc_channels=8,
+    disc_layers=2,
+    mask_radius=1,
+    heatmap_sigma=1.5,
 )
 
 
