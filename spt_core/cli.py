@@ -335,6 +335,18 @@ def cmd_eval_parsing(args: argparse.Namespace) -> int:
                 )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2))
+    if args.sheet:
+        from spt_core.eval.parsing import draw_parsing_sheet
+
+        draw_parsing_sheet(
+            generator,
+            pairs,
+            args.sheet,
+            device=device,
+            sigma=model.heatmap_sigma,
+            use_pose_mask=model.use_pose_mask,
+        )
+        print(f"sheet: {args.sheet} (source | target pose | truth | part warp | network)")
     return 0
 
 
@@ -469,6 +481,12 @@ def build_parser() -> argparse.ArgumentParser:
     parsing.add_argument("--device", default="auto")
     parsing.add_argument("--csv", type=Path, default=None, help="also write the table as CSV")
     parsing.add_argument("--json", type=Path, default=None, help="also write all figures")
+    parsing.add_argument(
+        "--sheet",
+        type=Path,
+        default=None,
+        help="draw 8 pairs: source | target pose | truth | part warp | network",
+    )
     parsing.set_defaults(func=cmd_eval_parsing)
 
     bench = commands.add_parser("bench", help="benchmarks with ratios against a reference")

@@ -122,7 +122,54 @@ def evaluate_pseudo_labels(
     return scores.summary()
 
 
+def draw_parsing_sheet(
+    generator,
+    pairs: ParsingPairs,
+    path,
+    count: int = 8,
+    seed: int = 0,
+    device="cpu",
+    sigma: float = 6.0,
+    use_pose_mask: bool = True,
+    scale: int = 2,
+):
+    """Rows of: source map + pose | target pose | true target | part warp | network."""
+    import torch
+
+    from spt_core import skeleton as sk
+    from spt_core.io_utils import write_image_rgb
+
+    rows = np.sort(np.random.default_rng(seed).choice(len(pairs), min(count, len(pairs)), False))
+    batch = pairs.batch(rows, device, sigma)
+    generator.eval()
+    with torch.no_grad():
+        predicted = lb.argmax_labels(generator(
+            batch["source_parsing"], batch["source_heatmaps"], batch["target_heatmaps"],
+            batch["source_mask"] if use_pose_mask else None,
+            batch["target_mask"] if use_pose_mask else None,
+        ))  # fmt: skip
+    lines = []
+    for k, row in enumerate(rows):
+        source, target = pairs.pairs[row]
+        warped = parts.warp_labels_by_parts(
+            pairs.parsings[source], pairs.poses[source], pairs.poses[target]
+        )
+        tiles = [
+            sk.draw_skeleton(lb.colorize(pairs.parsings[source]), pairs.poses[source]),
+            sk.draw_skeleton(np.zeros((*pairs.size, 3), np.uint8), pairs.poses[target]),
+            lb.colorize(pairs.parsings[target]),
+            lb.colorize(warped),
+            lb.colorize(predicted[k]),
+        ]
+        gap = np.full((pairs.size[0], 2, 3), 255, np.uint8)
+        lines.append(np.concatenate(sum(([t, gap] for t in tiles), [])[:-1], axis=1))
+        lines.append(np.full((2, lines[-1].shape[1], 3), 255, np.uint8))
+    sheet = np.concatenate(lines[:-1], axis=0)
+    write_image_rgb(path, np.repeat(np.repeat(sheet, scale, axis=0), scale, axis=1))
+
+
 __all__ = [
+    "draw_parsing_sheet",
     "ParsingScores",
     "evaluate_network",
     "evaluate_part_warp",

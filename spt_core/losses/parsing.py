@@ -82,7 +82,9 @@ def pose_weighted_cross_entropy(
 
 def _as_label_batch(labels, name: str, num_labels: int) -> torch.Tensor:
     """(H, W) or (B, H, W) numpy / torch integer labels → (B, H, W) int64 CPU tensor."""
-    labels = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor) else labels)
+    if not isinstance(labels, torch.Tensor):
+        # A copy: read-only arrays (memory-mapped, broadcast) cannot back a tensor safely.
+        labels = torch.from_numpy(np.array(labels))
     labels = labels.detach().to("cpu")
     if labels.is_floating_point() or labels.dtype == torch.bool:
         raise ValueError(f"{name}: expected integer labels, got {labels.dtype}")

@@ -13,7 +13,7 @@ from spt_core import skeleton as sk
 from spt_core.config import SearchConfig, to_dict
 from spt_core.data.dataset import PersonDataset
 from spt_core.devices import resolve_device
-from spt_core.errors import DataError
+from spt_core.errors import DataError, SptError
 from spt_core.search.canonical import NONE_LABEL, CanonicalLayout, embed_parsings
 from spt_core.search.score import (
     distances_from_encodings,
@@ -24,6 +24,11 @@ from spt_core.search.score import (
 from spt_core.search.store import PseudoLabels, fingerprint
 
 Progress = Callable[[int, int], None]
+MEMORY_KEYS = ("query_chunk", "candidate_chunk", "cache_mb")
+
+
+class SearchError(SptError):
+    """The search cannot go on; the message says what to change."""
 
 
 @dataclass
@@ -75,6 +80,9 @@ class PseudoLabelSearch:
         self.layout = CanonicalLayout(self.config.samples_per_unit)
         self.fast_layout = CanonicalLayout(self.config.fast_samples_per_unit)
         self._cache: dict = {}  # candidate encodings of the current run, by resolution
+        # Chunk sizes in force; halved when CUDA runs out of memory.
+        self._query_chunk = self.config.query_chunk
+        self._candidate_chunk = self.config.candidate_chunk
 
     def run(
         self,
@@ -92,7 +100,9 @@ class PseudoLabelSearch:
         import torch
 
         config_dict = to_dict(self.config)
-        key = fingerprint(inputs.names, inputs.poses, inputs.parsings, config_dict)
+        # Chunk sizes and the cache bound change speed and memory, never the result.
+        result_config = {k: v for k, v in config_dict.items() if k not in MEMORY_KEYS}
+        key = fingerprint(inputs.names, inputs.poses, inputs.parsings, result_config)
         result = self._resume_or_new(out, key, inputs, config_dict, resume)
         total = len(inputs.names)
         if progress:
@@ -125,18 +135,24 @@ class PseudoLabelSearch:
         _, identity_ids = np.unique(np.array(inputs.identities), return_inverse=True)
         identities = torch.from_numpy(identity_ids).to(dev)
 
+        self._query_chunk = self.config.query_chunk
+        self._candidate_chunk = self.config.candidate_chunk
         while result.done < total:
             start = result.done
-            stop = min(start + self.config.query_chunk, total)
+            stop = min(start + self._query_chunk, total)
             rows = torch.arange(start, stop, device=dev)
-            if fast is None:
-                scores, index = self._exact_chunk(
-                    rows, query_codes, candidate_codes, weights, poses, identities
-                )
-            else:
-                scores, index = self._fast_chunk(
-                    rows, query_codes, candidate_codes, weights, poses, identities, fast
-                )
+            try:
+                if fast is None:
+                    scores, index = self._exact_chunk(
+                        rows, query_codes, candidate_codes, weights, poses, identities
+                    )
+                else:
+                    scores, index = self._fast_chunk(
+                        rows, query_codes, candidate_codes, weights, poses, identities, fast
+                    )
+            except torch.cuda.OutOfMemoryError:
+                self._shrink_chunks()
+                continue
             result.top_score[start:stop] = scores.cpu().numpy()
             result.top_index[start:stop] = index.cpu().numpy()
             result.best[start:stop] = result.top_index[start:stop, 0]
@@ -152,6 +168,21 @@ class PseudoLabelSearch:
         return result
 
     # ------------------------------------------------------------------------------------
+
+    def _shrink_chunks(self) -> None:
+        """After running out of GPU memory: drop the cache, halve the chunks, try again."""
+        import torch
+
+        self._cache = {}
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        if self._query_chunk == 1 and self._candidate_chunk == 1:
+            raise SearchError(
+                f"out of memory on {self.device} even one query against one candidate at a "
+                "time; use --device cpu or a lower resolution (samples_per_unit)"
+            )
+        self._query_chunk = max(1, self._query_chunk // 2)
+        self._candidate_chunk = max(1, self._candidate_chunk // 2)
 
     def _resume_or_new(self, out, key, inputs, config_dict, resume) -> PseudoLabels:
         if out is not None and Path(out).exists() and resume:
@@ -188,10 +219,9 @@ class PseudoLabelSearch:
             yield from self._cache[key]
             return
         built = []
-        for c0 in range(0, total, self.config.candidate_chunk):
-            cols = torch.arange(
-                c0, min(c0 + self.config.candidate_chunk, total), device=candidate_codes.device
-            )
+        chunk = self._candidate_chunk
+        for c0 in range(0, total, chunk):
+            cols = torch.arange(c0, min(c0 + chunk, total), device=candidate_codes.device)
             item = (cols, encode(candidate_codes[cols], weights, weighted=False))
             if fits:
                 built.append(item)

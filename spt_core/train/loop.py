@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from spt_core.config import TrainConfig, to_dict
+from spt_core.errors import SptError
 from spt_core.io_utils import write_image_rgb
 from spt_core.models.checkpoint import (
     TRAINING_STATE,
@@ -32,6 +33,12 @@ from spt_core.train.distributed import DistributedContext
 from spt_core.train.events import CheckpointEvent, DoneEvent, Event, PreviewEvent, StepEvent
 
 CHECKPOINTS = "checkpoints"
+
+
+class TrainingError(SptError):
+    """A run cannot go on (out of memory, ...); the message says what to change."""
+
+
 LATEST = "latest.json"
 LOG = "log.jsonl"
 
@@ -191,7 +198,10 @@ class Trainer(abc.ABC):
                 # Dropout and any sampling draw from a generator seeded by the step, so a resumed
                 # run repeats exactly what an uninterrupted one would have done.
                 torch.manual_seed(self.train.seed * 1_000_003 + self.step * 997 + self.dist.rank)
-                losses = self.train_step(self.step)
+                try:
+                    losses = self.train_step(self.step)
+                except torch.cuda.OutOfMemoryError:
+                    raise self._out_of_memory() from None
                 self.step += 1
                 steps_since += 1
                 final = self.step == self.train.steps
@@ -231,6 +241,22 @@ class Trainer(abc.ABC):
                 yield DoneEvent(self.step, reason, path)
         finally:
             self.dist.close()
+
+    def _out_of_memory(self) -> TrainingError:
+        """Free what can be freed and explain; the last checkpoint stays usable."""
+        import torch
+
+        for optimizer in self.optimizers.values():
+            optimizer.zero_grad(set_to_none=True)
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        last = latest_checkpoint(self.run_dir)
+        where = f"the last checkpoint is {last}" if last else "no checkpoint was written yet"
+        return TrainingError(
+            f"out of GPU memory at step {self.step + 1} with a batch of {self.train.batch_size} "
+            f"on {self.device}; {where}. Lower --batch-size (then --resume) or use a smaller "
+            "network."
+        )
 
     # ---- checkpoints --------------------------------------------------------------------------
 

@@ -225,3 +225,34 @@ def test_samples_without_parsing_or_torso_are_skipped_and_counted(tmp_path):
     result = PseudoLabelSearch(config, device="cpu").run(inputs)
     assert result.skipped["no_parsing"] == 1
     assert result.best.tolist() == [1, 0]
+
+
+def test_out_of_gpu_memory_halves_the_chunks_and_gives_the_same_result(monkeypatch):
+    poses = body_poses(12, seed=11)
+    maps = [draw_parsing(p, SIZE, *OUTFITS[i % 6]) for i, p in enumerate(poses)]
+    inputs = _inputs(poses, maps)
+    config = SearchConfig(query_chunk=8, candidate_chunk=8)
+    expected = PseudoLabelSearch(config, device="cpu").run(inputs)
+
+    search = PseudoLabelSearch(config, device="cpu")
+    real_chunk = PseudoLabelSearch._exact_chunk
+    failures = iter([True, True])
+
+    def flaky(self, *args):
+        if next(failures, False):
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_chunk(self, *args)
+
+    monkeypatch.setattr(PseudoLabelSearch, "_exact_chunk", flaky)
+    result = search.run(inputs)
+    assert search._query_chunk == 2 and search._candidate_chunk == 2
+    np.testing.assert_array_equal(result.top_index, expected.top_index)
+
+    def always(self, *args):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(PseudoLabelSearch, "_exact_chunk", always)
+    from spt_core.search.engine import SearchError
+
+    with pytest.raises(SearchError, match="out of memory"):
+        PseudoLabelSearch(config, device="cpu").run(inputs)

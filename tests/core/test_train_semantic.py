@@ -183,3 +183,26 @@ def test_eval_parsing_command_prints_the_three_rows(people, tmp_path, capsys):
         assert row in text
     lines = csv_path.read_text().splitlines()
     assert lines[0].startswith("method,pixel_accuracy,miou") and len(lines) == 4
+
+
+def test_out_of_gpu_memory_is_a_clear_error_that_keeps_the_checkpoint(people, tmp_path):
+    from spt_core.train.loop import TrainingError
+
+    _, dataset, pseudo = people
+    pairs = ParsingPairs.from_pseudo_labels(dataset, pseudo, TINY.size, TINY.mask_radius)
+    trainer = _train(pairs, tmp_path / "run")
+    real_step = trainer.train_step
+
+    def step(index):
+        if index == 4:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory (simulated)")
+        return real_step(index)
+
+    trainer.train_step = step
+    with pytest.raises(
+        TrainingError,
+        match=r"out of GPU memory at step 5 with a batch of 4.*"
+        r"step_0000003.*--batch-size",
+    ):
+        list(trainer.run())
+    assert latest_checkpoint(tmp_path / "run").name == "step_0000003"

@@ -1,0 +1,693 @@
+"""The appearance generator G_A (method §4.2): E_A, E'_S, deformable skips, global + local.
+
+Global generator (``AppearanceGenerator``): Def-GAN's 128-px two-stream U-Net with SPT's parsing
+inputs. E_A reads [source image | source parsing | source heat maps] (3 + 9 + 18 = 30 ch), E'_S
+reads [target heat maps | target parsing] (18 + 9 = 27 ch, the authors' order); both have the
+same structure (Conv3×3 with bias, then ``DownBlock``s doubling up to ``max_channels``, the
+deepest without normalisation). On the ``deformable_levels`` finest levels the appearance
+feature is moved into the target pose part by part (``deformable_skip``) before it is
+concatenated with the target feature; coarser levels are concatenated unwarped. The decoder
+is the semantic generator's: ``UpBlock``s from the deepest level, dropout on the deepest
+``dropout_layers``, then ReLU → Conv3×3 → 3 → tanh (optionally after a nearest ×2 upsample:
+the released 256-px model's 128-px core outputs at 256).
+
+Local enhancer (``LocalEnhancedGenerator``): pix2pixHD-style, with the progressive fade-in of
+the released DeepFashion model. See docs/appearance_network.md for the layer tables.
+
+Any input size works: sizes not divisible by ``2**depth`` are zero-padded symmetrically inside
+the network (the part transforms are re-expressed in the padded frame) and cropped back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from spt_core import parts as parts_mod
+from spt_core.models.blocks import NORM_KINDS, DownBlock, UpBlock, init_weights
+from spt_core.models.semantic import level_widths
+
+if TYPE_CHECKING:
+    from spt_core.config_appearance import AppearanceNetConfig
+
+#: Keys of the optional half-resolution inputs of ``LocalEnhancedGenerator.forward``.
+LOW_RES_KEYS: tuple[str, ...] = (
+    "source_image",
+    "source_parsing",
+    "source_heatmaps",
+    "target_parsing",
+    "target_heatmaps",
+    "part_masks",
+)
+
+
+# --------------------------------------------------------------------------------------------
+# Part warps
+
+
+def part_warp_inputs(
+    source_poses: np.ndarray,
+    target_poses: np.ndarray,
+    size: tuple[int, int],
+    device: torch.device | str = "cpu",
+    geometry: parts_mod.PartGeometry = parts_mod.DEFAULT_GEOMETRY,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The generator's part-warp inputs for pose pairs, as float32 tensors.
+
+    Args:
+        source_poses: (B, 18, 2) or (18, 2) source poses (x, y pixels, NaN missing) in a frame
+            of ``size``.
+        target_poses: the target poses, same shape and frame.
+        size: (H, W) of the frame the poses refer to (the generator's input size).
+        device: where the tensors go.
+        geometry: part geometry constants (method §2.2).
+
+    Returns:
+        (thetas (B, 10, 2, 3), part_masks (B, 10, H, W)): normalised inverse warps target ->
+        source (``parts.affine_to_theta``; valid at every resolution) and the target-frame part
+        masks in {0, 1}.
+    """
+    source = np.asarray(source_poses, dtype=np.float64)
+    target = np.asarray(target_poses, dtype=np.float64)
+    if source.shape[-2:] != (18, 2) or target.shape[-2:] != (18, 2):
+        raise ValueError(
+            f"poses must be (B, 18, 2) or (18, 2), got {source.shape} and {target.shape}"
+        )
+    if source.ndim == 2:
+        source, target = source[None], target[None]
+    affines, _ = parts_mod.part_affines(source, target, geometry)
+    thetas = parts_mod.affine_to_theta(torch.from_numpy(affines), size, size)
+    masks = torch.from_numpy(parts_mod.part_masks(target, size, geometry))
+    return thetas.to(device=device, dtype=torch.float32), masks.to(device, torch.float32)
+
+
+def deformable_skip(
+    feature: torch.Tensor, thetas: torch.Tensor, part_masks: torch.Tensor
+) -> torch.Tensor:
+    """Def-GAN's "mask" deformable skip: warp a feature by every part, mask, take the maximum.
+
+    The feature is replicated once per part, each copy warped with its part's inverse transform
+    (normalised thetas are resolution independent, so the same thetas serve every level), then
+    multiplied by that part's target mask resized bilinearly to the feature's size, and the
+    maximum over parts is kept. A part that is absent at a pixel contributes 0 to the maximum,
+    as in Def-GAN, so negative feature values survive only where every part covers the pixel.
+
+    Args:
+        feature: (B, C, h, w) source-frame feature map.
+        thetas: (B, P, 2, 3) normalised inverse warps (target -> source).
+        part_masks: (B, P, H, W) target-frame masks at any resolution.
+
+    Returns:
+        (B, C, h, w) feature in the target frame.
+    """
+    size = (feature.shape[-2], feature.shape[-1])
+    masks = parts_mod.resize_masks(part_masks, size).to(feature.dtype)
+    return parts_mod.combine_parts(parts_mod.warp_parts(feature, thetas), masks)
+
+
+def _pad_split(size: int, factor: int) -> tuple[int, int]:
+    """(before, after) zero padding that makes ``size`` a multiple of ``factor``."""
+    total = -size % factor
+    return total // 2, total - total // 2
+
+
+def pad_thetas(
+    thetas: torch.Tensor, size: tuple[int, int], pads: tuple[int, int, int, int]
+) -> torch.Tensor:
+    """Re-express normalised thetas of an (H, W) frame in that frame zero-padded by ``pads``.
+
+    With ``align_corners=False`` a normalised coordinate u of the original frame becomes
+    ``u * W / W' + (left - right) / W'`` in the padded frame of width W' (likewise for y), an
+    affine map P; the padded transform is P theta P^-1.
+
+    Args:
+        thetas: (..., 2, 3) normalised transforms of the original frame.
+        size: (H, W) of the original frame.
+        pads: (left, right, top, bottom) padding in pixels (``F.pad`` order).
+    """
+    height, width = size
+    left, right, top, bottom = pads
+    padded_w, padded_h = width + left + right, height + top + bottom
+    scale = thetas.new_tensor([width / padded_w, height / padded_h])
+    shift = thetas.new_tensor([(left - right) / padded_w, (top - bottom) / padded_h])
+    linear, translation = thetas[..., :2], thetas[..., 2]
+    # P theta P^-1 with P(u) = s*u + c: linear s A s^-1, translation s*(t - A s^-1 c) + c.
+    new_linear = scale[:, None] * linear / scale[None, :]
+    inv_shift = shift / scale
+    new_translation = scale * (translation - (linear @ inv_shift[:, None])[..., 0]) + shift
+    return torch.cat([new_linear, new_translation[..., None]], dim=-1)
+
+
+# --------------------------------------------------------------------------------------------
+# Encoder
+
+
+class AppearanceEncoder(nn.Module):
+    """One encoder stream (E_A or E'_S): a list of features, full resolution first.
+
+    Conv3×3 stride 1 (bias) to ``widths[0]``, then ``DownBlock``s; the deepest has no
+    normalisation (Def-GAN). The level-0 output can be faded with a feature from a higher
+    resolution branch: ``(1 - alpha) * conv(x) + alpha * fade_in`` (the local enhancer's
+    progressive growing, method §4.2).
+
+    Args:
+        in_channels: input channels.
+        widths: output widths of levels 0..depth (``level_widths``).
+        norm: ``make_norm`` kind of every down block except the deepest.
+    """
+
+    def __init__(self, in_channels: int, widths: list[int], norm: str) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.stem = nn.Conv2d(in_channels, widths[0], kernel_size=3, padding=1, bias=True)
+        depth = len(widths) - 1
+        self.downs = nn.ModuleList(
+            DownBlock(widths[i], widths[i + 1], norm if i + 1 < depth else "none")
+            for i in range(depth)
+        )
+
+    def forward(
+        self, x: torch.Tensor, fade_in: torch.Tensor | None = None, alpha: float = 0.0
+    ) -> list[torch.Tensor]:
+        """(B, in_channels, H, W) → [level 0 (H, W), level 1 (H/2, W/2), ..., level depth]."""
+        first = self.stem(x)
+        if fade_in is not None:
+            first = (1.0 - alpha) * first + alpha * fade_in
+        features = [first]
+        for down in self.downs:
+            features.append(down(features[-1]))
+        return features
+
+
+# --------------------------------------------------------------------------------------------
+# Global generator
+
+
+class AppearanceGenerator(nn.Module):
+    """G_A = (E_A, E'_S, decoder): renders the source person in the target pose and parsing.
+
+    Args:
+        image_channels: image channels (3).
+        parsing_channels: parsing channels, labels 1..9 (background dropped, method §1.6).
+        pose_channels: heat-map channels per pose (18).
+        base_channels: width of the full-resolution encoder level (64).
+        max_channels: cap on every width (512).
+        depth: stride-2 levels per encoder (5: 128x64 -> 4x2).
+        deformable_levels: how many of the finest levels get deformable skips (4); 0 turns
+            the warps off (thetas and masks are then not needed).
+        dropout: Dropout2d probability of the ``dropout_layers`` deepest up blocks.
+        dropout_layers: how many of the deepest up blocks use dropout (3).
+        test_time_dropout: keep dropout active in ``eval()`` mode too. The authors never call
+            ``eval()``, so their released model is stochastic at test time; default off.
+        norm: "sample" (Def-GAN), "instance", "batch" or "none".
+        output_upsample: nearest-neighbour ×2 before the last convolution, so the output is
+            twice the input size (the released DeepFashion model's 128-px core at 256 px).
+    """
+
+    def __init__(
+        self,
+        image_channels: int = 3,
+        parsing_channels: int = 9,
+        pose_channels: int = 18,
+        base_channels: int = 64,
+        max_channels: int = 512,
+        depth: int = 5,
+        deformable_levels: int = 4,
+        dropout: float = 0.5,
+        dropout_layers: int = 3,
+        test_time_dropout: bool = False,
+        norm: str = "sample",
+        output_upsample: bool = False,
+    ) -> None:
+        super().__init__()
+        if norm not in NORM_KINDS:
+            raise ValueError(f"norm must be one of {NORM_KINDS}, got {norm!r}")
+        if depth < 1 or base_channels < 1 or max_channels < base_channels:
+            raise ValueError(
+                f"need depth >= 1 and 1 <= base_channels <= max_channels, got depth={depth}, "
+                f"base_channels={base_channels}, max_channels={max_channels}"
+            )
+        if not 0 <= deformable_levels <= depth + 1:
+            raise ValueError(
+                f"deformable_levels must be in [0, depth + 1 = {depth + 1}], "
+                f"got {deformable_levels}"
+            )
+        self.image_channels = image_channels
+        self.parsing_channels = parsing_channels
+        self.pose_channels = pose_channels
+        self.depth = depth
+        self.deformable_levels = deformable_levels
+        self.test_time_dropout = test_time_dropout
+        self.output_upsample = output_upsample
+        self.source_channels = image_channels + parsing_channels + pose_channels
+        self.target_channels = pose_channels + parsing_channels
+
+        self.widths = level_widths(base_channels, max_channels, depth)
+        self.appearance_encoder = AppearanceEncoder(self.source_channels, self.widths, norm)
+        self.target_encoder = AppearanceEncoder(self.target_channels, self.widths, norm)
+
+        # ups[k] lands on level depth-1-k; every skip is [appearance half | target half].
+        self.decoder_widths = [min(max_channels, 2 * w) for w in self.widths[:-1]]
+        self.ups = nn.ModuleList()
+        previous = 0
+        for k, level in enumerate(range(depth - 1, -1, -1)):
+            in_ch = 2 * self.widths[level + 1] + previous
+            p = dropout if k < dropout_layers else 0.0
+            self.ups.append(UpBlock(in_ch, self.decoder_widths[level], norm, p))
+            previous = self.decoder_widths[level]
+        self.head = nn.Sequential(
+            nn.ReLU(),
+            nn.Conv2d(previous + 2 * self.widths[0], image_channels, 3, padding=1, bias=True),
+            nn.Tanh(),
+        )
+        init_weights(self)
+
+    @classmethod
+    def from_config(
+        cls, cfg: AppearanceNetConfig, output_upsample: bool | None = None
+    ) -> AppearanceGenerator:
+        """Build the global generator from an ``AppearanceNetConfig``.
+
+        Args:
+            cfg: the config.
+            output_upsample: override ``cfg.output_upsample`` (the local enhancer forces it).
+        """
+        return cls(
+            image_channels=cfg.image_channels,
+            parsing_channels=cfg.parsing_channels,
+            pose_channels=cfg.pose_channels,
+            base_channels=cfg.base_channels,
+            max_channels=cfg.max_channels,
+            depth=cfg.depth,
+            deformable_levels=cfg.deformable_levels,
+            dropout=cfg.dropout,
+            dropout_layers=cfg.dropout_layers,
+            test_time_dropout=cfg.test_time_dropout,
+            norm=cfg.norm,
+            output_upsample=cfg.output_upsample if output_upsample is None else output_upsample,
+        )
+
+    def train(self, mode: bool = True) -> AppearanceGenerator:
+        """Set train/eval mode; with ``test_time_dropout`` the dropout layers stay active."""
+        super().train(mode)
+        if self.test_time_dropout:
+            for module in self.modules():
+                if isinstance(module, nn.Dropout2d):
+                    module.train(True)
+        return self
+
+    def forward(
+        self,
+        source_image: torch.Tensor,
+        source_parsing: torch.Tensor,
+        source_heatmaps: torch.Tensor,
+        target_parsing: torch.Tensor,
+        target_heatmaps: torch.Tensor,
+        thetas: torch.Tensor | None = None,
+        part_masks: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """The source person rendered in the target pose and parsing.
+
+        Args:
+            source_image: (B, 3, H, W) in [-1, 1].
+            source_parsing: (B, 9, H, W) labels 1..9, one-hot or soft.
+            source_heatmaps: (B, 18, H, W) source pose heat maps.
+            target_parsing: (B, 9, H, W) target parsing, one-hot or soft (H_S's softmax).
+            target_heatmaps: (B, 18, H, W) target pose heat maps.
+            thetas: (B, P, 2, 3) normalised part transforms target -> source
+                (``part_warp_inputs``); needed when ``deformable_levels > 0``.
+            part_masks: (B, P, H, W) target-frame part masks.
+
+        Returns:
+            (B, 3, H, W) image in [-1, 1], or (B, 3, 2H, 2W) with ``output_upsample``.
+
+        Raises:
+            ValueError: a wrong channel count, batch or size (the message names the input).
+        """
+        source_in, target_in = self._inputs(
+            source_image, source_parsing, source_heatmaps, target_parsing, target_heatmaps
+        )
+        self._check_warp(thetas, part_masks, source_image)
+        return self.run(source_in, target_in, thetas, part_masks)[0]
+
+    def encode(
+        self,
+        source_image: torch.Tensor,
+        source_parsing: torch.Tensor,
+        source_heatmaps: torch.Tensor,
+        target_parsing: torch.Tensor,
+        target_heatmaps: torch.Tensor,
+        thetas: torch.Tensor | None = None,
+        part_masks: torch.Tensor | None = None,
+    ) -> list[torch.Tensor]:
+        """The skip tensors the decoder reads, finest level first (same arguments as forward).
+
+        Level l is ``[appearance (widths[l]) | target (widths[l])]``; the appearance half is
+        deformably warped on the ``deformable_levels`` finest levels. Sizes divisible by
+        ``2**depth`` are required here (no internal padding), so the levels line up with the
+        input.
+        """
+        source_in, target_in = self._inputs(
+            source_image, source_parsing, source_heatmaps, target_parsing, target_heatmaps
+        )
+        self._check_warp(thetas, part_masks, source_image)
+        height, width = source_image.shape[-2:]
+        if height % 2**self.depth or width % 2**self.depth:
+            raise ValueError(
+                f"source_image: encode needs a size divisible by 2**depth = {2**self.depth}, "
+                f"got {height}x{width}"
+            )
+        return self._skips(source_in, target_in, thetas, part_masks, None, 0.0)
+
+    def run(
+        self,
+        source_in: torch.Tensor,
+        target_in: torch.Tensor,
+        thetas: torch.Tensor | None,
+        part_masks: torch.Tensor | None,
+        fade_in: tuple[torch.Tensor, torch.Tensor] | None = None,
+        alpha: float = 0.0,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Unchecked forward on concatenated inputs; pads to a multiple of ``2**depth``.
+
+        Args:
+            source_in: (B, source_channels, H, W) = [image | parsing | heat maps].
+            target_in: (B, target_channels, H, W) = [heat maps | parsing].
+            thetas, part_masks: as in ``forward`` (masks at any resolution).
+            fade_in: (appearance, target) level-0 features of a higher-resolution branch,
+                (B, widths[0], H, W) each, blended into the encoders' first layer by ``alpha``.
+            alpha: fade-in weight.
+
+        Returns:
+            (image, feat, skip0): the output image; the last up block's output (B,
+            decoder_widths[0], H, W), the local enhancer's "global feat"; and the level-0
+            skip (B, 2 * widths[0], H, W).
+        """
+        height, width = source_in.shape[-2:]
+        factor = 2**self.depth
+        (top, bottom), (left, right) = _pad_split(height, factor), _pad_split(width, factor)
+        padded = bool(top or bottom or left or right)
+        if padded:
+            pads = (left, right, top, bottom)
+            source_in, target_in = F.pad(source_in, pads), F.pad(target_in, pads)
+            if fade_in is not None:
+                fade_in = (F.pad(fade_in[0], pads), F.pad(fade_in[1], pads))
+            if self.deformable_levels:
+                part_masks = F.pad(parts_mod.resize_masks(part_masks, (height, width)), pads)
+                thetas = pad_thetas(thetas, (height, width), pads)
+        skips = self._skips(source_in, target_in, thetas, part_masks, fade_in, alpha)
+        x = None
+        for up, level in zip(self.ups, range(self.depth, 0, -1), strict=True):
+            x = up(skips[level] if x is None else torch.cat([x, skips[level]], dim=1))
+        feat, skip0 = x, skips[0]
+        out = torch.cat([feat, skip0], dim=1)
+        if self.output_upsample:
+            out = F.interpolate(out, scale_factor=2, mode="nearest")
+        out = self.head(out)
+        if padded:
+            k = 2 if self.output_upsample else 1
+            out = out[..., k * top : k * (top + height), k * left : k * (left + width)]
+            feat = feat[..., top : top + height, left : left + width]
+            skip0 = skip0[..., top : top + height, left : left + width]
+        return out, feat, skip0
+
+    def _skips(self, source_in, target_in, thetas, part_masks, fade_in, alpha):
+        appearance = self.appearance_encoder(
+            source_in, None if fade_in is None else fade_in[0], alpha
+        )
+        target = self.target_encoder(target_in, None if fade_in is None else fade_in[1], alpha)
+        skips = []
+        for level, (app, tgt) in enumerate(zip(appearance, target, strict=True)):
+            if level < self.deformable_levels:
+                app = deformable_skip(app, thetas, part_masks)
+            skips.append(torch.cat([app, tgt], dim=1))
+        return skips
+
+    def _inputs(
+        self, source_image, source_parsing, source_heatmaps, target_parsing, target_heatmaps
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Check the five maps against ``source_image`` and build the two encoder inputs."""
+        check_map("source_image", source_image, self.image_channels, None)
+        reference = (source_image.shape[0], *source_image.shape[2:])
+        for name, x, channels in (
+            ("source_parsing", source_parsing, self.parsing_channels),
+            ("source_heatmaps", source_heatmaps, self.pose_channels),
+            ("target_parsing", target_parsing, self.parsing_channels),
+            ("target_heatmaps", target_heatmaps, self.pose_channels),
+        ):
+            check_map(name, x, channels, reference)
+        dtype = source_image.dtype
+        source_in = torch.cat(
+            [source_image, source_parsing.to(dtype), source_heatmaps.to(dtype)], dim=1
+        )
+        target_in = torch.cat([target_heatmaps.to(dtype), target_parsing.to(dtype)], dim=1)
+        return source_in, target_in
+
+    def _check_warp(self, thetas, part_masks, source_image) -> None:
+        if not self.deformable_levels:
+            return
+        check_warp_inputs(thetas, part_masks, source_image)
+
+
+def check_map(
+    name: str, x: torch.Tensor, channels: int, reference: tuple[int, int, int] | None
+) -> None:
+    """Raise ValueError unless ``x`` is (B, channels, H, W) with (B, H, W) == ``reference``."""
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{name}: expected a (B, {channels}, H, W) tensor, got {shape}")
+    if x.shape[1] != channels:
+        raise ValueError(f"{name}: expected {channels} channels, got {x.shape[1]}")
+    if reference is not None and (x.shape[0], x.shape[2], x.shape[3]) != reference:
+        b, h, w = reference
+        raise ValueError(
+            f"{name}: expected batch {b} and size {h}x{w} (as source_image), "
+            f"got batch {x.shape[0]} and size {x.shape[2]}x{x.shape[3]}"
+        )
+
+
+def check_warp_inputs(
+    thetas: torch.Tensor | None, part_masks: torch.Tensor | None, source_image: torch.Tensor
+) -> None:
+    """Raise ValueError unless thetas (B, P, 2, 3) and part_masks (B, P, H, W) fit the image."""
+    if thetas is None or part_masks is None:
+        missing = "thetas" if thetas is None else "part_masks"
+        raise ValueError(
+            f"{missing} is required: the generator has deformable skips (deformable_levels > 0);"
+            " build them with part_warp_inputs()"
+        )
+    batch, _, height, width = source_image.shape
+    if thetas.dim() != 4 or thetas.shape[0] != batch or tuple(thetas.shape[2:]) != (2, 3):
+        raise ValueError(f"thetas: expected ({batch}, P, 2, 3), got {tuple(thetas.shape)}")
+    expected = (batch, thetas.shape[1], height, width)
+    if tuple(part_masks.shape) != expected:
+        raise ValueError(f"part_masks: expected {expected}, got {tuple(part_masks.shape)}")
+
+
+# --------------------------------------------------------------------------------------------
+# Local enhancer
+
+
+class LocalEnhancedGenerator(nn.Module):
+    """G_A at twice the global resolution: global generator + local enhancer with fade-in.
+
+    The global generator (``output_upsample=True``) runs on half-resolution copies of the
+    inputs. Two local encoders (Conv3×3 → ``local_channels`` at full size, ``DownBlock`` →
+    ``base_channels`` at half size, normalised) read the full-size inputs. Their full-size
+    features are deformably warped and concatenated; their half-size features fade into the
+    global encoders' first layer. The local decoder reads [global feat | global level-0 skip]
+    (which replaces the local half-size skip), goes up to full size with an ``UpBlock``,
+    concatenates the full-size skip, and ends ReLU → Conv3×3 → 3 → tanh. The output is
+    ``alpha * local + (1 - alpha) * global``.
+
+    Args:
+        local_channels: width of the local encoders' full-size level (default
+            ``base_channels // 2``, the authors' 32).
+        alpha: default fade-in weight (1 = fully local, the test-time value; a trainer
+            ramps it from 0). ``forward(alpha=...)`` overrides it.
+        Other arguments: as ``AppearanceGenerator``.
+    """
+
+    def __init__(
+        self,
+        image_channels: int = 3,
+        parsing_channels: int = 9,
+        pose_channels: int = 18,
+        base_channels: int = 64,
+        max_channels: int = 512,
+        depth: int = 5,
+        deformable_levels: int = 4,
+        dropout: float = 0.5,
+        dropout_layers: int = 3,
+        test_time_dropout: bool = False,
+        norm: str = "sample",
+        local_channels: int | None = None,
+        alpha: float = 1.0,
+    ) -> None:
+        super().__init__()
+        self.global_generator = AppearanceGenerator(
+            image_channels=image_channels,
+            parsing_channels=parsing_channels,
+            pose_channels=pose_channels,
+            base_channels=base_channels,
+            max_channels=max_channels,
+            depth=depth,
+            deformable_levels=deformable_levels,
+            dropout=dropout,
+            dropout_layers=dropout_layers,
+            test_time_dropout=test_time_dropout,
+            norm=norm,
+            output_upsample=True,
+        )
+        glob = self.global_generator
+        local_channels = base_channels // 2 if local_channels is None else local_channels
+        if local_channels < 1:
+            raise ValueError(f"local_channels must be at least 1, got {local_channels}")
+        self.alpha = _check_alpha(alpha)
+        self.local_warp = deformable_levels > 0
+        # The half-size level is "not the deepest", so it keeps its normalisation (method §4.2).
+        local_widths = [local_channels, base_channels]
+        self.local_appearance_encoder = _LocalEncoder(glob.source_channels, local_widths, norm)
+        self.local_target_encoder = _LocalEncoder(glob.target_channels, local_widths, norm)
+        up_in = glob.decoder_widths[0] + 2 * glob.widths[0]
+        up_out = max(1, glob.decoder_widths[0] // 2)
+        self.local_up = UpBlock(up_in, up_out, norm, 0.0)
+        self.local_head = nn.Sequential(
+            nn.ReLU(),
+            nn.Conv2d(up_out + 2 * local_channels, image_channels, 3, padding=1, bias=True),
+            nn.Tanh(),
+        )
+        init_weights(self)
+
+    @classmethod
+    def from_config(cls, cfg: AppearanceNetConfig) -> LocalEnhancedGenerator:
+        """Build from an ``AppearanceNetConfig`` (``local_channels``, ``fade_in_alpha``...)."""
+        return cls(
+            image_channels=cfg.image_channels,
+            parsing_channels=cfg.parsing_channels,
+            pose_channels=cfg.pose_channels,
+            base_channels=cfg.base_channels,
+            max_channels=cfg.max_channels,
+            depth=cfg.depth,
+            deformable_levels=cfg.deformable_levels,
+            dropout=cfg.dropout,
+            dropout_layers=cfg.dropout_layers,
+            test_time_dropout=cfg.test_time_dropout,
+            norm=cfg.norm,
+            local_channels=cfg.local_channels,
+            alpha=cfg.fade_in_alpha,
+        )
+
+    def local_parameters(self) -> Iterator[nn.Parameter]:
+        """Parameters outside the global generator (trained alone first, method §5.1)."""
+        for name, parameter in self.named_parameters():
+            if not name.startswith("global_generator."):
+                yield parameter
+
+    def forward(
+        self,
+        source_image: torch.Tensor,
+        source_parsing: torch.Tensor,
+        source_heatmaps: torch.Tensor,
+        target_parsing: torch.Tensor,
+        target_heatmaps: torch.Tensor,
+        thetas: torch.Tensor | None = None,
+        part_masks: torch.Tensor | None = None,
+        alpha: float | None = None,
+        low_res: Mapping[str, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """Full-size output: the same inputs as ``AppearanceGenerator.forward`` at full size.
+
+        Args:
+            alpha: fade-in weight in [0, 1]; None uses ``self.alpha``. 0 gives exactly the
+                global generator's output on the half-size inputs.
+            low_res: optional half-size versions of the inputs, keys from ``LOW_RES_KEYS``
+                (the authors resize the real image bicubically and recompute heat maps at 128
+                px with sigma 6). A missing key is derived here: 2×2 average pooling (images,
+                parsing, heat maps; differentiable, as the authors' cycle input) or bilinear
+                resizing (part masks).
+            Others: as ``AppearanceGenerator.forward``; H and W must be even.
+
+        Returns:
+            (B, 3, H, W) image in [-1, 1].
+        """
+        glob = self.global_generator
+        alpha = self.alpha if alpha is None else _check_alpha(alpha)
+        full = {
+            "source_image": source_image,
+            "source_parsing": source_parsing,
+            "source_heatmaps": source_heatmaps,
+            "target_parsing": target_parsing,
+            "target_heatmaps": target_heatmaps,
+        }
+        source_in, target_in = glob._inputs(**full)
+        glob._check_warp(thetas, part_masks, source_image)
+        batch, _, height, width = source_image.shape
+        if height % 2 or width % 2:
+            raise ValueError(f"source_image: size must be even, got {height}x{width}")
+        half = (height // 2, width // 2)
+        small = self._low_res_inputs(full, part_masks, half, batch, low_res or {})
+        small_source, small_target = glob._inputs(**{k: small[k] for k in full})
+
+        local_app = self.local_appearance_encoder(source_in)
+        local_tgt = self.local_target_encoder(target_in)
+        fade_in = (local_app[1], local_tgt[1])
+        global_out, feat, skip0 = glob.run(
+            small_source, small_target, thetas, small["part_masks"], fade_in, alpha
+        )
+        top = local_app[0]
+        if self.local_warp:
+            top = deformable_skip(top, thetas, part_masks)
+        x = self.local_up(torch.cat([feat, skip0], dim=1))
+        local_out = self.local_head(torch.cat([x, top, local_tgt[0]], dim=1))
+        return alpha * local_out + (1.0 - alpha) * global_out
+
+    def _low_res_inputs(self, full, part_masks, half, batch, low_res) -> dict:
+        unknown = sorted(set(low_res) - set(LOW_RES_KEYS))
+        if unknown:
+            raise ValueError(f"low_res: unknown keys {unknown}; expected some of {LOW_RES_KEYS}")
+        small: dict = {}
+        for name, x in full.items():
+            small[name] = low_res[name] if name in low_res else F.avg_pool2d(x, 2)
+            if tuple(small[name].shape[-2:]) != half or small[name].shape[0] != batch:
+                raise ValueError(
+                    f"low_res[{name!r}]: expected batch {batch} and size {half[0]}x{half[1]}, "
+                    f"got {tuple(small[name].shape)}"
+                )
+        masks = low_res.get("part_masks")
+        if masks is None and part_masks is not None:
+            masks = parts_mod.resize_masks(part_masks, half)
+        small["part_masks"] = masks
+        return small
+
+
+class _LocalEncoder(nn.Module):
+    """Conv3×3 (bias) → widths[0] at full size; DownBlock (normalised) → widths[1] at half."""
+
+    def __init__(self, in_channels: int, widths: list[int], norm: str) -> None:
+        super().__init__()
+        self.stem = nn.Conv2d(in_channels, widths[0], kernel_size=3, padding=1, bias=True)
+        self.down = DownBlock(widths[0], widths[1], norm)
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        first = self.stem(x)
+        return [first, self.down(first)]
+
+
+def _check_alpha(alpha: float) -> float:
+    alpha = float(alpha)
+    if not 0.0 <= alpha <= 1.0:
+        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
+    return alpha
+
+
+def build_appearance_generator(cfg: AppearanceNetConfig) -> nn.Module:
+    """``LocalEnhancedGenerator`` when ``cfg.local_enhancer``, else ``AppearanceGenerator``."""
+    if cfg.local_enhancer:
+        return LocalEnhancedGenerator.from_config(cfg)
+    return AppearanceGenerator.from_config(cfg)
