@@ -350,6 +350,73 @@ def cmd_eval_parsing(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_train_appearance(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from spt_core.config import TrainConfig
+    from spt_core.config_appearance import AppearanceNetConfig
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.losses.appearance_weights import AppearanceLossWeights
+    from spt_core.train.appearance import AppearanceTrainer, PersonSamples
+
+    model = AppearanceNetConfig(size=args.size, base_channels=args.base_channels,
+                                max_channels=args.max_channels)  # fmt: skip
+    train = dataclasses.replace(
+        TrainConfig(device=args.device),
+        **{k: v for k, v in {"steps": args.steps, "batch_size": args.batch_size,
+                             "checkpoint_every": args.checkpoint_every}.items() if v is not None},
+    )  # fmt: skip
+    semantic = None
+    if args.parsing == "predicted":
+        if args.semantic is None:
+            raise SptError("--parsing predicted needs --semantic RUN_OR_CHECKPOINT")
+        from spt_core.train.semantic import load_semantic_generator
+
+        semantic = load_semantic_generator(args.semantic)
+    posenet = None
+    if args.posenet is not None:
+        from spt_core.train.posenet import load_posenet
+
+        posenet = load_posenet(args.posenet)[0]
+    samples = PersonSamples.from_dataset(PersonDataset(args.data), model.size)
+    trainer = AppearanceTrainer(samples, model, AppearanceLossWeights(), train, args.out,
+                                posenet=posenet, semantic=semantic, parsing_mode=args.parsing,
+                                resume=args.resume)  # fmt: skip
+    if trainer.dist.is_main and not args.quiet:
+        note = "" if posenet is not None else " (no --posenet: pose loss off)"
+        print(
+            f"appearance network: {len(samples)} images at {model.size[0]}x{model.size[1]}, "
+            f"target parsing {args.parsing}, {train.steps} steps of {train.batch_size}, "
+            f"device {trainer.device}{note}"
+        )
+    done = _print_events(trainer.run(), train.steps, args.quiet or not trainer.dist.is_main)
+    if done is not None:
+        print(f"{done.reason} at step {done.step}; checkpoint {done.checkpoint}")
+    return 0
+
+
+def cmd_train_posenet(args: argparse.Namespace) -> int:
+    from spt_core.train.posenet import train_posenet_from_args
+
+    trainer = train_posenet_from_args(
+        args.data,
+        args.out,
+        steps=args.steps,
+        batch_size=args.batch_size,
+        size=args.size,
+        base_channels=args.base_channels,
+        n_blocks=args.n_blocks,
+        device=args.device,
+        resume=args.resume,
+        quiet=args.quiet,
+    )
+    total = trainer.train.steps
+    done = _print_events(trainer.run(), total, args.quiet or not trainer.dist.is_main)
+    if done is not None:
+        print(f"{done.reason} at step {done.step}; checkpoint {done.checkpoint}")
+    return 0
+
+
 # --------------------------------------------------------------------------------------------
 # Parser
 
@@ -488,6 +555,60 @@ def build_parser() -> argparse.ArgumentParser:
         help="draw 8 pairs: source | target pose | truth | part warp | network",
     )
     parsing.set_defaults(func=cmd_eval_parsing)
+
+    appearance = train_commands.add_parser(
+        "appearance", help="train the appearance network (unpaired: cycle, style, pose, GAN)"
+    )
+    appearance.add_argument("--data", type=Path, required=True, help="dataset folder")
+    appearance.add_argument("--out", type=Path, required=True, help="run directory")
+    appearance.add_argument(
+        "--parsing",
+        choices=["gt", "predicted"],
+        default="gt",
+        help="target parsing: the target image's map (TS-GT) or H_S's",
+    )
+    appearance.add_argument(
+        "--semantic",
+        type=Path,
+        default=None,
+        help="semantic run/checkpoint for --parsing predicted",
+    )
+    appearance.add_argument(
+        "--posenet",
+        type=Path,
+        default=None,
+        help="pose regressor run/checkpoint (spt train posenet)",
+    )
+    appearance.add_argument("--steps", type=int, default=None)
+    appearance.add_argument("--batch-size", type=int, default=None)
+    appearance.add_argument("--size", type=parse_size, default=(128, 64))
+    appearance.add_argument("--base-channels", type=int, default=64)
+    appearance.add_argument("--max-channels", type=int, default=512)
+    appearance.add_argument("--checkpoint-every", type=int, default=None)
+    appearance.add_argument("--device", default="auto")
+    appearance.add_argument("--resume", action="store_true")
+    appearance.add_argument("--quiet", action="store_true")
+    appearance.set_defaults(func=cmd_train_appearance)
+
+    posenet = train_commands.add_parser(
+        "posenet", help="train the pose regressor P used by the appearance network's pose loss"
+    )
+    posenet.add_argument("--data", type=Path, required=True, help="dataset folder")
+    posenet.add_argument("--out", type=Path, required=True, help="run directory")
+    posenet.add_argument("--steps", type=int, default=None)
+    posenet.add_argument("--batch-size", type=int, default=None)
+    posenet.add_argument(
+        "--size",
+        type=parse_size,
+        default=None,
+        help="network size HxW (default: the dataset's image size)",
+    )
+    posenet.add_argument("--base-channels", type=int, default=None)
+    posenet.add_argument("--n-blocks", type=int, default=None)
+    posenet.add_argument("--device", default="auto")
+    posenet.add_argument("--resume", action="store_true")
+    posenet.add_argument("--quiet", action="store_true")
+    posenet.set_defaults(func=cmd_train_posenet)
 
     bench = commands.add_parser("bench", help="benchmarks with ratios against a reference")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")

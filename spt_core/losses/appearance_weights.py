@@ -26,6 +26,12 @@ class AppearanceLossWeights:
         content: MSE between relu2_1 features of the source image and its cycle reconstruction
             (the only link back to the input: there is no pixel loss).
         style: semantic-aware masked-Gram style loss, both parts.
+        feature_scale: VGG features are multiplied by this before the content and style
+            losses. The authors fed VGG16 [-1, 1] images normalised by ImageNet mean/std (a
+            range of about 8.7); our VGG19 takes Caffe's 0-255 input (a range of 255), so its
+            features are about 29x larger, content terms 29^2 and Gram terms 29^4 larger.
+            1/29 restores the balance their weights were tuned for (a measured 1e5 style
+            term at scale 1 would swamp everything else).
     """
 
     adversarial: float = 1.0
@@ -33,6 +39,7 @@ class AppearanceLossWeights:
     pose: float = 700.0
     content: float = 0.03
     style: float = 1.0
+    feature_scale: float = 1.0 / 29.0
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

@@ -96,3 +96,21 @@ def test_synth_refuses_a_used_folder_unless_overwrite(synth_dir, tmp_path, capsy
     assert "not empty" in capsys.readouterr().err
     assert main(["synth", "--out", str(target), "--count", "8", "--quiet", "--overwrite"]) == 0
     assert len(PersonDataset(target)) == 8
+
+
+def test_train_posenet_then_appearance_with_pose_loss(synth_dir, tmp_path, capsys):
+    posenet = tmp_path / "posenet"
+    argv = ["train", "posenet", "--data", str(synth_dir), "--out", str(posenet), "--steps", "2",
+            "--batch-size", "2", "--size", "32x16", "--base-channels", "8", "--n-blocks", "1",
+            "--device", "cpu", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    run = tmp_path / "appearance"
+    argv = ["train", "appearance", "--data", str(synth_dir), "--out", str(run), "--steps", "2",
+            "--batch-size", "2", "--size", "32x16", "--base-channels", "8", "--max-channels",
+            "16", "--posenet", str(posenet), "--device", "cpu", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    assert "finished at step 2" in capsys.readouterr().out
+    argv = ["train", "appearance", "--data", str(synth_dir), "--out", str(tmp_path / "x"),
+            "--parsing", "predicted", "--quiet"]  # fmt: skip
+    assert main(argv) == 2
+    assert "--semantic" in capsys.readouterr().err

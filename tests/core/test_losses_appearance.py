@@ -316,6 +316,8 @@ def test_appearance_weights_are_the_authors_defaults() -> None:
         "pose": 700.0,
         "content": 0.03,
         "style": 1.0,
+        # Our VGG19 takes Caffe's 0-255 input; 1/29 brings its features to the authors' scale.
+        "feature_scale": 1.0 / 29.0,
     }
     with pytest.raises(dataclasses.FrozenInstanceError):
         weights.pose = 1.0  # type: ignore[misc]

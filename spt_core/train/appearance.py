@@ -1,0 +1,305 @@
+"""Training of the appearance generative network on unpaired data (method §4, §5).
+
+Each step takes a source sample (I_s, S_s, P_s) and a target pose P_t with its parsing S_t,
+renders I~_t = G(I_s, S_s, P_s, S_t, P_t), closes the cycle I~_s = G(I~_t, S_t, P_t, S_s, P_s),
+and trains G with LSGAN (D_A on image | parsing), the frozen pose regressor's loss, the VGG
+content loss of the cycle and the semantic-aware style loss; then D_A. No image of the source
+person in the target pose is ever used.
+
+Target parsing (``parsing_mode``): "gt" takes S_t from the image the target pose comes from
+(another person's real map in that pose: the unpaired analogue of TS-GT); "predicted" asks a
+trained semantic network for the source person's map in the target pose (TS-Pred).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from spt_core import labels as lb
+from spt_core.config import TrainConfig, to_dict
+from spt_core.config_appearance import AppearanceNetConfig
+from spt_core.data.dataset import PersonDataset
+from spt_core.data.parsing_pairs import fit_geometry, fit_labels, fit_poses
+from spt_core.losses.appearance_weights import AppearanceLossWeights
+from spt_core.train.loop import IndexSchedule, Trainer
+
+KIND = "appearance"
+
+
+def fit_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """RGB images (N, H0, W0, 3) resized (area) and padded with black to ``size``."""
+    import cv2
+
+    if images.shape[1:3] == tuple(size):
+        return images
+    scale, pad_x, pad_y = fit_geometry(images.shape[1:3], size)
+    new_h, new_w = round(images.shape[1] * scale), round(images.shape[2] * scale)
+    out = np.zeros((len(images), *size, 3), np.uint8)
+    for i, image in enumerate(images):
+        out[i, pad_y : pad_y + new_h, pad_x : pad_x + new_w] = cv2.resize(
+            image, (new_w, new_h), interpolation=cv2.INTER_AREA
+        )
+    return out
+
+
+class PersonSamples:
+    """Images, parsings and poses of a dataset in memory, at the network's size."""
+
+    def __init__(self, images: np.ndarray, parsings: np.ndarray, poses: np.ndarray,
+                 size: tuple[int, int]):  # fmt: skip
+        self.size = tuple(size)
+        self.images = fit_images(images, self.size)
+        self.parsings = fit_labels(parsings, self.size)
+        self.poses = fit_poses(poses, images.shape[1:3], self.size)
+
+    @classmethod
+    def from_dataset(cls, dataset: PersonDataset, size) -> PersonSamples:
+        images = np.stack([dataset.load_image(i) for i in range(len(dataset))])
+        return cls(images, dataset.load_all_parsings(), dataset.poses, size)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def batch(self, rows, device, sigma: float = 6.0) -> dict:
+        """Images in [-1, 1], 9-channel parsings (labels 1..9), heat maps, label maps, poses."""
+        import torch
+
+        from spt_core.skeleton import pose_heatmaps_torch
+
+        rows = np.asarray(rows)
+        images = torch.from_numpy(self.images[rows]).to(device).permute(0, 3, 1, 2).float()
+        labels = torch.from_numpy(self.parsings[rows]).to(device).long()
+        poses = self.poses[rows]
+        return {
+            "image": images / 127.5 - 1.0,
+            "labels": labels,
+            "parsing": lb.one_hot_torch(labels)[:, 1:],
+            "heatmaps": pose_heatmaps_torch(torch.from_numpy(poses).to(device), self.size, sigma),
+            "poses": poses,
+        }
+
+
+class AppearanceTrainer(Trainer):
+    """G_A against D_A on unpaired samples (see the module docstring).
+
+    Args:
+        samples: training images with parsings and poses at ``model.size``.
+        model: network configuration.
+        losses: loss weights.
+        train: optimisation settings.
+        run_dir: output directory.
+        posenet: frozen pose regressor (or None: the pose loss is then left out and the
+            config records it).
+        semantic: (generator, SemanticNetConfig) for ``parsing_mode="predicted"``.
+        resume: continue from the newest checkpoint of ``run_dir``.
+    """
+
+    kind = KIND
+
+    def __init__(
+        self,
+        samples: PersonSamples,
+        model: AppearanceNetConfig,
+        losses: AppearanceLossWeights,
+        train: TrainConfig,
+        run_dir: str | Path,
+        posenet=None,
+        semantic=None,
+        parsing_mode: str = "gt",
+        resume: bool = False,
+    ):
+        super().__init__(train, run_dir, resume)
+        if parsing_mode not in ("gt", "predicted"):
+            raise ValueError(f"parsing_mode must be 'gt' or 'predicted', got {parsing_mode!r}")
+        if parsing_mode == "predicted" and semantic is None:
+            raise ValueError("parsing_mode 'predicted' needs a trained semantic network")
+        if model.local_enhancer or model.face_gan:
+            raise ValueError(
+                "this trainer covers the global generator without the face GAN "
+                "(the 128x64 setting); the 256-px schedule is not implemented yet"
+            )
+        self.samples, self.model, self.losses = samples, model, losses
+        self.posenet, self.semantic, self.parsing_mode = posenet, semantic, parsing_mode
+
+    def build(self) -> None:
+        from spt_core.losses.perceptual import VGGFeatures
+        from spt_core.models.appearance import AppearanceGenerator
+        from spt_core.models.appearance_discriminators import ImageDiscriminator
+
+        self.generator = self.dist.wrap(AppearanceGenerator.from_config(self.model).to(self.device))
+        self.discriminator = self.dist.wrap(
+            ImageDiscriminator.from_config(self.model).to(self.device)
+        )
+        self.optimizers = {
+            "generator": self.make_adam(self.generator.parameters()),
+            "discriminator": self.make_adam(self.discriminator.parameters()),
+        }
+        self.vgg = VGGFeatures(device=self.device)
+        if self.posenet is not None:
+            self.posenet = self.posenet.to(self.device).eval().requires_grad_(False)
+        # Two independent index streams: sources, and the samples whose pose is the target.
+        n, b, w = len(self.samples), self.train.batch_size, self.dist.world_size
+        self.sources = IndexSchedule(n, b, self.train.seed, self.dist.rank, w)
+        self.targets = IndexSchedule(n, b, self.train.seed + 7919, self.dist.rank, w)
+
+    def networks(self) -> dict:
+        return {"generator": self.generator, "discriminator": self.discriminator}
+
+    def config_dict(self) -> dict:
+        return {
+            "model": to_dict(self.model),
+            "losses": to_dict(self.losses),
+            "parsing_mode": self.parsing_mode,
+            "pose_loss": self.posenet is not None,
+        }
+
+    def _target_parsing(self, source, target):
+        """9-channel target parsing: the target image's map, or H_S's prediction."""
+        import torch
+
+        if self.parsing_mode == "gt":
+            return target["parsing"], target["labels"]
+        generator, config = self.semantic
+        with torch.no_grad():
+            probabilities = generator.predict(
+                lb.one_hot_torch(source["labels"]),
+                source["heatmaps"],
+                target["heatmaps"],
+                *self._masks(source, target, config),
+            )
+        return probabilities[:, 1:], probabilities
+
+    def _masks(self, source, target, config):
+        import torch
+
+        from spt_core import skeleton as sk
+
+        if not config.use_pose_mask:
+            return None, None
+        return tuple(
+            torch.from_numpy(np.stack([sk.pose_mask(p, self.model.size, config.mask_radius)
+                                       for p in item["poses"]])).to(self.device)[:, None].float()
+            for item in (source, target)
+        )  # fmt: skip
+
+    def render(self, source, source_parsing, source_heatmaps, target_parsing, target_heatmaps,
+               source_poses, target_poses):  # fmt: skip
+        from spt_core.models.appearance import part_warp_inputs
+
+        thetas, masks = part_warp_inputs(source_poses, target_poses, self.model.size, self.device)
+        return self.generator(source, source_parsing, source_heatmaps, target_parsing,
+                              target_heatmaps, thetas, masks)  # fmt: skip
+
+    def train_step(self, step: int) -> dict[str, float]:
+        import torch
+
+        from spt_core.losses.adversarial import lsgan_discriminator_loss, lsgan_generator_loss
+        from spt_core.losses.perceptual import content_loss
+        from spt_core.losses.pose import pose_loss_from_images
+        from spt_core.losses.style import semantic_style_loss
+
+        sigma = 6.0
+        source = self.samples.batch(self.sources.indices(step), self.device, sigma)
+        target = self.samples.batch(self.targets.indices(step), self.device, sigma)
+        target_parsing, target_style_map = self._target_parsing(source, target)
+        self.generator.train()
+        with self.autocast():
+            fake_target = self.render(source["image"], source["parsing"], source["heatmaps"],
+                                      target_parsing, target["heatmaps"], source["poses"],
+                                      target["poses"])  # fmt: skip
+            fake_source = self.render(fake_target, target_parsing, target["heatmaps"],
+                                      source["parsing"], source["heatmaps"], target["poses"],
+                                      source["poses"])  # fmt: skip
+            self.discriminator.requires_grad_(False)
+            adversarial = lsgan_generator_loss([
+                self.discriminator(fake_target, target_parsing),
+                self.discriminator(fake_source, source["parsing"]),
+            ])  # fmt: skip
+            self.discriminator.requires_grad_(True)
+        # The perceptual terms run in float32: Gram matrices overflow float16.
+        scale = self.losses.feature_scale
+        with torch.no_grad():
+            real_features = self.vgg(source["image"]) * scale
+        target_features = self.vgg(fake_target.float()) * scale
+        cycle_features = self.vgg(fake_source.float()) * scale
+        content = content_loss(cycle_features, real_features)
+        style = semantic_style_loss(
+            target_features, target_style_map, real_features, source["labels"]
+        ) + semantic_style_loss(cycle_features, source["labels"], target_features, target_style_map)
+        total = self.losses.adversarial * adversarial + self.losses.content * content
+        total = total + self.losses.style * style
+        pose = torch.zeros((), device=self.device)
+        if self.posenet is not None:
+            pose = pose_loss_from_images(self.posenet, fake_target, target["heatmaps"])
+            pose = pose + pose_loss_from_images(self.posenet, fake_source, source["heatmaps"])
+            total = total + self.losses.pose * pose
+        self.optimise("generator", total)
+
+        with self.autocast():
+            real_scores = self.discriminator(source["image"], source["parsing"])
+            d_loss = lsgan_discriminator_loss(
+                [real_scores, real_scores],
+                [self.discriminator(fake_target.detach(), target_parsing.detach()),
+                 self.discriminator(fake_source.detach(), source["parsing"])],
+            )  # fmt: skip
+        self.optimise("discriminator", d_loss)
+        return {
+            "g_adversarial": float(adversarial.detach()),
+            "content": float(content.detach()),
+            "style": float(style.detach()),
+            "pose": float(pose.detach()),
+            "g_total": float(total.detach()),
+            "d": float(d_loss.detach()),
+        }
+
+    def preview(self) -> dict[str, np.ndarray]:
+        """Rows: source | the image the target pose comes from | generated."""
+        import torch
+
+        rows = np.arange(min(4, len(self.samples)))
+        targets = (rows + 1) % len(self.samples)
+        source = self.samples.batch(rows, self.device)
+        target = self.samples.batch(targets, self.device)
+        self.generator.eval()
+        with torch.no_grad():
+            target_parsing, _ = self._target_parsing(source, target)
+            fake = self.render(source["image"], source["parsing"], source["heatmaps"],
+                               target_parsing, target["heatmaps"], source["poses"],
+                               target["poses"])  # fmt: skip
+        self.generator.train()
+
+        def to_rgb(images):
+            return ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu()
+
+        tiles = [to_rgb(source["image"]), to_rgb(target["image"]), to_rgb(fake)]
+        return {"appearance": np.concatenate(
+            [np.concatenate([t[k].numpy() for t in tiles], axis=1) for k in range(len(rows))],
+            axis=0,
+        )}  # fmt: skip
+
+
+def load_appearance_generator(checkpoint: str | Path, device="cpu"):
+    """The generator of an appearance checkpoint (or run directory), in eval mode.
+
+    Raises:
+        CheckpointError: not an appearance checkpoint, or weights that do not fit its config.
+    """
+    from spt_core.config import from_dict
+    from spt_core.models.appearance import AppearanceGenerator
+    from spt_core.models.checkpoint import CheckpointError, load_weights, read_config
+    from spt_core.train.loop import latest_checkpoint
+
+    checkpoint = Path(checkpoint)
+    if not (checkpoint / "config.json").is_file():
+        found = latest_checkpoint(checkpoint)
+        if found is None:
+            raise CheckpointError(f"{checkpoint}: neither a checkpoint nor a run directory")
+        checkpoint = found
+    config = read_config(checkpoint, KIND)
+    model = from_dict(AppearanceNetConfig, config["model"])
+    generator = AppearanceGenerator.from_config(model).to(device)
+    load_weights(generator, checkpoint, "generator", device=device)
+    generator.eval()
+    return generator, model

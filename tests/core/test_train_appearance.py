@@ -1,0 +1,95 @@
+"""The appearance trainer on a tiny network: learning, checkpoints, TS-Pred inputs, pose loss."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from spt_core.config import SemanticNetConfig, TrainConfig
+from spt_core.config_appearance import AppearanceNetConfig
+from spt_core.data import synthetic
+from spt_core.data.dataset import PersonDataset
+from spt_core.losses.appearance_weights import AppearanceLossWeights
+from spt_core.models.checkpoint import CheckpointError
+from spt_core.models.posenet import PoseRegressor
+from spt_core.models.semantic import SemanticGenerator
+from spt_core.train.appearance import AppearanceTrainer, PersonSamples, load_appearance_generator
+from spt_core.train.events import DoneEvent, StepEvent
+
+TINY = AppearanceNetConfig.tiny()
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    root = tmp_path_factory.mktemp("appearance")
+    synthetic.generate_dataset(root / "data", count=8, seed=4, workers=1)
+    return PersonSamples.from_dataset(PersonDataset(root / "data"), TINY.size)
+
+
+def _trainer(samples, run_dir, **changes):
+    train = TrainConfig(steps=4, batch_size=4, lr=2e-3, log_every=1, preview_every=0,
+                        checkpoint_every=2, device="cpu", decay_from=1.0)  # fmt: skip
+    options = {k: changes.pop(k) for k in ("posenet", "semantic", "parsing_mode", "resume")
+               if k in changes}  # fmt: skip
+    train = dataclasses.replace(train, **changes)
+    return AppearanceTrainer(samples, TINY, AppearanceLossWeights(), train, run_dir, **options)
+
+
+def test_samples_are_fitted_and_scaled(samples):
+    batch = samples.batch([0, 1], "cpu")
+    assert batch["image"].shape == (2, 3, 32, 16)
+    assert batch["image"].min() >= -1.0 and batch["image"].max() <= 1.0
+    assert batch["parsing"].shape == (2, 9, 32, 16)
+    # Channel k of the 9-channel map is label k + 1 (background dropped).
+    assert torch.equal(batch["parsing"][:, 2] > 0, batch["labels"] == 3)
+
+
+def test_tiny_network_learns_its_cycle(samples, tmp_path):
+    few = PersonSamples(samples.images[:4], samples.parsings[:4], samples.poses[:4], TINY.size)
+    trainer = _trainer(few, tmp_path / "run", steps=120, log_every=10, checkpoint_every=1000)
+    content = [e.losses["content"] for e in trainer.run() if isinstance(e, StepEvent)]
+    assert np.mean(content[-2:]) < 0.6 * np.mean(content[:2]), content
+
+
+def test_checkpoint_round_trip_and_kind_check(samples, tmp_path):
+    trainer = _trainer(samples, tmp_path / "run")
+    events = list(trainer.run())
+    assert isinstance(events[-1], DoneEvent) and events[-1].step == 4
+    generator, model = load_appearance_generator(tmp_path / "run")
+    assert model == TINY
+    batch = samples.batch([0, 1], "cpu")
+    trainer.generator.eval()
+    with torch.no_grad():
+        args = (batch["image"], batch["parsing"], batch["heatmaps"], batch["parsing"].flip(0),
+                batch["heatmaps"].flip(0), batch["poses"], batch["poses"][::-1])  # fmt: skip
+        assert torch.equal(trainer.render(*args), _render(generator, *args))
+    with pytest.raises(CheckpointError, match="'appearance' checkpoint, but a 'semantic'"):
+        from spt_core.train.semantic import load_semantic_generator
+
+        load_semantic_generator(tmp_path / "run")
+    resumed = _trainer(samples, tmp_path / "run", steps=6, resume=True)
+    assert [e.step for e in resumed.run() if isinstance(e, StepEvent)] == [5, 6]
+
+
+def _render(generator, image, parsing, heatmaps, target_parsing, target_heatmaps, poses, target):
+    from spt_core.models.appearance import part_warp_inputs
+
+    thetas, masks = part_warp_inputs(poses, target, TINY.size)
+    return generator(image, parsing, heatmaps, target_parsing, target_heatmaps, thetas, masks)
+
+
+def test_predicted_parsing_and_pose_loss_paths(samples, tmp_path):
+    semantic_config = SemanticNetConfig(size=TINY.size, base_channels=8, depth=3,
+                                        max_channels=32, mask_radius=1)  # fmt: skip
+    semantic = SemanticGenerator.from_config(semantic_config).eval()
+    posenet = PoseRegressor(base_channels=8, n_blocks=1)
+    trainer = _trainer(samples, tmp_path / "run", steps=2, parsing_mode="predicted",
+                       semantic=(semantic, semantic_config), posenet=posenet)  # fmt: skip
+    losses = [e.losses for e in trainer.run() if isinstance(e, StepEvent)]
+    assert len(losses) == 2 and all(row["pose"] > 0 for row in losses)
+    assert all(p.grad is None for p in posenet.parameters())
+    with pytest.raises(ValueError, match="needs a trained semantic network"):
+        _trainer(samples, tmp_path / "other", parsing_mode="predicted")
