@@ -353,10 +353,8 @@ def cmd_eval_parsing(args: argparse.Namespace) -> int:
 def cmd_train_appearance(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from spt_core.config import TrainConfig
-    from spt_core.config_appearance import AppearanceNetConfig
+    from spt_core.config import AppearanceLossWeights, AppearanceNetConfig, TrainConfig
     from spt_core.data.dataset import PersonDataset
-    from spt_core.losses.appearance_weights import AppearanceLossWeights
     from spt_core.train.appearance import AppearanceTrainer, PersonSamples
 
     model = AppearanceNetConfig(size=args.size, base_channels=args.base_channels,

@@ -7,6 +7,7 @@ documented default, never a constant buried in code.
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -196,3 +197,214 @@ class TrainConfig:
             raise ValueError(f"decay_from must be in [0, 1], got {self.decay_from}")
         if self.checkpoint_every < 1 or self.log_every < 1:
             raise ValueError("checkpoint_every and log_every must be at least 1")
+
+
+# Appearance network (method §4)
+
+_APPEARANCE_NORMS = ("sample", "instance", "batch", "none")
+
+
+@dataclasses.dataclass(frozen=True)
+class AppearanceNetConfig:
+    """Appearance generator G_A, discriminators D_A and D_F, pose regressor P.
+
+    Attributes:
+        size: (H, W) of the images the network outputs. With ``local_enhancer`` or
+            ``output_upsample`` the global core works at half of it (``core_size``).
+        image_channels: image channels (3).
+        parsing_channels: parsing channels fed to G_A and D_A: labels 1..9, background
+            dropped (method §1.1, §1.6).
+        pose_channels: heat-map channels (18).
+        base_channels: width of the first encoder level (64); levels double up to
+            ``max_channels``.
+        max_channels: cap on the width (512).
+        depth: stride-2 down blocks per encoder (5: Def-GAN's 64..512 list). Sizes not
+            divisible by ``2**depth`` are zero-padded inside the generator.
+        deformable_levels: finest levels with deformable skips (4 in the code); 0 disables
+            the part warps.
+        dropout: Dropout2d probability of the deepest ``dropout_layers`` up blocks (0.5).
+        dropout_layers: how many of the deepest up blocks use dropout (3).
+        test_time_dropout: keep dropout on in eval mode (the authors' inference does, because
+            it never calls ``eval()``); off by default so inference is deterministic.
+        norm: generator normalisation: "sample" (Def-GAN's whole-sample norm), "instance",
+            "batch" or "none".
+        output_upsample: the global generator upsamples ×2 (nearest) before its last conv,
+            so a 128-px core outputs 256 px (the released DeepFashion model). Always on
+            inside the local enhancer.
+        local_enhancer: add the pix2pixHD-style local enhancer at ``size`` (global at half).
+        local_channels: width of the local encoders' full-size level (32 in the code).
+        fade_in_alpha: initial / test-time fade-in weight of the local enhancer and of D_F's
+            256-px path (1 = fully faded in; a trainer ramps it from 0; the ramp is not in the
+            released code).
+        disc_channels: first-layer width of D_A (64).
+        disc_layers: stride-2 layers of D_A (3: pix2pix "basic").
+        disc_norm: D_A / D_F normalisation ("instance": InstanceNorm2d without affine).
+        face_gan: use the face crop and D_F (off for 128x64: too low resolution, method §0).
+        face_crop_size: (H, W) of the face crop given to D_F; None = ``size`` (the code crops
+            to the full 256x256 canvas).
+        face_half_side: half-side of the face box, times the torso scale (0.40).
+        face_fade_in: D_F gets the fade-in variant (a 128-px path by 2×2 average pooling and
+            a 256-px path with its own first conv, blended by alpha).
+        face_disc_channels: first-layer width of D_F (64).
+        face_disc_layers: stride-2 layers of D_F (3).
+        pose_regressor_channels: first-layer width of P (64, CycleGAN's ngf).
+        pose_regressor_blocks: residual blocks of P (9: "resnet_9blocks").
+        pose_regressor_dropout: dropout inside P's residual blocks (0: CycleGAN default).
+        heatmap_sigma: heat-map Gaussian width in pixels (6, at every resolution).
+    """
+
+    size: tuple[int, int] = (128, 64)
+    image_channels: int = 3
+    parsing_channels: int = 9
+    pose_channels: int = 18
+    base_channels: int = 64
+    max_channels: int = 512
+    depth: int = 5
+    deformable_levels: int = 4
+    dropout: float = 0.5
+    dropout_layers: int = 3
+    test_time_dropout: bool = False
+    norm: str = "sample"
+    output_upsample: bool = False
+    local_enhancer: bool = False
+    local_channels: int = 32
+    fade_in_alpha: float = 1.0
+    disc_channels: int = 64
+    disc_layers: int = 3
+    disc_norm: str = "instance"
+    face_gan: bool = False
+    face_crop_size: tuple[int, int] | None = None
+    face_half_side: float = 0.40
+    face_fade_in: bool = False
+    face_disc_channels: int = 64
+    face_disc_layers: int = 3
+    pose_regressor_channels: int = 64
+    pose_regressor_blocks: int = 9
+    pose_regressor_dropout: float = 0.0
+    heatmap_sigma: float = 6.0
+
+    def __post_init__(self) -> None:
+        # JSON round trips give lists; the frozen config keeps tuples (hashable, comparable).
+        object.__setattr__(self, "size", tuple(self.size))
+        if self.face_crop_size is not None:
+            object.__setattr__(self, "face_crop_size", tuple(self.face_crop_size))
+        if self.norm not in _APPEARANCE_NORMS or self.disc_norm not in _APPEARANCE_NORMS:
+            raise ValueError(
+                f"norm and disc_norm must be one of {_APPEARANCE_NORMS}, "
+                f"got {self.norm!r}, {self.disc_norm!r}"
+            )
+        if len(self.size) != 2 or min(self.size) < 1:
+            raise ValueError(f"size must be (H, W) with positive sides, got {self.size}")
+        if self.local_enhancer and (self.size[0] % 2 or self.size[1] % 2):
+            raise ValueError(f"the local enhancer needs an even size, got {self.size}")
+        if self.output_upsample and (self.size[0] % 2 or self.size[1] % 2):
+            raise ValueError(f"output_upsample needs an even size, got {self.size}")
+        if not 0 <= self.deformable_levels <= self.depth + 1:
+            raise ValueError(
+                f"deformable_levels must be in [0, depth + 1], got {self.deformable_levels}"
+            )
+        if not 0.0 <= self.fade_in_alpha <= 1.0:
+            raise ValueError(f"fade_in_alpha must be in [0, 1], got {self.fade_in_alpha}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
+        if self.face_fade_in and not self.face_gan:
+            raise ValueError("face_fade_in needs face_gan")
+        if self.face_half_side <= 0:
+            raise ValueError(f"face_half_side must be positive, got {self.face_half_side}")
+
+    @property
+    def core_size(self) -> tuple[int, int]:
+        """(H, W) the global generator's encoders see (half of ``size`` when it upsamples)."""
+        if self.local_enhancer or self.output_upsample:
+            return self.size[0] // 2, self.size[1] // 2
+        return self.size
+
+    @property
+    def face_size(self) -> tuple[int, int]:
+        """(H, W) of the face crop (``face_crop_size`` or ``size``)."""
+        return self.size if self.face_crop_size is None else self.face_crop_size
+
+    @classmethod
+    def market_128x64(cls, **overrides) -> AppearanceNetConfig:
+        """Market-1501 at 128x64: the global generator only, no face GAN (the defaults)."""
+        return cls(**overrides)
+
+    @classmethod
+    def deepfashion_256x256(cls, **overrides) -> AppearanceNetConfig:
+        """The released DeepFashion model: 128-px global core + local enhancer, face GAN.
+
+        D_F reads 256x256 face crops with the fade-in variant (method §4.2-4.4).
+        """
+        values = dict(
+            size=(256, 256),
+            local_enhancer=True,
+            output_upsample=True,
+            face_gan=True,
+            face_fade_in=True,
+            face_crop_size=(256, 256),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+    @classmethod
+    def deepfashion_256x176(cls, **overrides) -> AppearanceNetConfig:
+        """DeepFashion at the Def-GAN/PATN 256x176 crop: as 256x256, core at 128x88.
+
+        88 is not a multiple of 2**5, so the core pads to 128x96 internally; the face crop
+        stays square (256x256).
+        """
+        return cls.deepfashion_256x256(**{"size": (256, 176), **overrides})
+
+    @classmethod
+    def tiny(cls, **overrides) -> AppearanceNetConfig:
+        """A small 32x16 network for tests: base 8, depth 3, 3 deformable levels."""
+        values = dict(
+            size=(32, 16),
+            base_channels=8,
+            max_channels=32,
+            depth=3,
+            deformable_levels=3,
+            local_channels=4,
+            disc_channels=8,
+            face_disc_channels=8,
+            pose_regressor_channels=8,
+            pose_regressor_blocks=2,
+        )
+        values.update(overrides)
+        return cls(**values)
+
+
+@dataclasses.dataclass(frozen=True)
+class AppearanceLossWeights:
+    """Weights of L_A's terms (the authors' code defaults).
+
+    Attributes:
+        adversarial: LSGAN generator term of the general discriminator D_A, on (I~_t, S~_t)
+            and (I~_s, S_s).
+        face: LSGAN generator term of the face discriminator D_F on both face crops (set 0
+            for Market-1501, whose faces are too small, method §0).
+        pose: MSE between the frozen pose regressor's maps and the target Gaussian maps, on
+            both outputs. The large value offsets the small MSE of mostly-empty heat maps.
+        content: MSE between relu2_1 features of the source image and its cycle reconstruction
+            (the only link back to the input: there is no pixel loss).
+        style: semantic-aware masked-Gram style loss, both parts.
+        feature_scale: VGG features are multiplied by this before the content and style
+            losses. The authors fed VGG16 [-1, 1] images normalised by ImageNet mean/std (a
+            range of about 8.7); our VGG19 takes Caffe's 0-255 input (a range of 255), so its
+            features are about 29x larger, content terms 29^2 and Gram terms 29^4 larger.
+            1/29 restores the balance their weights were tuned for (a measured 1e5 style
+            term at scale 1 would swamp everything else).
+    """
+
+    adversarial: float = 1.0
+    face: float = 1.0
+    pose: float = 700.0
+    content: float = 0.03
+    style: float = 1.0
+    feature_scale: float = 1.0 / 29.0
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"{field.name} must be a finite weight >= 0, got {value}")

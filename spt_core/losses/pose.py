@@ -4,7 +4,7 @@ Method §4.5: P is a separately trained heat-map regressor (CycleGAN resnet_9blo
 output), frozen while the appearance network trains; the target is the 18-channel sigma = 6
 Gaussian maps in [0, 1]. The loss is the MSE between P's maps and the target, applied to both
 the forward output I~_t (target pose P_t) and the cycle output I~_s (source pose P_s). Its
-weight, 700, lives in :class:`spt_core.losses.appearance_weights.AppearanceLossWeights`.
+weight, 700, lives in :class:`spt_core.config.AppearanceLossWeights`.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from spt_core.models.blocks import NORM_KINDS, DownBlock, UpBlock, init_weights
 from spt_core.models.semantic import level_widths
 
 if TYPE_CHECKING:
-    from spt_core.config_appearance import AppearanceNetConfig
+    from spt_core.config import AppearanceNetConfig
 
 #: Keys of the optional half-resolution inputs of ``LocalEnhancedGenerator.forward``.
 LOW_RES_KEYS: tuple[str, ...] = (

@@ -21,7 +21,7 @@ from spt_core.models.blocks import init_weights
 from spt_core.models.discriminators import PatchDiscriminator
 
 if TYPE_CHECKING:
-    from spt_core.config_appearance import AppearanceNetConfig
+    from spt_core.config import AppearanceNetConfig
 
 
 class ImageDiscriminator(nn.Module):

@@ -20,7 +20,7 @@ from torch import nn
 from spt_core.models.blocks import init_weights, make_norm
 
 if TYPE_CHECKING:
-    from spt_core.config_appearance import AppearanceNetConfig
+    from spt_core.config import AppearanceNetConfig
 
 
 class ResnetBlock(nn.Module):

@@ -18,11 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from spt_core import labels as lb
-from spt_core.config import TrainConfig, to_dict
-from spt_core.config_appearance import AppearanceNetConfig
+from spt_core.config import AppearanceLossWeights, AppearanceNetConfig, TrainConfig, to_dict
 from spt_core.data.dataset import PersonDataset
 from spt_core.data.parsing_pairs import fit_geometry, fit_labels, fit_poses
-from spt_core.losses.appearance_weights import AppearanceLossWeights
 from spt_core.train.loop import IndexSchedule, Trainer
 
 KIND = "appearance"

@@ -14,8 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from spt_core.config import AppearanceLossWeights
 from spt_core.labels import NUM_LABELS
-from spt_core.losses.appearance_weights import AppearanceLossWeights
 from spt_core.losses.perceptual import CAFFE_BGR_MEANS, VGGFeatures, content_loss
 from spt_core.losses.pose import freeze_module, pose_loss, pose_loss_from_images
 from spt_core.losses.style import (

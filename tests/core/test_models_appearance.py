@@ -17,8 +17,7 @@ import torch.nn.functional as F
 
 from spt_core import parts
 from spt_core import skeleton as sk
-from spt_core.config import from_dict, to_dict
-from spt_core.config_appearance import AppearanceNetConfig
+from spt_core.config import AppearanceNetConfig, from_dict, to_dict
 from spt_core.models.appearance import (
     AppearanceGenerator,
     LocalEnhancedGenerator,

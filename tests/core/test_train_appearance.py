@@ -8,11 +8,14 @@ import numpy as np
 import pytest
 import torch
 
-from spt_core.config import SemanticNetConfig, TrainConfig
-from spt_core.config_appearance import AppearanceNetConfig
+from spt_core.config import (
+    AppearanceLossWeights,
+    AppearanceNetConfig,
+    SemanticNetConfig,
+    TrainConfig,
+)
 from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
-from spt_core.losses.appearance_weights import AppearanceLossWeights
 from spt_core.models.checkpoint import CheckpointError
 from spt_core.models.posenet import PoseRegressor
 from spt_core.models.semantic import SemanticGenerator
