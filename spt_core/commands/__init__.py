@@ -1,0 +1,1 @@
+"""The ``spt`` subcommands, one module per command group; each has ``register(commands)``."""

@@ -1,0 +1,47 @@
+"""Helpers shared by the ``spt`` subcommands."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def default_pose_csv(size: tuple[int, int]) -> Path:
+    """The shared real-pose file that suits an image size (Market for 128x64, else DeepFashion)."""
+    from spt_core.data.poses import find_pose_csv
+
+    return find_pose_csv("market" if size == (128, 64) else "fasion")
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'128x64' -> (128, 64): height x width."""
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"size must look like 128x64 (HxW), got {text!r}"
+        ) from None
+    if height <= 0 or width <= 0:
+        raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
+    return height, width
+
+
+def print_events(events, total_steps: int, quiet: bool) -> object:
+    """Drive a trainer's event stream with a tqdm bar; returns the final DoneEvent."""
+    from tqdm import tqdm
+
+    from spt_core.train.events import CheckpointEvent, DoneEvent, StepEvent
+
+    bar = tqdm(total=total_steps, unit="step", disable=quiet)
+    done = None
+    for event in events:
+        if isinstance(event, StepEvent):
+            bar.n = event.step
+            bar.set_postfix({k: f"{v:.3f}" for k, v in event.losses.items()}, refresh=False)
+            bar.refresh()
+        elif isinstance(event, CheckpointEvent):
+            bar.write(f"checkpoint: {event.path}")
+        elif isinstance(event, DoneEvent):
+            done = event
+    bar.close()
+    return done

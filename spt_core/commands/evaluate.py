@@ -1,0 +1,108 @@
+"""``spt eval parsing``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def cmd_eval_parsing(args: argparse.Namespace) -> int:
+    import csv
+    import json
+
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.data.parsing_pairs import ParsingPairs
+    from spt_core.devices import resolve_device
+    from spt_core.eval.parsing import evaluate_network, evaluate_part_warp, evaluate_pseudo_labels
+    from spt_core.search.store import PseudoLabels
+    from spt_core.train.semantic import load_semantic_generator
+
+    device = resolve_device(args.device)
+    generator, model = load_semantic_generator(args.model, device)
+    test = PersonDataset(args.data)
+    pairs = ParsingPairs.from_ground_truth(test, model.size, model.mask_radius, args.limit)
+    rows = {
+        "network": evaluate_network(
+            generator, pairs, device, sigma=model.heatmap_sigma, use_pose_mask=model.use_pose_mask
+        ),
+        "part warp (no learning)": evaluate_part_warp(pairs),
+    }
+    if args.pseudo is not None:
+        train = PersonDataset(args.pseudo_data or args.data)
+        quality = evaluate_pseudo_labels(
+            train, PseudoLabels.load(args.pseudo), model.size, args.limit
+        )
+        if quality is not None:
+            rows["pseudo labels (search)"] = quality
+    print(f"{len(pairs)} held-out pairs of {test.root} at {model.size[0]}x{model.size[1]}")
+    print(f"{'':<26}{'pixel acc':>10}{'mIoU':>8}{'per-image mIoU':>16}{'images':>8}")
+    for name, row in rows.items():
+        print(
+            f"{name:<26}{row['pixel_accuracy']:>10.3f}{row['miou']:>8.3f}"
+            f"{row['per_image_miou']:>16.3f}{row['images']:>8}"
+        )
+    if args.csv:
+        with open(args.csv, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["method", "pixel_accuracy", "miou", "per_image_miou", "images"])
+            for name, row in rows.items():
+                writer.writerow(
+                    [
+                        name,
+                        f"{row['pixel_accuracy']:.4f}",
+                        f"{row['miou']:.4f}",
+                        f"{row['per_image_miou']:.4f}",
+                        row["images"],
+                    ]
+                )
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2))
+    if args.sheet:
+        from spt_core.eval.parsing import draw_parsing_sheet
+
+        draw_parsing_sheet(
+            generator,
+            pairs,
+            args.sheet,
+            device=device,
+            sigma=model.heatmap_sigma,
+            use_pose_mask=model.use_pose_mask,
+        )
+        print(f"sheet: {args.sheet} (source | target pose | truth | part warp | network)")
+    return 0
+
+
+def register(commands) -> None:
+    """Add this module's subcommands to the ``spt`` parser."""
+    evaluate = commands.add_parser("eval", help="evaluate trained networks")
+    eval_commands = evaluate.add_subparsers(dest="eval_command", required=True, metavar="WHAT")
+    parsing = eval_commands.add_parser(
+        "parsing", help="semantic network vs part warp vs pseudo labels (mIoU)"
+    )
+    parsing.add_argument("model", type=Path, help="semantic checkpoint or run directory")
+    parsing.add_argument(
+        "--data", type=Path, required=True, help="held-out dataset with same-person pairs"
+    )
+    parsing.add_argument(
+        "--pseudo",
+        type=Path,
+        default=None,
+        help="pseudo-label file, to score the search's own labels too",
+    )
+    parsing.add_argument(
+        "--pseudo-data",
+        type=Path,
+        default=None,
+        help="the dataset the pseudo labels were searched on",
+    )
+    parsing.add_argument("--limit", type=int, default=None, help="at most this many pairs")
+    parsing.add_argument("--device", default="auto")
+    parsing.add_argument("--csv", type=Path, default=None, help="also write the table as CSV")
+    parsing.add_argument("--json", type=Path, default=None, help="also write all figures")
+    parsing.add_argument(
+        "--sheet",
+        type=Path,
+        default=None,
+        help="draw 8 pairs: source | target pose | truth | part warp | network",
+    )
+    parsing.set_defaults(func=cmd_eval_parsing)
