@@ -400,10 +400,14 @@ def combine_parts(warped, masks):
     import torch
 
     masks = masks.to(warped.dtype)
-    # A running maximum over parts touches half the memory of stacking then amax().
-    combined = warped[:, 0] * masks[:, 0, None]
-    for part in range(1, warped.shape[1]):
-        combined = torch.maximum(combined, warped[:, part] * masks[:, part, None])
+    # A running maximum over parts touches half the memory of stacking then amax(). unbind()
+    # rather than indexing: under autograd, each indexed part would allocate and fill a
+    # zero tensor of the whole stack in backward (a third of a training step on CPU).
+    parts_ = warped.unbind(1)
+    part_masks_ = masks.unbind(1)
+    combined = parts_[0] * part_masks_[0][:, None]
+    for part, mask in zip(parts_[1:], part_masks_[1:], strict=True):
+        combined = torch.maximum(combined, part * mask[:, None])
     return combined
 
 
