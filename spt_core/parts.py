@@ -463,23 +463,59 @@ def warp_labels_by_parts(
     Returns:
         (H, W) uint8 labels in the target pose.
     """
+    labels, _ = _composite_by_parts(parsing, None, source_pose, target_pose, geometry)
+    return labels
+
+
+def warp_image_by_parts(
+    image: np.ndarray,
+    parsing: np.ndarray,
+    source_pose: np.ndarray,
+    target_pose: np.ndarray,
+    geometry: PartGeometry = DEFAULT_GEOMETRY,
+) -> np.ndarray:
+    """Move an image part by part onto another pose (bilinear, no learning).
+
+    The same composition as :func:`warp_labels_by_parts`: the torso transform moves the whole
+    picture, then head and limbs are laid over it where the source parsing, moved by the same
+    transform, shows the body. This is the "part-wise affine warp" baseline of the appearance
+    network's quality table.
+
+    Args:
+        image: (H, W, 3) uint8 source image.
+        parsing: (H, W) its labels (decide which warped pixels belong to the body).
+        source_pose, target_pose: (18, 2) poses in that frame.
+
+    Returns:
+        (H, W, 3) uint8 image in the target pose.
+    """
+    _, picture = _composite_by_parts(parsing, image, source_pose, target_pose, geometry)
+    return picture
+
+
+def _composite_by_parts(parsing, image, source_pose, target_pose, geometry):
     import cv2
 
     height, width = parsing.shape
     affines, valid = part_affines(source_pose, target_pose, geometry)
     masks = part_masks(target_pose, (height, width), geometry)
-    out = np.zeros((height, width), np.uint8)
+    labels = np.zeros((height, width), np.uint8)
+    picture = None if image is None else np.zeros_like(image)
     for part in range(NUM_PARTS):
         if not valid[part]:
             continue
         warped = cv2.warpAffine(
-            np.asarray(parsing, np.uint8),
-            affines[part],
-            (width, height),
+            np.asarray(parsing, np.uint8), affines[part], (width, height),
             flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=0,
-        )
+            borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+        )  # fmt: skip
         region = masks[part] if part == 0 else masks[part] & (warped != 0)
-        out[region] = warped[region]
-    return out
+        labels[region] = warped[region]
+        if picture is not None:
+            moved = cv2.warpAffine(
+                image, affines[part], (width, height),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_CONSTANT, borderValue=0,
+            )  # fmt: skip
+            picture[region] = moved[region]
+    return labels, picture

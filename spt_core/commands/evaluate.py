@@ -72,6 +72,54 @@ def cmd_eval_parsing(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_appearance(args: argparse.Namespace) -> int:
+    import csv
+
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.devices import resolve_device
+    from spt_core.eval import appearance as evaluation
+    from spt_core.io_utils import write_image_rgb
+    from spt_core.train.appearance import PersonSamples, load_appearance_generator
+
+    device = resolve_device(args.device)
+    generator, model = load_appearance_generator(args.model, device)
+    test = PersonDataset(args.data)
+    samples = PersonSamples.from_dataset(test, model.size)
+    pairs = evaluation.ground_truth_pairs(test, args.limit)
+    warped = evaluation.part_warp_images(samples, pairs)
+    generated = evaluation.generate(generator, samples, pairs, device)
+    rows = {
+        "part warp (no learning)": evaluation.score(warped, samples, pairs),
+        "network, true target parsing (TS-GT)": evaluation.score(generated, samples, pairs),
+    }
+    print(f"{len(pairs)} held-out pairs of {test.root} at {model.size[0]}x{model.size[1]}")
+    print(f"{'':<38}{'SSIM':>7}{'mask-SSIM':>11}{'PSNR':>8}{'VGG dist':>10}")
+    for name, row in rows.items():
+        print(
+            f"{name:<38}{row['ssim']:>7.3f}{row['mask_ssim']:>11.3f}{row['psnr']:>8.2f}"
+            f"{row['vgg_distance']:>10.1f}"
+        )
+    if args.csv:
+        with open(args.csv, "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["method", "ssim", "mask_ssim", "psnr", "vgg_distance", "pairs"])
+            for name, row in rows.items():
+                writer.writerow(
+                    [
+                        name,
+                        f"{row['ssim']:.4f}",
+                        f"{row['mask_ssim']:.4f}",
+                        f"{row['psnr']:.3f}",
+                        f"{row['vgg_distance']:.2f}",
+                        len(pairs),
+                    ]
+                )
+    if args.sheet:
+        write_image_rgb(args.sheet, evaluation.contact_sheet(samples, pairs, warped, generated))
+        print(f"sheet: {args.sheet} (source | target pose | truth | part warp | network)")
+    return 0
+
+
 def register(commands) -> None:
     """Add this module's subcommands to the ``spt`` parser."""
     evaluate = commands.add_parser("eval", help="evaluate trained networks")
@@ -106,3 +154,21 @@ def register(commands) -> None:
         help="draw 8 pairs: source | target pose | truth | part warp | network",
     )
     parsing.set_defaults(func=cmd_eval_parsing)
+
+    appearance = eval_commands.add_parser(
+        "appearance", help="appearance network vs part warp: SSIM, mask-SSIM, PSNR, VGG"
+    )
+    appearance.add_argument("model", type=Path, help="appearance checkpoint or run directory")
+    appearance.add_argument(
+        "--data", type=Path, required=True, help="held-out dataset with same-person pairs"
+    )
+    appearance.add_argument("--limit", type=int, default=None, help="at most this many pairs")
+    appearance.add_argument("--device", default="auto")
+    appearance.add_argument("--csv", type=Path, default=None, help="also write the table as CSV")
+    appearance.add_argument(
+        "--sheet",
+        type=Path,
+        default=None,
+        help="draw 8 pairs: source | target pose | truth | part warp | network",
+    )
+    appearance.set_defaults(func=cmd_eval_appearance)

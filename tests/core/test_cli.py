@@ -110,6 +110,14 @@ def test_train_posenet_then_appearance_with_pose_loss(synth_dir, tmp_path, capsy
             "16", "--posenet", str(posenet), "--device", "cpu", "--quiet"]  # fmt: skip
     assert main(argv) == 0
     assert "finished at step 2" in capsys.readouterr().out
+    sheet, table = tmp_path / "sheet.png", tmp_path / "table.csv"
+    argv = ["eval", "appearance", str(run), "--data", str(synth_dir), "--limit", "6",
+            "--device", "cpu", "--sheet", str(sheet), "--csv", str(table)]  # fmt: skip
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "part warp (no learning)" in text and "TS-GT" in text
+    assert read_image_rgb(sheet).shape[1] == 2 * (5 * 16 + 4 * 2)
+    assert len(table.read_text().splitlines()) == 3
     argv = ["train", "appearance", "--data", str(synth_dir), "--out", str(tmp_path / "x"),
             "--parsing", "predicted", "--quiet"]  # fmt: skip
     assert main(argv) == 2

@@ -263,3 +263,18 @@ def test_label_warp_is_identity_for_the_same_pose_and_a_shift_for_a_shifted_pose
     expected = np.zeros_like(parsing)
     expected[5:, 3:] = parsing[:-5, :-3]
     np.testing.assert_array_equal(moved, expected)
+
+
+def test_image_warp_of_a_shifted_pose_is_the_shifted_image():
+    from helpers import draw_parsing
+
+    pose = _full_pose(sk.read_pose_csv(_market_csv()), 6)
+    parsing = draw_parsing(pose, (128, 64), "short", "skirt")
+    rng = np.random.default_rng(12)
+    image = rng.integers(0, 255, (128, 64, 3), dtype=np.uint8)
+    shifted = pose + np.array([3.0, 5.0], np.float32)
+    moved = parts.warp_image_by_parts(image, parsing, pose, shifted)
+    expected = np.zeros_like(image)
+    expected[5:, 3:] = image[:-5, :-3]
+    np.testing.assert_array_equal(moved, expected)
+    np.testing.assert_array_equal(parts.warp_image_by_parts(image, parsing, pose, pose), image)
