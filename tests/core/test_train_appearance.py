@@ -96,3 +96,50 @@ def test_predicted_parsing_and_pose_loss_paths(samples, tmp_path):
     assert all(p.grad is None for p in posenet.parameters())
     with pytest.raises(ValueError, match="needs a trained semantic network"):
         _trainer(samples, tmp_path / "other", parsing_mode="predicted")
+
+
+def test_pose_loss_gradient_reaches_the_generator(samples):
+    from spt_core.losses.pose import freeze_module, pose_loss_from_images
+    from spt_core.models.appearance import AppearanceGenerator, part_warp_inputs
+
+    generator = AppearanceGenerator.from_config(TINY)
+    posenet = freeze_module(PoseRegressor(base_channels=8, n_blocks=1))
+    batch = samples.batch([0, 1], "cpu")
+    thetas, masks = part_warp_inputs(batch["poses"], batch["poses"][::-1], TINY.size)
+    target_parsing, target_heatmaps = batch["parsing"].flip(0), batch["heatmaps"].flip(0)
+    fake = generator(batch["image"], batch["parsing"], batch["heatmaps"], target_parsing,
+                     target_heatmaps, thetas, masks)  # fmt: skip
+    pose_loss_from_images(posenet, fake, target_heatmaps).backward()
+    first = next(generator.parameters())
+    assert first.grad is not None and first.grad.abs().sum() > 0
+    assert all(p.grad is None for p in posenet.parameters())
+
+
+def test_applications_are_callable_and_transfer_keeps_the_rest(samples):
+    from spt_core import labels as lb
+    from spt_core.appearance_ops import manipulate, render, transfer_clothes
+    from spt_core.models.appearance import AppearanceGenerator
+
+    generator = AppearanceGenerator.from_config(TINY).eval()
+    a, b = 0, 1
+    image_a, parsing_a, pose_a = samples.images[a], samples.parsings[a], samples.poses[a]
+    image_b, parsing_b, pose_b = samples.images[b], samples.parsings[b], samples.poses[b]
+    out = render(generator, image_a, parsing_a, pose_a, parsing_b, pose_b)
+    assert out.shape == image_a.shape and out.dtype == np.uint8
+    edited = parsing_a.copy()
+    edited[np.isin(edited, [lb.LEFT_ARM, lb.RIGHT_ARM])] = lb.UPPER_CLOTHES  # longer sleeves
+    assert manipulate(generator, image_a, parsing_a, pose_a, edited).shape == image_a.shape
+    swapped = transfer_clothes(generator, image_a, parsing_a, pose_a, image_b, parsing_b, pose_b)
+    keep = ~np.isin(parsing_b, lb.GARMENT_LABELS)
+    np.testing.assert_array_equal(swapped[keep], image_b[keep])
+    garment = ~keep
+    np.testing.assert_array_equal(swapped[garment], out_b(generator, samples, a, b)[garment])
+    with pytest.raises(ValueError, match="target_parsing is"):
+        render(generator, image_a, parsing_a, pose_a, parsing_b[:-1], pose_b)
+
+
+def out_b(generator, samples, a, b):
+    from spt_core.appearance_ops import render
+
+    return render(generator, samples.images[a], samples.parsings[a], samples.poses[a],
+                  samples.parsings[b], samples.poses[b])  # fmt: skip
