@@ -69,9 +69,10 @@ def score(images: np.ndarray, samples: PersonSamples, pairs: np.ndarray) -> dict
 
 def contact_sheet(samples: PersonSamples, pairs: np.ndarray, warped: np.ndarray,
                   generated: np.ndarray, count: int = 8, scale: int = 2) -> np.ndarray:  # fmt: skip
-    """Rows: source | target pose | truth | part warp | network (RGB uint8)."""
+    """Rows: source | target pose | truth | part warp | network (RGB uint8), for ``count``
+    pairs spread evenly over ``pairs`` (consecutive pairs tend to be the same person)."""
     lines = []
-    for k in range(min(count, len(pairs))):
+    for k in np.unique(np.linspace(0, len(pairs) - 1, min(count, len(pairs))).round().astype(int)):
         a, b = pairs[k]
         pose_tile = sk.draw_skeleton(np.zeros_like(samples.images[b]), samples.poses[b])
         tiles = [samples.images[a], pose_tile, samples.images[b], warped[k], generated[k]]
