@@ -286,15 +286,10 @@ def load_appearance_generator(checkpoint: str | Path, device="cpu"):
     """
     from spt_core.config import from_dict
     from spt_core.models.appearance import AppearanceGenerator
-    from spt_core.models.checkpoint import CheckpointError, load_weights, read_config
-    from spt_core.train.loop import latest_checkpoint
+    from spt_core.models.checkpoint import load_weights, read_config
+    from spt_core.train.loop import resolve_checkpoint
 
-    checkpoint = Path(checkpoint)
-    if not (checkpoint / "config.json").is_file():
-        found = latest_checkpoint(checkpoint)
-        if found is None:
-            raise CheckpointError(f"{checkpoint}: neither a checkpoint nor a run directory")
-        checkpoint = found
+    checkpoint = resolve_checkpoint(checkpoint)
     config = read_config(checkpoint, KIND)
     model = from_dict(AppearanceNetConfig, config["model"])
     generator = AppearanceGenerator.from_config(model).to(device)

@@ -55,6 +55,21 @@ def latest_checkpoint(run_dir: str | Path) -> Path | None:
     return found[-1].parent if found else None
 
 
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint directory, or the newest checkpoint of a run directory.
+
+    Raises:
+        CheckpointError: ``path`` is neither.
+    """
+    path = Path(path)
+    if (path / "config.json").is_file():
+        return path
+    found = latest_checkpoint(path)
+    if found is None:
+        raise CheckpointError(f"{path}: neither a checkpoint nor a run directory")
+    return found
+
+
 class IndexSchedule:
     """The sample indices of every step, a pure function of (seed, step): resumable exactly.
 

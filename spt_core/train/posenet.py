@@ -383,19 +383,6 @@ class PoseNetTrainer(Trainer):
 # Loading and the command line
 
 
-def _checkpoint_dir(path: str | Path) -> Path:
-    from spt_core.models.checkpoint import CheckpointError
-    from spt_core.train.loop import latest_checkpoint
-
-    path = Path(path)
-    if (path / "config.json").is_file():
-        return path
-    found = latest_checkpoint(path)
-    if found is None:
-        raise CheckpointError(f"{path}: neither a checkpoint nor a run directory")
-    return found
-
-
 def load_posenet(checkpoint: str | Path, device="cpu"):
     """The pose regressor of a posenet checkpoint (or run directory), frozen and in eval mode.
 
@@ -407,8 +394,9 @@ def load_posenet(checkpoint: str | Path, device="cpu"):
     """
     from spt_core.losses.pose import freeze_module
     from spt_core.models.checkpoint import load_weights, read_config
+    from spt_core.train.loop import resolve_checkpoint
 
-    checkpoint = _checkpoint_dir(checkpoint)
+    checkpoint = resolve_checkpoint(checkpoint)
     model = from_dict(PoseNetConfig, read_config(checkpoint, KIND)["model"])
     posenet = build_posenet(model).to(device)
     load_weights(posenet, checkpoint, "posenet", device=device)

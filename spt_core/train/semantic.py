@@ -160,16 +160,11 @@ def load_semantic_generator(checkpoint: str | Path, device="cpu"):
     Raises:
         CheckpointError: not a semantic checkpoint, or weights that do not fit its config.
     """
-    from spt_core.models.checkpoint import CheckpointError, load_weights, read_config
+    from spt_core.models.checkpoint import load_weights, read_config
     from spt_core.models.semantic import SemanticGenerator
-    from spt_core.train.loop import latest_checkpoint
+    from spt_core.train.loop import resolve_checkpoint
 
-    checkpoint = Path(checkpoint)
-    if not (checkpoint / "config.json").is_file():
-        found = latest_checkpoint(checkpoint)
-        if found is None:
-            raise CheckpointError(f"{checkpoint}: neither a checkpoint nor a run directory")
-        checkpoint = found
+    checkpoint = resolve_checkpoint(checkpoint)
     config = read_config(checkpoint, KIND)
     model = from_dict(SemanticNetConfig, config["model"])
     generator = SemanticGenerator.from_config(model).to(device)
