@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from spt_core import parts as parts_mod
-from spt_core.models.blocks import NORM_KINDS, DownBlock, UpBlock, init_weights
+from spt_core.models.blocks import NORM_KINDS, DownBlock, UpBlock, check_map, init_weights
 from spt_core.models.semantic import level_widths
 
 if TYPE_CHECKING:
@@ -440,7 +440,7 @@ class AppearanceGenerator(nn.Module):
             ("target_parsing", target_parsing, self.parsing_channels),
             ("target_heatmaps", target_heatmaps, self.pose_channels),
         ):
-            check_map(name, x, channels, reference)
+            check_map(name, x, channels, reference, "source_image")
         dtype = source_image.dtype
         source_in = torch.cat(
             [source_image, source_parsing.to(dtype), source_heatmaps.to(dtype)], dim=1
@@ -452,23 +452,6 @@ class AppearanceGenerator(nn.Module):
         if not self.deformable_levels:
             return
         check_warp_inputs(thetas, part_masks, source_image)
-
-
-def check_map(
-    name: str, x: torch.Tensor, channels: int, reference: tuple[int, int, int] | None
-) -> None:
-    """Raise ValueError unless ``x`` is (B, channels, H, W) with (B, H, W) == ``reference``."""
-    if not isinstance(x, torch.Tensor) or x.dim() != 4:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{name}: expected a (B, {channels}, H, W) tensor, got {shape}")
-    if x.shape[1] != channels:
-        raise ValueError(f"{name}: expected {channels} channels, got {x.shape[1]}")
-    if reference is not None and (x.shape[0], x.shape[2], x.shape[3]) != reference:
-        b, h, w = reference
-        raise ValueError(
-            f"{name}: expected batch {b} and size {h}x{w} (as source_image), "
-            f"got batch {x.shape[0]} and size {x.shape[2]}x{x.shape[3]}"
-        )
 
 
 def check_warp_inputs(

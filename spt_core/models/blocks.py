@@ -147,3 +147,27 @@ def init_weights(module: nn.Module, std: float = 0.02) -> nn.Module:
             if getattr(layer, "bias", None) is not None:
                 nn.init.zeros_(layer.bias)
     return module
+
+
+def check_map(
+    name: str,
+    x: torch.Tensor,
+    channels: int,
+    reference: tuple[int, int, int] | None,
+    reference_name: str = "the first input",
+) -> None:
+    """Raise ValueError unless ``x`` is (B, channels, H, W) with (B, H, W) == ``reference``.
+
+    The message names the input, what was expected and what came (shared by the generators).
+    """
+    if not isinstance(x, torch.Tensor) or x.dim() != 4:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{name}: expected a (B, {channels}, H, W) tensor, got {shape}")
+    if x.shape[1] != channels:
+        raise ValueError(f"{name}: expected {channels} channels, got {x.shape[1]}")
+    if reference is not None and (x.shape[0], x.shape[2], x.shape[3]) != reference:
+        b, h, w = reference
+        raise ValueError(
+            f"{name}: expected batch {b} and size {h}x{w} (as {reference_name}), "
+            f"got batch {x.shape[0]} and size {x.shape[2]}x{x.shape[3]}"
+        )

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
-from spt_core.models.blocks import NORM_KINDS, DownBlock, UpBlock, init_weights
+from spt_core.models.blocks import NORM_KINDS, DownBlock, UpBlock, check_map, init_weights
 
 if TYPE_CHECKING:
     from spt_core.config import SemanticNetConfig
@@ -201,11 +201,15 @@ class SemanticGenerator(nn.Module):
         target_mask: torch.Tensor | None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Check every input against the first one and build the two encoder inputs."""
-        _check_map("source_parsing", source_parsing, self.num_labels, None)
+        check_map("source_parsing", source_parsing, self.num_labels, None)
         batch, _, height, width = source_parsing.shape
         reference = (batch, height, width)
-        _check_map("source_heatmaps", source_heatmaps, self.pose_channels, reference)
-        _check_map("target_heatmaps", target_heatmaps, self.pose_channels, reference)
+        check_map(
+            "source_heatmaps", source_heatmaps, self.pose_channels, reference, "source_parsing"
+        )
+        check_map(
+            "target_heatmaps", target_heatmaps, self.pose_channels, reference, "source_parsing"
+        )
         factor = 2**self.depth
         if height % factor or width % factor:
             raise ValueError(
@@ -225,23 +229,6 @@ class SemanticGenerator(nn.Module):
                     )
                 if mask.dim() == 3:
                     mask = mask.unsqueeze(1)
-                _check_map(name, mask, 1, reference)
+                check_map(name, mask, 1, reference, "source_parsing")
                 parts.append(mask.to(source_parsing.dtype))
         return torch.cat(source, dim=1), torch.cat(target, dim=1)
-
-
-def _check_map(
-    name: str, x: torch.Tensor, channels: int, reference: tuple[int, int, int] | None
-) -> None:
-    """Raise ValueError unless ``x`` is (B, channels, H, W) with (B, H, W) == ``reference``."""
-    if not isinstance(x, torch.Tensor) or x.dim() != 4:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
-        raise ValueError(f"{name}: expected a (B, {channels}, H, W) tensor, got {shape}")
-    if x.shape[1] != channels:
-        raise ValueError(f"{name}: expected {channels} channels, got {x.shape[1]}")
-    if reference is not None and (x.shape[0], x.shape[2], x.shape[3]) != reference:
-        b, h, w = reference
-        raise ValueError(
-            f"{name}: expected batch {b} and size {h}x{w} (as source_parsing), "
-            f"got batch {x.shape[0]} and size {x.shape[2]}x{x.shape[3]}"
-        )
