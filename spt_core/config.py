@@ -374,6 +374,9 @@ class AppearanceNetConfig:
         return cls(**values)
 
 
+STYLE_VARIANTS = ("semantic", "mask", "patch")
+
+
 @dataclasses.dataclass(frozen=True)
 class AppearanceLossWeights:
     """Weights of L_A's terms (the authors' code defaults).
@@ -394,6 +397,9 @@ class AppearanceLossWeights:
             features are about 29x larger, content terms 29^2 and Gram terms 29^4 larger.
             1/29 restores the balance their weights were tuned for (a measured 1e5 style
             term at scale 1 would swamp everything else).
+        style_variant: "semantic" (one Gram per label: the method), "mask" (one Gram over the
+            whole person: the Baseline's loss and an ablation) or "patch" (Grams of squares
+            around joints: an ablation).
     """
 
     adversarial: float = 1.0
@@ -402,9 +408,16 @@ class AppearanceLossWeights:
     content: float = 0.03
     style: float = 1.0
     feature_scale: float = 1.0 / 29.0
+    style_variant: str = "semantic"
 
     def __post_init__(self) -> None:
+        if self.style_variant not in STYLE_VARIANTS:
+            raise ValueError(
+                f"style_variant must be one of {STYLE_VARIANTS}, got {self.style_variant!r}"
+            )
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
+            if isinstance(value, str):
+                continue
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{field.name} must be a finite weight >= 0, got {value}")

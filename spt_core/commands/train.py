@@ -1,4 +1,4 @@
-"""``spt train semantic | appearance | posenet``."""
+"""``spt train semantic | appearance | joint | posenet``."""
 
 from __future__ import annotations
 
@@ -63,12 +63,17 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
     from spt_core.train.appearance import AppearanceTrainer, PersonSamples
 
     model = AppearanceNetConfig(size=args.size, base_channels=args.base_channels,
-                                max_channels=args.max_channels)  # fmt: skip
+                                max_channels=args.max_channels,
+                                parsing_channels=0 if args.baseline else 9)  # fmt: skip
+    losses = AppearanceLossWeights(style_variant="mask" if args.baseline else args.style)
     train = dataclasses.replace(
         TrainConfig(device=args.device),
         **{k: v for k, v in {"steps": args.steps, "batch_size": args.batch_size,
+                             "lr": args.lr, "seed": args.seed,
                              "checkpoint_every": args.checkpoint_every}.items() if v is not None},
     )  # fmt: skip
+    if args.baseline and args.parsing == "predicted":
+        raise SptError("--baseline uses no semantic maps; drop --parsing predicted")
     semantic = None
     if args.parsing == "predicted":
         if args.semantic is None:
@@ -82,15 +87,91 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
 
         posenet = load_posenet(args.posenet)[0]
     samples = PersonSamples.from_dataset(PersonDataset(args.data), model.size)
-    trainer = AppearanceTrainer(samples, model, AppearanceLossWeights(), train, args.out,
+    trainer = AppearanceTrainer(samples, model, losses, train, args.out,
                                 posenet=posenet, semantic=semantic, parsing_mode=args.parsing,
-                                resume=args.resume)  # fmt: skip
+                                resume=args.resume, init_from=args.init)  # fmt: skip
     if trainer.dist.is_main and not args.quiet:
         note = "" if posenet is not None else " (no --posenet: pose loss off)"
+        what = (
+            "Baseline: no semantic maps, mask-style"
+            if args.baseline
+            else (f"target parsing {args.parsing}, {losses.style_variant}-style")
+        )
         print(
             f"appearance network: {len(samples)} images at {model.size[0]}x{model.size[1]}, "
-            f"target parsing {args.parsing}, {train.steps} steps of {train.batch_size}, "
-            f"device {trainer.device}{note}"
+            f"{what}, {train.steps} steps of {train.batch_size}, device {trainer.device}{note}"
+            + (f", starting from {args.init}" if args.init else "")
+        )
+    done = print_events(trainer.run(), train.steps, args.quiet or not trainer.dist.is_main)
+    if done is not None:
+        print(f"{done.reason} at step {done.step}; checkpoint {done.checkpoint}")
+    return 0
+
+
+def cmd_train_joint(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from spt_core.config import (
+        AppearanceLossWeights,
+        AppearanceNetConfig,
+        SemanticLossWeights,
+        SemanticNetConfig,
+        TrainConfig,
+        from_dict,
+    )
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.models.checkpoint import read_config
+    from spt_core.search.store import PseudoLabels
+    from spt_core.train.appearance import PersonSamples
+    from spt_core.train.joint import JointTrainer, pseudo_label_pairs
+    from spt_core.train.loop import latest_checkpoint, resolve_checkpoint
+
+    # The architectures come from the checkpoints, never from repeated flags.
+    if args.resume:
+        last = latest_checkpoint(args.out)
+        if last is None:
+            raise SptError(f"{args.out}: nothing to resume (no checkpoint)")
+        config = read_config(last, "joint")
+        semantic_model = from_dict(SemanticNetConfig, config["semantic_model"])
+        appearance_model = from_dict(AppearanceNetConfig, config["model"])
+    else:
+        if args.semantic is None or args.appearance is None:
+            raise SptError("spt train joint starts from pre-trained networks: pass --semantic "
+                           "RUN and --appearance RUN (or --resume)")  # fmt: skip
+        semantic_model = from_dict(
+            SemanticNetConfig, read_config(resolve_checkpoint(args.semantic), "semantic")["model"]
+        )
+        appearance_model = from_dict(
+            AppearanceNetConfig,
+            read_config(resolve_checkpoint(args.appearance), "appearance")["model"],
+        )
+    train = dataclasses.replace(
+        TrainConfig(device=args.device),
+        **{k: v for k, v in {"steps": args.steps, "batch_size": args.batch_size,
+                             "lr": args.lr, "seed": args.seed,
+                             "checkpoint_every": args.checkpoint_every}.items() if v is not None},
+    )  # fmt: skip
+    semantic_losses = SemanticLossWeights(
+        **({} if args.cross_entropy is None else {"cross_entropy": args.cross_entropy})
+    )
+    posenet = None
+    if args.posenet is not None:
+        from spt_core.train.posenet import load_posenet
+
+        posenet = load_posenet(args.posenet)[0]
+    dataset = PersonDataset(args.data)
+    pairs = pseudo_label_pairs(dataset, PseudoLabels.load(args.pseudo))
+    samples = PersonSamples.from_dataset(dataset, appearance_model.size)
+    trainer = JointTrainer(samples, pairs, semantic_model, appearance_model, semantic_losses,
+                           AppearanceLossWeights(), train, args.out,
+                           semantic_init=args.semantic, appearance_init=args.appearance,
+                           posenet=posenet, resume=args.resume)  # fmt: skip
+    if trainer.dist.is_main and not args.quiet:
+        print(
+            f"end-to-end: {len(pairs)} pseudo-label pairs at {appearance_model.size[0]}x"
+            f"{appearance_model.size[1]}, cross-entropy weight {semantic_losses.cross_entropy}, "
+            f"{train.steps} steps of {train.batch_size}, device {trainer.device}"
+            + ("" if posenet is not None else " (no --posenet: pose loss off)")
         )
     done = print_events(trainer.run(), train.steps, args.quiet or not trainer.dist.is_main)
     if done is not None:
@@ -172,8 +253,27 @@ def register(commands) -> None:
         default=None,
         help="pose regressor run/checkpoint (spt train posenet)",
     )
+    appearance.add_argument(
+        "--baseline",
+        action="store_true",
+        help="the ablation's Baseline: no semantic maps in G_A / D_A, mask-style loss",
+    )
+    appearance.add_argument(
+        "--style",
+        choices=["semantic", "mask", "patch"],
+        default="semantic",
+        help="style loss variant (semantic: the method; mask / patch: ablations)",
+    )
+    appearance.add_argument(
+        "--init",
+        type=Path,
+        default=None,
+        help="start from this appearance run/checkpoint's weights (fine-tuning)",
+    )
     appearance.add_argument("--steps", type=int, default=None)
     appearance.add_argument("--batch-size", type=int, default=None)
+    appearance.add_argument("--lr", type=float, default=None)
+    appearance.add_argument("--seed", type=int, default=None)
     appearance.add_argument("--size", type=parse_size, default=(128, 64))
     appearance.add_argument("--base-channels", type=int, default=64)
     appearance.add_argument("--max-channels", type=int, default=512)
@@ -182,6 +282,32 @@ def register(commands) -> None:
     appearance.add_argument("--resume", action="store_true")
     appearance.add_argument("--quiet", action="store_true")
     appearance.set_defaults(func=cmd_train_appearance)
+
+    joint = train_commands.add_parser(
+        "joint",
+        help="train both networks end to end (from pre-trained semantic and appearance runs)",
+    )
+    joint.add_argument("--data", type=Path, required=True, help="dataset folder")
+    joint.add_argument("--pseudo", type=Path, required=True, help="pseudo-label file")
+    joint.add_argument("--semantic", type=Path, default=None, help="pre-trained semantic run")
+    joint.add_argument("--appearance", type=Path, default=None, help="pre-trained appearance run")
+    joint.add_argument("--out", type=Path, required=True, help="run directory")
+    joint.add_argument(
+        "--cross-entropy",
+        type=float,
+        default=None,
+        help="weight of the pseudo-label cross-entropy (default: the pre-training weight)",
+    )
+    joint.add_argument("--posenet", type=Path, default=None, help="pose regressor run")
+    joint.add_argument("--steps", type=int, default=None)
+    joint.add_argument("--batch-size", type=int, default=None)
+    joint.add_argument("--lr", type=float, default=None)
+    joint.add_argument("--seed", type=int, default=None)
+    joint.add_argument("--checkpoint-every", type=int, default=None)
+    joint.add_argument("--device", default="auto")
+    joint.add_argument("--resume", action="store_true")
+    joint.add_argument("--quiet", action="store_true")
+    joint.set_defaults(func=cmd_train_joint)
 
     posenet = train_commands.add_parser(
         "posenet", help="train the pose regressor P used by the appearance network's pose loss"

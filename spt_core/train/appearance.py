@@ -9,6 +9,10 @@ person in the target pose is ever used.
 Target parsing (``parsing_mode``): "gt" takes S_t from the image the target pose comes from
 (another person's real map in that pose: the unpaired analogue of TS-GT); "predicted" asks a
 trained semantic network for the source person's map in the target pose (TS-Pred).
+
+The Baseline of the ablation (method §7.3) is this trainer with ``parsing_channels=0`` (no
+semantic maps reach G_A or D_A) and ``style_variant="mask"``: its one person mask per image is
+the PG2 pose mask, since a network without semantic maps has no map to take it from.
 """
 
 from __future__ import annotations
@@ -92,6 +96,8 @@ class AppearanceTrainer(Trainer):
             config records it).
         semantic: (generator, SemanticNetConfig) for ``parsing_mode="predicted"``.
         resume: continue from the newest checkpoint of ``run_dir``.
+        init_from: an appearance checkpoint (or run) whose generator and discriminator weights
+            start this run (fine-tuning; ignored when resuming). Its architecture must match.
     """
 
     kind = KIND
@@ -107,6 +113,7 @@ class AppearanceTrainer(Trainer):
         semantic=None,
         parsing_mode: str = "gt",
         resume: bool = False,
+        init_from: str | Path | None = None,
     ):
         super().__init__(train, run_dir, resume)
         if parsing_mode not in ("gt", "predicted"):
@@ -118,8 +125,15 @@ class AppearanceTrainer(Trainer):
                 "this trainer covers the global generator without the face GAN "
                 "(the 128x64 setting); the 256-px schedule is not implemented yet"
             )
+        if model.parsing_channels not in (0, 9):
+            raise ValueError(
+                f"parsing_channels must be 9 (labels 1..9) or 0 (Baseline), got "
+                f"{model.parsing_channels}"
+            )
         self.samples, self.model, self.losses = samples, model, losses
         self.posenet, self.semantic, self.parsing_mode = posenet, semantic, parsing_mode
+        self.init_from = init_from
+        self.uses_parsing = model.parsing_channels > 0
 
     def build(self) -> None:
         from spt_core.losses.perceptual import VGGFeatures
@@ -134,6 +148,8 @@ class AppearanceTrainer(Trainer):
             "generator": self.make_adam(self.generator.parameters()),
             "discriminator": self.make_adam(self.discriminator.parameters()),
         }
+        if self.init_from is not None and not self.resume:
+            self._initialise_from(self.init_from)
         self.vgg = VGGFeatures(device=self.device)
         if self.posenet is not None:
             self.posenet = self.posenet.to(self.device).eval().requires_grad_(False)
@@ -141,6 +157,16 @@ class AppearanceTrainer(Trainer):
         n, b, w = len(self.samples), self.train.batch_size, self.dist.world_size
         self.sources = IndexSchedule(n, b, self.train.seed, self.dist.rank, w)
         self.targets = IndexSchedule(n, b, self.train.seed + 7919, self.dist.rank, w)
+
+    def _initialise_from(self, checkpoint) -> None:
+        from spt_core.models.checkpoint import load_weights, read_config
+        from spt_core.train.loop import resolve_checkpoint
+
+        path = resolve_checkpoint(checkpoint)
+        read_config(path, KIND)
+        load_weights(self.generator, path, "generator", device=self.device)
+        load_weights(self.discriminator, path, "discriminator", device=self.device)
+        self.initialised_from = str(path)
 
     def networks(self) -> dict:
         return {"generator": self.generator, "discriminator": self.discriminator}
@@ -151,7 +177,41 @@ class AppearanceTrainer(Trainer):
             "losses": to_dict(self.losses),
             "parsing_mode": self.parsing_mode,
             "pose_loss": self.posenet is not None,
+            "init_from": None if self.init_from is None else str(self.init_from),
         }
+
+    def _net(self, parsing):
+        """What G_A and D_A see of a parsing: all of it, or nothing for the Baseline."""
+        return parsing if self.uses_parsing else parsing[:, :0]
+
+    def _style_loss(self, features1, map1, poses1, features2, map2, poses2):
+        """The configured style loss between two images with their maps (or poses)."""
+        from spt_core.losses.style import mask_style_loss, patch_style_loss, semantic_style_loss
+
+        variant = self.losses.style_variant
+        if variant == "semantic":
+            return semantic_style_loss(features1, map1, features2, map2)
+        if variant == "patch":
+            import torch
+
+            return patch_style_loss(features1, torch.from_numpy(poses1).to(self.device),
+                                    features2, torch.from_numpy(poses2).to(self.device),
+                                    self.model.size)  # fmt: skip
+        return mask_style_loss(features1, map1, features2, map2)
+
+    def _person_maps(self, source, target, target_style_map):
+        """The maps the style loss reads: parsings, or for the Baseline the pose masks."""
+        import torch
+
+        if self.uses_parsing:
+            return source["labels"], target_style_map
+        from spt_core import skeleton as sk
+
+        return tuple(
+            torch.from_numpy(np.stack([sk.pose_mask(p, self.model.size) for p in item["poses"]]))
+            .to(self.device).long()
+            for item in (source, target)
+        )  # fmt: skip
 
     def _target_parsing(self, source, target):
         """9-channel target parsing: the target image's map, or H_S's prediction."""
@@ -191,29 +251,41 @@ class AppearanceTrainer(Trainer):
                               target_heatmaps, thetas, masks)  # fmt: skip
 
     def train_step(self, step: int) -> dict[str, float]:
-        import torch
-
-        from spt_core.losses.adversarial import lsgan_discriminator_loss, lsgan_generator_loss
-        from spt_core.losses.perceptual import content_loss
-        from spt_core.losses.pose import pose_loss_from_images
-        from spt_core.losses.style import semantic_style_loss
-
-        sigma = 6.0
+        sigma = self.model.heatmap_sigma
         source = self.samples.batch(self.sources.indices(step), self.device, sigma)
         target = self.samples.batch(self.targets.indices(step), self.device, sigma)
         target_parsing, target_style_map = self._target_parsing(source, target)
         self.generator.train()
+        total, logs, fakes = self.generator_losses(source, target, target_parsing,
+                                                   target_style_map)  # fmt: skip
+        self.optimise("generator", total)
+        logs["d"] = self.discriminator_step(source, target_parsing, *fakes)
+        return logs
+
+    def generator_losses(self, source, target, target_parsing, target_style_map):
+        """L_A of one batch: (total, named floats, (fake target, fake source)).
+
+        ``target_parsing`` (9 channels) may carry gradients (joint training): the image losses
+        then reach whatever produced it.
+        """
+        import torch
+
+        from spt_core.losses.adversarial import lsgan_generator_loss
+        from spt_core.losses.perceptual import content_loss
+        from spt_core.losses.pose import pose_loss_from_images
+
+        net_target, net_source = self._net(target_parsing), self._net(source["parsing"])
         with self.autocast():
-            fake_target = self.render(source["image"], source["parsing"], source["heatmaps"],
-                                      target_parsing, target["heatmaps"], source["poses"],
+            fake_target = self.render(source["image"], net_source, source["heatmaps"],
+                                      net_target, target["heatmaps"], source["poses"],
                                       target["poses"])  # fmt: skip
-            fake_source = self.render(fake_target, target_parsing, target["heatmaps"],
-                                      source["parsing"], source["heatmaps"], target["poses"],
+            fake_source = self.render(fake_target, net_target, target["heatmaps"],
+                                      net_source, source["heatmaps"], target["poses"],
                                       source["poses"])  # fmt: skip
             self.discriminator.requires_grad_(False)
             adversarial = lsgan_generator_loss([
-                self.discriminator(fake_target, target_parsing),
-                self.discriminator(fake_source, source["parsing"]),
+                self.discriminator(fake_target, net_target),
+                self.discriminator(fake_source, net_source),
             ])  # fmt: skip
             self.discriminator.requires_grad_(True)
         # The perceptual terms run in float32: Gram matrices overflow float16.
@@ -223,9 +295,14 @@ class AppearanceTrainer(Trainer):
         target_features = self.vgg(fake_target.float()) * scale
         cycle_features = self.vgg(fake_source.float()) * scale
         content = content_loss(cycle_features, real_features)
-        style = semantic_style_loss(
-            target_features, target_style_map, real_features, source["labels"]
-        ) + semantic_style_loss(cycle_features, source["labels"], target_features, target_style_map)
+        source_map, target_map = self._person_maps(source, target, target_style_map)
+        style = self._style_loss(
+            target_features, target_map, target["poses"],
+            real_features, source_map, source["poses"],
+        ) + self._style_loss(
+            cycle_features, source_map, source["poses"],
+            target_features, target_map, target["poses"],
+        )  # fmt: skip
         total = self.losses.adversarial * adversarial + self.losses.content * content
         total = total + self.losses.style * style
         pose = torch.zeros((), device=self.device)
@@ -233,24 +310,29 @@ class AppearanceTrainer(Trainer):
             pose = pose_loss_from_images(self.posenet, fake_target, target["heatmaps"])
             pose = pose + pose_loss_from_images(self.posenet, fake_source, source["heatmaps"])
             total = total + self.losses.pose * pose
-        self.optimise("generator", total)
-
-        with self.autocast():
-            real_scores = self.discriminator(source["image"], source["parsing"])
-            d_loss = lsgan_discriminator_loss(
-                [real_scores, real_scores],
-                [self.discriminator(fake_target.detach(), target_parsing.detach()),
-                 self.discriminator(fake_source.detach(), source["parsing"])],
-            )  # fmt: skip
-        self.optimise("discriminator", d_loss)
-        return {
+        logs = {
             "g_adversarial": float(adversarial.detach()),
             "content": float(content.detach()),
             "style": float(style.detach()),
             "pose": float(pose.detach()),
             "g_total": float(total.detach()),
-            "d": float(d_loss.detach()),
         }
+        return total, logs, (fake_target, fake_source)
+
+    def discriminator_step(self, source, target_parsing, fake_target, fake_source) -> float:
+        """One D_A update on real sources against both (detached) fakes; returns its loss."""
+        from spt_core.losses.adversarial import lsgan_discriminator_loss
+
+        net_target, net_source = self._net(target_parsing.detach()), self._net(source["parsing"])
+        with self.autocast():
+            real_scores = self.discriminator(source["image"], net_source)
+            d_loss = lsgan_discriminator_loss(
+                [real_scores, real_scores],
+                [self.discriminator(fake_target.detach(), net_target),
+                 self.discriminator(fake_source.detach(), net_source)],
+            )  # fmt: skip
+        self.optimise("discriminator", d_loss)
+        return float(d_loss.detach())
 
     def preview(self) -> dict[str, np.ndarray]:
         """Rows: source | the image the target pose comes from | generated."""
@@ -263,9 +345,9 @@ class AppearanceTrainer(Trainer):
         self.generator.eval()
         with torch.no_grad():
             target_parsing, _ = self._target_parsing(source, target)
-            fake = self.render(source["image"], source["parsing"], source["heatmaps"],
-                               target_parsing, target["heatmaps"], source["poses"],
-                               target["poses"])  # fmt: skip
+            fake = self.render(source["image"], self._net(source["parsing"]),
+                               source["heatmaps"], self._net(target_parsing),
+                               target["heatmaps"], source["poses"], target["poses"])  # fmt: skip
         self.generator.train()
 
         def to_rgb(images):
