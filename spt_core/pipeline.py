@@ -1,0 +1,430 @@
+"""SPTPipeline: inference with a trained model, the one entry point of the CLI and the editor.
+
+A model is a directory written by :meth:`SPTPipeline.save_pretrained` (``spt export``)::
+
+    MODEL/model.json                 {"format": 1, "kind": "spt-model", "size": [H, W], ...}
+    MODEL/semantic/config.json       the semantic generator's architecture (kind "semantic")
+    MODEL/semantic/generator.safetensors
+    MODEL/appearance/config.json     the appearance generator's architecture
+    MODEL/appearance/generator.safetensors
+    MODEL/MODEL_CARD.md              (optional) data, steps, time, metrics
+
+``from_pretrained`` also takes an end-to-end run or checkpoint (``spt train joint``) directly.
+Images are uint8 RGB, poses float32 (18, 2) (x, y) with NaN for missing joints, parsings uint8
+label maps 0..9. Inputs of another size than the model's are letterboxed (resized, padded with
+black) to it first, as :meth:`SPTPipeline.fit` does; results are at the model's size. Every call
+also takes batches: a leading batch axis on every array.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from spt_core import labels as lb
+from spt_core import skeleton as sk
+from spt_core.errors import SptError
+
+MODEL_FILE = "model.json"
+MODEL_KIND = "spt-model"
+MODEL_FORMAT = 1
+DEFAULT_MODEL_NAME = "spt-synth-128x64"
+CARD_FILE = "MODEL_CARD.md"
+
+
+class ModelNotFoundError(SptError):
+    """No model where one was asked for (or no default model shipped)."""
+
+
+def default_model_path() -> Path:
+    """``$SPT_MODEL`` if set, else the model shipped in ``resources/models``."""
+    override = os.environ.get("SPT_MODEL")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[1] / "resources" / "models" / DEFAULT_MODEL_NAME
+
+
+@dataclass
+class Person:
+    """One person (or a batch: a leading axis on every field).
+
+    Attributes:
+        image: (H, W, 3) uint8 RGB.
+        pose: (18, 2) float32 (x, y) pixels, NaN for missing joints.
+        parsing: (H, W) uint8 labels 0..9.
+    """
+
+    image: np.ndarray
+    pose: np.ndarray
+    parsing: np.ndarray
+
+    @property
+    def batched(self) -> bool:
+        return np.asarray(self.image).ndim == 4
+
+    def check(self, what: str = "person") -> None:
+        """Raise ValueError naming the field when shapes or values do not fit together."""
+        image, pose, parsing = (np.asarray(a) for a in (self.image, self.pose, self.parsing))
+        lead = image.shape[:-3]
+        if image.ndim not in (3, 4) or image.shape[-1] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"{what}.image must be (H, W, 3) uint8 RGB, got {image.shape} "
+                             f"{image.dtype}")  # fmt: skip
+        if pose.shape != (*lead, sk.NUM_JOINTS, 2):
+            raise ValueError(f"{what}.pose must be {(*lead, 18, 2)}, got {pose.shape}")
+        if parsing.shape != image.shape[:-1]:
+            raise ValueError(f"{what}.parsing is {parsing.shape}, the image is {image.shape[:-1]}")
+        lb.check_labels(parsing)
+
+
+@dataclass
+class ReposeResult:
+    """What :meth:`SPTPipeline.repose` returns (batched like its input).
+
+    Attributes:
+        image: (H, W, 3) uint8 the person in the target pose.
+        parsing: (H, W) uint8 the predicted target parsing (argmax of the soft map).
+        source: the (fitted) source person the result is aligned with.
+    """
+
+    image: np.ndarray
+    parsing: np.ndarray
+    source: Person
+
+
+def _as_batch(person: Person) -> tuple[Person, bool]:
+    if person.batched:
+        return person, True
+    return Person(person.image[None], np.asarray(person.pose)[None], person.parsing[None]), False
+
+
+class SPTPipeline:
+    """Semantic network + appearance network, inference only.
+
+    Build it with :meth:`from_pretrained` (a model directory, a joint run, or the shipped
+    default), :meth:`from_checkpoints` (two separately trained networks) or :meth:`random`
+    (untrained, for tests). Calls are serialised by a lock, so one pipeline can serve a worker
+    thread while another thread holds a reference.
+    """
+
+    def __init__(self, semantic, semantic_config, appearance, appearance_config, device,
+                 name: str = "", path: Path | None = None):  # fmt: skip
+        self.semantic, self.semantic_config = semantic.eval(), semantic_config
+        self.appearance, self.appearance_config = appearance.eval(), appearance_config
+        self.device = device
+        self.name = name
+        self.path = path
+        self._lock = threading.Lock()
+        if tuple(semantic_config.size) != tuple(appearance_config.size):
+            raise SptError(
+                f"{name or 'model'}: the semantic network works at {semantic_config.size} and "
+                f"the appearance network at {appearance_config.size}; this pipeline needs one "
+                "size for both"
+            )
+
+    # ---- construction ----------------------------------------------------------------------
+
+    @classmethod
+    def from_pretrained(cls, path: str | Path | None = None, device="auto") -> SPTPipeline:
+        """Load a model directory, an end-to-end run/checkpoint, or (``None``) the default.
+
+        Raises:
+            ModelNotFoundError: nothing at ``path`` (or no default model shipped).
+            CheckpointError: a directory that is not a model, or weights that do not fit.
+        """
+        from spt_core.devices import resolve_device
+        from spt_core.models.checkpoint import CheckpointError, read_config
+
+        path = default_model_path() if path is None else Path(path)
+        device = resolve_device(device)
+        if not path.exists():
+            raise ModelNotFoundError(
+                f"{path}: no model there (train one with `spt train joint` and `spt export`, "
+                "or point SPT_MODEL / --model at a model directory)"
+            )
+        if (path / MODEL_FILE).is_file():
+            return cls._from_model_dir(path, device)
+        from spt_core.train.loop import resolve_checkpoint
+
+        checkpoint = resolve_checkpoint(path)
+        kind = read_config(checkpoint).get("kind")
+        if kind != "joint":
+            raise CheckpointError(
+                f"{path}: a {kind!r} checkpoint is one network; a pipeline needs a model "
+                f"directory ({MODEL_FILE}), an end-to-end run, or SPTPipeline.from_checkpoints"
+                "(semantic=..., appearance=...)"
+            )
+        from spt_core.train.joint import load_joint_generators
+
+        semantic, s_cfg, appearance, a_cfg = load_joint_generators(checkpoint, device)
+        return cls(semantic, s_cfg, appearance, a_cfg, device, checkpoint.name, checkpoint)
+
+    @classmethod
+    def from_checkpoints(cls, semantic: str | Path, appearance: str | Path,
+                         device="auto") -> SPTPipeline:  # fmt: skip
+        """A two-stage model from a semantic and an appearance run (or checkpoint)."""
+        from spt_core.devices import resolve_device
+        from spt_core.train.appearance import load_appearance_generator
+        from spt_core.train.semantic import load_semantic_generator
+
+        device = resolve_device(device)
+        s_net, s_cfg = load_semantic_generator(semantic, device)
+        a_net, a_cfg = load_appearance_generator(appearance, device)
+        return cls(s_net, s_cfg, a_net, a_cfg, device, f"{Path(semantic).name}+"
+                   f"{Path(appearance).name}")  # fmt: skip
+
+    @classmethod
+    def random(cls, size: tuple[int, int] = (128, 64), seed: int = 0, base_channels: int = 16,
+               max_channels: int = 64, device="cpu") -> SPTPipeline:  # fmt: skip
+        """Untrained networks (for tests and development only; never a shipped model)."""
+        import torch
+
+        from spt_core.config import AppearanceNetConfig, SemanticNetConfig
+        from spt_core.devices import resolve_device
+        from spt_core.models.appearance import AppearanceGenerator
+        from spt_core.models.semantic import SemanticGenerator
+
+        device = resolve_device(device)
+        depth = 5 if min(size) >= 64 else 3
+        torch.manual_seed(seed)
+        s_cfg = SemanticNetConfig(size=tuple(size), base_channels=base_channels,
+                                  max_channels=max_channels, depth=depth)  # fmt: skip
+        a_cfg = AppearanceNetConfig(size=tuple(size), base_channels=base_channels,
+                                    max_channels=max_channels, depth=depth,
+                                    deformable_levels=min(4, depth))  # fmt: skip
+        semantic = SemanticGenerator.from_config(s_cfg).to(device)
+        appearance = AppearanceGenerator.from_config(a_cfg).to(device)
+        return cls(semantic, s_cfg, appearance, a_cfg, device, f"random-{seed}")
+
+    @classmethod
+    def _from_model_dir(cls, path: Path, device) -> SPTPipeline:
+        from spt_core.models.checkpoint import CheckpointError
+
+        try:
+            meta = json.loads((path / MODEL_FILE).read_text())
+        except (json.JSONDecodeError, OSError) as exc:
+            raise CheckpointError(f"{path / MODEL_FILE}: unreadable ({exc})") from None
+        if meta.get("kind") != MODEL_KIND or meta.get("format") != MODEL_FORMAT:
+            raise CheckpointError(
+                f"{path / MODEL_FILE}: not an SPT model of format {MODEL_FORMAT} "
+                f"(kind {meta.get('kind')!r}, format {meta.get('format')!r})"
+            )
+        from spt_core.train.appearance import load_appearance_generator
+        from spt_core.train.semantic import load_semantic_generator
+
+        semantic, s_cfg = load_semantic_generator(path / meta["semantic"], device)
+        appearance, a_cfg = load_appearance_generator(path / meta["appearance"], device)
+        return cls(semantic, s_cfg, appearance, a_cfg, device, meta.get("name", path.name), path)
+
+    def save_pretrained(self, directory: str | Path, half: bool = True, card: str | None = None,
+                        meta: dict | None = None) -> Path:  # fmt: skip
+        """Write a model directory atomically (float16 weights when ``half``; loading casts
+        them back to float32, which loses nothing the networks can use)."""
+        import shutil
+        import uuid
+
+        from spt_core.config import to_dict
+        from spt_core.models.checkpoint import save_checkpoint
+
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        staging = directory.parent / f".{directory.name}.{uuid.uuid4().hex[:8]}.tmp"
+        try:
+            for name, net, cfg in (
+                ("semantic", self.semantic, self.semantic_config),
+                ("appearance", self.appearance, self.appearance_config),
+            ):
+                module = _half_copy(net) if half else net
+                save_checkpoint(staging / name, name, {"model": to_dict(cfg)},
+                                {"generator": module})  # fmt: skip
+            header = {"format": MODEL_FORMAT, "kind": MODEL_KIND, "name": directory.name,
+                      "size": list(self.size), "semantic": "semantic",
+                      "appearance": "appearance", "dtype": "float16" if half else "float32",
+                      **(meta or {})}  # fmt: skip
+            (staging / MODEL_FILE).write_text(json.dumps(header, indent=2, sort_keys=True))
+            if card is not None:
+                (staging / CARD_FILE).write_text(card)
+            if directory.exists():
+                retired = directory.parent / f".{directory.name}.{uuid.uuid4().hex[:8]}.old"
+                os.replace(directory, retired)
+                os.replace(staging, directory)
+                shutil.rmtree(retired, ignore_errors=True)
+            else:
+                os.replace(staging, directory)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        return directory
+
+    # ---- inputs ---------------------------------------------------------------------------
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(H, W) the model works at."""
+        return tuple(self.appearance_config.size)
+
+    def fit(self, person: Person) -> Person:
+        """The person letterboxed to the model's size (unchanged when already that size)."""
+        from spt_core.data.parsing_pairs import fit_labels, fit_poses
+        from spt_core.train.appearance import fit_images
+
+        person.check()
+        batch, was_batched = _as_batch(person)
+        frame = batch.image.shape[1:3]
+        if frame != self.size:
+            batch = Person(fit_images(batch.image, self.size),
+                           fit_poses(np.asarray(batch.pose, np.float32), frame, self.size),
+                           fit_labels(batch.parsing, self.size))  # fmt: skip
+        batch = Person(batch.image, np.asarray(batch.pose, np.float32),
+                       batch.parsing.astype(np.uint8))  # fmt: skip
+        return batch if was_batched else Person(batch.image[0], batch.pose[0], batch.parsing[0])
+
+    def _fit_pose(self, pose, frame, count: int) -> np.ndarray:
+        """Target poses in the model frame, one per person (a single pose is shared)."""
+        from spt_core.data.parsing_pairs import fit_poses
+
+        pose = np.asarray(pose, np.float32)
+        if pose.shape == (sk.NUM_JOINTS, 2):
+            pose = np.repeat(pose[None], count, axis=0)
+        if pose.shape != (count, sk.NUM_JOINTS, 2):
+            raise ValueError(f"target_pose must be (18, 2) or ({count}, 18, 2), got {pose.shape}")
+        return fit_poses(pose, frame, self.size) if tuple(frame) != self.size else pose
+
+    # ---- inference ------------------------------------------------------------------------
+
+    def predict_parsing(self, person: Person, target_pose: np.ndarray) -> np.ndarray:
+        """The person's parsing in ``target_pose`` (argmax of the semantic network)."""
+        batch, was_batched = _as_batch(self.fit(person))
+        frame = person.image.shape[-3:-1]
+        targets = self._fit_pose(target_pose, frame, len(batch.image))
+        with self._lock:
+            parsing = lb.argmax_labels(self._probabilities(batch, targets)).astype(np.uint8)
+        return parsing if was_batched else parsing[0]
+
+    def repose(self, person: Person, target_pose: np.ndarray) -> ReposeResult:
+        """The person drawn in ``target_pose``: semantic network, then appearance network.
+
+        ``target_pose`` is in the frame of ``person.image`` (a single pose, or one per person).
+        """
+        fitted = self.fit(person)
+        batch, was_batched = _as_batch(fitted)
+        targets = self._fit_pose(target_pose, person.image.shape[-3:-1], len(batch.image))
+        with self._lock:
+            probabilities = self._probabilities(batch, targets)
+            images = self._render(batch, targets, probabilities[:, 1:])
+        parsing = lb.argmax_labels(probabilities).astype(np.uint8)
+        if not was_batched:
+            return ReposeResult(images[0], parsing[0], fitted)
+        return ReposeResult(images, parsing, fitted)
+
+    def render(self, person: Person, target_pose: np.ndarray,
+               target_parsing: np.ndarray) -> np.ndarray:  # fmt: skip
+        """The person drawn with a given (e.g. painted) target parsing in ``target_pose``.
+
+        Skips the semantic network. ``target_parsing`` is at the model's size (or, like the
+        pose, in the person's frame: it is letterboxed the same way).
+        """
+        import torch
+
+        from spt_core.data.parsing_pairs import fit_labels
+
+        batch, was_batched = _as_batch(self.fit(person))
+        frame = person.image.shape[-3:-1]
+        targets = self._fit_pose(target_pose, frame, len(batch.image))
+        target_parsing = lb.check_labels(np.asarray(target_parsing))
+        if target_parsing.ndim == 2:
+            target_parsing = np.repeat(target_parsing[None], len(batch.image), axis=0)
+        if target_parsing.shape[1:] != self.size:
+            target_parsing = fit_labels(target_parsing, self.size)
+        labels = torch.from_numpy(target_parsing.astype(np.int64)).to(self.device)
+        with self._lock:
+            images = self._render(batch, targets, lb.one_hot_torch(labels)[:, 1:].float())
+        return images if was_batched else images[0]
+
+    def transfer(
+        self,
+        clothes_from: Person,
+        onto: Person,
+        labels: tuple[int, ...] | list[int] = lb.GARMENT_LABELS,
+    ) -> np.ndarray:
+        """Person ``onto`` wearing the chosen garments of ``clothes_from``.
+
+        The appearance network renders ``clothes_from``'s appearance into ``onto``'s parsing
+        and pose; the result is kept where ``onto``'s map shows one of ``labels`` and ``onto``'s
+        own pixels everywhere else (face, hair, skin, background, unchosen garments): the
+        compositing step the paper leaves open (method §8).
+        """
+        onto_fitted = self.fit(onto)
+        batch_b, was_batched = _as_batch(onto_fitted)
+        batch_a, _ = _as_batch(self.fit(clothes_from))
+        if len(batch_a.image) != len(batch_b.image):
+            raise ValueError(
+                f"clothes_from has {len(batch_a.image)} people, onto {len(batch_b.image)}"
+            )
+        rendered = self.render(batch_a, batch_b.pose, batch_b.parsing)
+        region = np.isin(batch_b.parsing, np.asarray(list(labels)))[..., None]
+        out = np.where(region, rendered, batch_b.image).astype(np.uint8)
+        return out if was_batched else out[0]
+
+    # ---- internals ------------------------------------------------------------------------
+
+    def _probabilities(self, batch: Person, targets: np.ndarray):
+        """(B, 10, H, W) soft target parsing (a torch tensor on the device)."""
+        import torch
+
+        cfg = self.semantic_config
+        device = self.device
+        labels = torch.from_numpy(batch.parsing.astype(np.int64)).to(device)
+        source_poses = torch.from_numpy(np.asarray(batch.pose, np.float32)).to(device)
+        target_poses = torch.from_numpy(targets).to(device)
+        masks = (None, None)
+        if cfg.use_pose_mask:
+            masks = tuple(
+                torch.from_numpy(np.stack([sk.pose_mask(p, self.size, cfg.mask_radius)
+                                           for p in poses])).to(device)[:, None].float()
+                for poses in (batch.pose, targets)
+            )  # fmt: skip
+        with torch.inference_mode():
+            return self.semantic.predict(
+                lb.one_hot_torch(labels).float(),
+                sk.pose_heatmaps_torch(source_poses, self.size, cfg.heatmap_sigma),
+                sk.pose_heatmaps_torch(target_poses, self.size, cfg.heatmap_sigma),
+                *masks,
+            ).float()
+
+    def _render(self, batch: Person, targets: np.ndarray, target_parsing) -> np.ndarray:
+        import torch
+
+        from spt_core.metrics import to_uint8
+        from spt_core.models.appearance import part_warp_inputs
+
+        cfg = self.appearance_config
+        device = self.device
+        image = torch.from_numpy(np.ascontiguousarray(batch.image)).to(device)
+        image = image.permute(0, 3, 1, 2).float() / 127.5 - 1.0
+        labels = torch.from_numpy(batch.parsing.astype(np.int64)).to(device)
+        source_poses = torch.from_numpy(np.asarray(batch.pose, np.float32)).to(device)
+        target_poses = torch.from_numpy(targets).to(device)
+        thetas, masks = part_warp_inputs(batch.pose, targets, self.size, device)
+        with torch.inference_mode():
+            out = self.appearance(
+                image,
+                lb.one_hot_torch(labels)[:, 1:].float(),
+                sk.pose_heatmaps_torch(source_poses, self.size, cfg.heatmap_sigma),
+                target_parsing.float(),
+                sk.pose_heatmaps_torch(target_poses, self.size, cfg.heatmap_sigma),
+                thetas,
+                masks,
+            )
+        return to_uint8(out)
+
+
+def _half_copy(module):
+    """A float16 copy of a module's weights (for a smaller model file)."""
+    import copy
+
+    return copy.deepcopy(getattr(module, "module", module)).half()
