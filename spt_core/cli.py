@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from spt_core.commands import bench, data, evaluate, search, train
+from spt_core.commands import bench, data, evaluate, infer, search, train
 from spt_core.errors import SptError
 
-GROUPS = (data, search, train, evaluate, bench)
+GROUPS = (data, search, train, evaluate, infer, bench)
 
 
 def build_parser() -> argparse.ArgumentParser:
