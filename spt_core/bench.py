@@ -248,3 +248,83 @@ def bench_search(
         "fast_recall_at_1": float(np.mean(fast.best == exact.best)),
         "exact": exact,
     }
+
+
+@dataclass
+class RenderRow:
+    """One line of ``spt bench render``: a workload's median time and its ratio to the first."""
+
+    size: tuple[int, int]
+    workload: str
+    batch: int
+    seconds: float  # median wall time of one call
+    per_image_s: float
+    ratio: float  # per-image time relative to the reference (batch-1 repose at the first size)
+
+
+def _bench_people(size: tuple[int, int], count: int, seed: int = 0):
+    """``count`` synthetic people (image, pose, parsing) at ``size``, rendered in memory."""
+    import tempfile
+
+    from spt_core.data import synthetic
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.pipeline import Person
+
+    with tempfile.TemporaryDirectory(prefix="spt-bench-render-") as root:
+        synthetic.generate_dataset(f"{root}/p", count=max(count, 4), size=size, seed=seed,
+                                   workers=1)  # fmt: skip
+        data = PersonDataset(f"{root}/p")
+        people = [Person(data.load_image(i), data.poses[i], data.load_parsing(i))
+                  for i in range(len(data))]  # fmt: skip
+    return people
+
+
+def _render_workloads(pipe, batch: int) -> list:
+    """(name, images per call, callable) for one pipeline."""
+    from spt_core.pipeline import Person
+
+    people = _bench_people(pipe.size, batch + 1)
+    source, target = people[0], people[1]
+    stacked = Person(
+        np.stack([p.image for p in people[:batch]]),
+        np.stack([p.pose for p in people[:batch]]),
+        np.stack([p.parsing for p in people[:batch]]),
+    )
+    poses = np.stack([p.pose for p in people[1 : batch + 1]])
+    return [
+        ("repose (semantic + appearance)", 1, lambda: pipe.repose(source, target.pose)),
+        (
+            "render (painted map, no semantic)",
+            1,
+            lambda: pipe.render(source, target.pose, target.parsing),
+        ),
+        ("repose (semantic + appearance)", batch, lambda: pipe.repose(stacked, poses)),
+    ]
+
+
+def bench_render(pipelines: list, batch: int = 8, repeats: int = 10) -> list[RenderRow]:
+    """Median latency of repose and render per pipeline (one per size), batch 1 and ``batch``.
+
+    The reference is batch-1 repose with the first pipeline; every row's ``ratio`` is its
+    per-image time over the reference's.
+    """
+    import torch
+
+    rows: list[RenderRow] = []
+    reference = None
+    for pipe in pipelines:
+        device = pipe.device
+
+        def sync(device=device):
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+
+        for name, count, fn in _render_workloads(pipe, batch):
+            seconds = _median_seconds(fn, repeats, sync)
+            per_image = seconds / count
+            if reference is None:
+                reference = per_image
+            rows.append(
+                RenderRow(pipe.size, name, count, seconds, per_image, per_image / reference)
+            )
+    return rows

@@ -9,15 +9,15 @@ class DeviceError(SptError, ValueError):
     """A device was requested that this machine does not have."""
 
 
-def resolve_device(device: str | None = "auto"):
-    """Turn "auto", "cpu", "cuda" or "cuda:N" into a ``torch.device``.
+def resolve_device(device=None):
+    """Turn "auto" (or None), "cpu", "cuda", "cuda:N" or a ``torch.device`` into a device.
 
     Raises:
         DeviceError: CUDA was asked for but is not available, or the name is not a device.
     """
     import torch
 
-    name = (device or "auto").lower()
+    name = str(device or "auto").lower()
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name.startswith("cuda") and not torch.cuda.is_available():

@@ -189,7 +189,8 @@ class SPTPipeline:
         from spt_core.models.semantic import SemanticGenerator
 
         device = resolve_device(device)
-        depth = 5 if min(size) >= 64 else 3
+        # The deepest U-Net (at most 5 levels) whose strides divide both sides.
+        depth = next(d for d in (5, 4, 3, 2, 1) if size[0] % 2**d == 0 and size[1] % 2**d == 0)
         torch.manual_seed(seed)
         s_cfg = SemanticNetConfig(size=tuple(size), base_channels=base_channels,
                                   max_channels=max_channels, depth=depth)  # fmt: skip

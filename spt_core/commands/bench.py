@@ -1,4 +1,4 @@
-"""``spt bench warp | search``: speed against a reference in the same process."""
+"""``spt bench warp | search | render``: speed against a reference in the same process."""
 
 from __future__ import annotations
 
@@ -70,6 +70,53 @@ def cmd_bench_search(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_render(args: argparse.Namespace) -> int:
+    import torch
+
+    from spt_core.bench import bench_render
+    from spt_core.pipeline import ModelNotFoundError, SPTPipeline
+
+    torch.set_grad_enabled(False)
+    pipelines = []
+    for size in args.sizes:
+        pipe = None
+        if size == (128, 64) and not args.random:
+            try:
+                pipe = SPTPipeline.from_pretrained(args.model, device=args.device)
+            except ModelNotFoundError:
+                pipe = None
+        if pipe is None or pipe.size != size:
+            # No trained model at this size: the default architecture with random weights
+            # (the timing depends on the architecture only).
+            pipe = SPTPipeline.random(
+                size=size,
+                base_channels=args.base_channels,
+                max_channels=args.max_channels,
+                device=args.device,
+            )
+        pipelines.append(pipe)
+    threads = torch.get_num_threads()
+    print(
+        f"render bench: device {pipelines[0].device}, {threads} CPU threads, median of "
+        f"{args.repeats} runs; reference = batch-1 repose at {args.sizes[0][0]}x"
+        f"{args.sizes[0][1]}"
+    )
+    for pipe in pipelines:
+        print(f"  {pipe.size[0]}x{pipe.size[1]}: {pipe.name}")
+    rows = bench_render(pipelines, batch=args.batch, repeats=args.repeats)
+    print(
+        f"{'size':<9}{'workload':<36}{'batch':>6}{'ms/call':>10}{'ms/image':>10}"
+        f"{'images/s':>10}{'ratio':>8}"
+    )
+    for row in rows:
+        print(
+            f"{row.size[0]}x{row.size[1]:<5}{row.workload:<36}{row.batch:>6}"
+            f"{row.seconds * 1e3:>10.1f}{row.per_image_s * 1e3:>10.1f}"
+            f"{1 / row.per_image_s:>10.1f}{row.ratio:>7.2f}x"
+        )
+    return 0
+
+
 def register(commands) -> None:
     """Add this module's subcommands to the ``spt`` parser."""
     bench = commands.add_parser("bench", help="benchmarks with ratios against a reference")
@@ -94,3 +141,20 @@ def register(commands) -> None:
     bench_search.add_argument("--seed", type=int, default=0)
     bench_search.add_argument("--device", default="cpu", help="auto, cpu or cuda")
     bench_search.set_defaults(func=cmd_bench_search)
+
+    render = bench_commands.add_parser(
+        "render", help="repose / render latency and batch throughput of the pipeline"
+    )
+    render.add_argument("--sizes", type=parse_size, nargs="+", default=[(128, 64), (256, 176)])
+    render.add_argument("--batch", type=int, default=8)
+    render.add_argument("--repeats", type=int, default=10)
+    render.add_argument(
+        "--model", type=Path, default=None, help="model for 128x64 (default: the shipped one)"
+    )
+    render.add_argument(
+        "--random", action="store_true", help="random weights at every size (no model needed)"
+    )
+    render.add_argument("--base-channels", type=int, default=32)
+    render.add_argument("--max-channels", type=int, default=128)
+    render.add_argument("--device", default="auto")
+    render.set_defaults(func=cmd_bench_render)

@@ -1,9 +1,11 @@
-"""``spt eval parsing``."""
+"""``spt eval parsing | appearance | ablation | sheet | model``."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
+
+from spt_core.commands.common import parse_size
 
 
 def cmd_eval_parsing(args: argparse.Namespace) -> int:
@@ -120,6 +122,77 @@ def cmd_eval_appearance(args: argparse.Namespace) -> int:
     return 0
 
 
+def _table_line(name: str, row: dict) -> str:
+    return (
+        f"{name:<44}{float(row['ssim']):>7.3f}{float(row['mask_ssim']):>11.3f}"
+        f"{float(row['psnr']):>8.2f}{float(row['vgg_distance']):>10.1f}"
+    )
+
+
+def _header() -> str:
+    return f"{'':<44}{'SSIM':>7}{'mask-SSIM':>11}{'PSNR':>8}{'VGG dist':>10}"
+
+
+def _test_set(data, size, limit):
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.eval.appearance import ground_truth_pairs
+    from spt_core.train.appearance import PersonSamples
+
+    test = PersonDataset(data)
+    samples = PersonSamples.from_dataset(test, size)
+    return test, samples, ground_truth_pairs(test, limit)
+
+
+def cmd_eval_ablation(args: argparse.Namespace) -> int:
+    from spt_core.devices import resolve_device
+    from spt_core.eval import ablation
+    from spt_core.eval.appearance import score
+
+    device = resolve_device(args.device)
+    test, samples, pairs = _test_set(args.data, args.size, args.limit)
+    print(f"{ablation.ROWS[args.row]}: {len(pairs)} held-out pairs of {test.root}")
+    images, training = ablation.row_images(
+        args.row, samples, pairs, args.model, args.semantic, device
+    )
+    scores = score(images, samples, pairs)
+    table = ablation.write_row(args.csv, args.row, scores, len(pairs), training)
+    ablation.save_row_images(args.csv, args.row, images, pairs)
+    print(_header() + f"  {'training':<}")
+    for row in table:
+        print(_table_line(row["method"], row) + f"  {row['training']}")
+    print(f"table: {args.csv}")
+    return 0
+
+
+def cmd_eval_sheet(args: argparse.Namespace) -> int:
+    from spt_core.eval import ablation
+    from spt_core.io_utils import write_image_rgb
+
+    _, samples, _ = _test_set(args.data, args.size, None)
+    sheet, rows = ablation.ablation_sheet(args.csv, samples, count=args.count)
+    write_image_rgb(args.out, sheet)
+    print(f"sheet: {args.out} (source | target pose | truth | {' | '.join(rows)})")
+    return 0
+
+
+def cmd_eval_model(args: argparse.Namespace) -> int:
+    from spt_core.eval.ablation import pipeline_images
+    from spt_core.eval.appearance import score
+    from spt_core.pipeline import SPTPipeline
+
+    pipe = SPTPipeline.from_pretrained(args.model, device=args.device)
+    test, samples, pairs = _test_set(args.data, pipe.size, args.limit)
+    print(
+        f"model {pipe.name}: {len(pairs)} held-out pairs of {test.root} at "
+        f"{pipe.size[0]}x{pipe.size[1]}"
+    )
+    print(_header())
+    for name, predicted in (("predicted target parsing", True), ("true target parsing", False)):
+        row = score(pipeline_images(pipe, samples, pairs, predicted), samples, pairs)
+        print(_table_line(name, row))
+    return 0
+
+
 def register(commands) -> None:
     """Add this module's subcommands to the ``spt`` parser."""
     evaluate = commands.add_parser("eval", help="evaluate trained networks")
@@ -172,3 +245,48 @@ def register(commands) -> None:
         help="draw 8 pairs: source | target pose | truth | part warp | network",
     )
     appearance.set_defaults(func=cmd_eval_appearance)
+
+    ablation = eval_commands.add_parser(
+        "ablation", help="one row of the ablation table (warp, baseline, ts-pred, ts-gt, e2e)"
+    )
+    ablation.add_argument("row", choices=["warp", "baseline", "ts-pred", "ts-gt", "e2e"])
+    ablation.add_argument(
+        "--model",
+        type=Path,
+        default=None,
+        help="the row's run (appearance run; e2e: joint run or model)",
+    )
+    ablation.add_argument("--semantic", type=Path, default=None, help="ts-pred: semantic run")
+    ablation.add_argument(
+        "--data", type=Path, required=True, help="held-out dataset with same-person pairs"
+    )
+    ablation.add_argument(
+        "--csv", type=Path, required=True, help="table to write the row into (other rows are kept)"
+    )
+    ablation.add_argument("--size", type=parse_size, default=(128, 64))
+    ablation.add_argument("--limit", type=int, default=None, help="at most this many pairs")
+    ablation.add_argument("--device", default="auto")
+    ablation.set_defaults(func=cmd_eval_ablation)
+
+    sheet = eval_commands.add_parser("sheet", help="contact sheet of every ablation row")
+    sheet.add_argument("--csv", type=Path, required=True, help="the ablation table")
+    sheet.add_argument("--data", type=Path, required=True, help="the dataset it was run on")
+    sheet.add_argument("--out", type=Path, required=True)
+    sheet.add_argument("--size", type=parse_size, default=(128, 64))
+    sheet.add_argument("--count", type=int, default=8)
+    sheet.set_defaults(func=cmd_eval_sheet)
+
+    model = eval_commands.add_parser(
+        "model", help="a whole model (predicted and true target maps): SSIM, PSNR, VGG"
+    )
+    model.add_argument(
+        "model",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="model directory or end-to-end run (default: the shipped model)",
+    )
+    model.add_argument("--data", type=Path, required=True)
+    model.add_argument("--limit", type=int, default=None)
+    model.add_argument("--device", default="auto")
+    model.set_defaults(func=cmd_eval_model)

@@ -148,7 +148,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
         raise SptError("spt export needs an end-to-end RUN, or --semantic and --appearance")
     card = args.card.read_text() if args.card is not None else None
-    path = pipe.save_pretrained(args.out, half=not args.float32, card=card)
+    meta = {}
+    if args.run is not None and pipe.path is not None and (pipe.path / "config.json").is_file():
+        from spt_core.models.checkpoint import read_config
+
+        config = read_config(pipe.path)
+        meta = {"training": f"{config.get('step')} joint steps", "source": str(pipe.path)}
+    path = pipe.save_pretrained(args.out, half=not args.float32, card=card, meta=meta)
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     print(f"model: {path} ({size / 1e6:.1f} MB, {'float32' if args.float32 else 'float16'})")
     return 0

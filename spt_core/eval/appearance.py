@@ -40,8 +40,11 @@ def generate(generator, samples: PersonSamples, pairs: np.ndarray, device="cpu",
             source = samples.batch(rows[:, 0], device)
             target = samples.batch(rows[:, 1], device)
             thetas, masks = part_warp_inputs(source["poses"], target["poses"], samples.size, device)
-            images = generator(source["image"], source["parsing"], source["heatmaps"],
-                               target["parsing"], target["heatmaps"], thetas, masks)  # fmt: skip
+            # A network without semantic maps (the Baseline) reads none.
+            channels = getattr(generator, "parsing_channels", 9)
+            images = generator(source["image"], source["parsing"][:, :channels],
+                               source["heatmaps"], target["parsing"][:, :channels],
+                               target["heatmaps"], thetas, masks)  # fmt: skip
             out.append(to_uint8(images))
     return np.concatenate(out)
 
