@@ -1,4 +1,4 @@
-"""``spt synth`` and ``spt data check``."""
+"""``spt synth``, ``spt data check`` and (from :mod:`.prepare`) ``spt prepare``."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from spt_core.commands import prepare
 from spt_core.commands.common import parse_size
 
 
@@ -50,7 +51,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 def cmd_data_check(args: argparse.Namespace) -> int:
     from spt_core.data.dataset import PersonDataset
 
-    dataset = PersonDataset(args.dir)
+    dataset = PersonDataset(args.dir, split=args.split)
     for line in dataset.report.lines():
         print(line)
     if args.deep:
@@ -97,6 +98,11 @@ def register(commands) -> None:
     data = commands.add_parser("data", help="dataset tools")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     check = data_commands.add_parser("check", help="report counts, missing files, filtered rows")
-    check.add_argument("dir", type=Path, help="dataset folder (PG2 layout)")
+    check.add_argument("dir", type=Path, help="dataset folder (PG2 or Def-GAN layout)")
+    check.add_argument(
+        "--split", default=None, help="Def-GAN split: train or test (default: train)"
+    )
     check.add_argument("--deep", action="store_true", help="also read every image and parsing map")
     check.set_defaults(func=cmd_data_check)
+
+    prepare.register(commands)

@@ -328,3 +328,7 @@ def register(commands) -> None:
     posenet.add_argument("--resume", action="store_true")
     posenet.add_argument("--quiet", action="store_true")
     posenet.set_defaults(func=cmd_train_posenet)
+
+    from spt_core.commands.prepare import register_train_parser
+
+    register_train_parser(train_commands)

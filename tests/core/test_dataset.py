@@ -64,3 +64,29 @@ def test_bad_pairs_header(tmp_path):
 def test_identity_rule():
     assert identity_of("0224_c6s1_055726_02.jpg") == "0224"
     assert identity_of("images/00012_03.png") == "00012"
+
+
+def test_pg2_layout_with_lip_parsing_merges_it(tmp_path):
+    from PIL import Image
+
+    make_tiny_dataset(tmp_path)
+    (tmp_path / "parsing").rename(tmp_path / "parsing_lip")
+    lip = np.zeros(SIZE, np.uint8)
+    lip[2:6, 4:12] = 2  # hair
+    lip[6:10, 4:12] = 13  # face
+    lip[10:20, 4:12] = 7  # coat -> upper clothes
+    lip[20:30, 4:8] = 17  # right leg
+    lip[20:30, 8:12] = 19  # right shoe -> right leg
+    np.save(tmp_path / "parsing_lip" / "0001_00.npy", lip.astype(np.int64))
+    (tmp_path / "parsing_lip" / "0001_00.png").unlink()
+    Image.fromarray(lip, mode="L").save(tmp_path / "parsing_lip" / "0001_01.png")
+    data = PersonDataset(tmp_path)
+    assert data.layout.parsing_labels == "lip"
+    expected = np.zeros(SIZE, np.uint8)
+    expected[2:6, 4:12], expected[6:10, 4:12], expected[10:20, 4:12] = 2, 1, 3
+    expected[20:30, 4:12] = 9
+    np.testing.assert_array_equal(data.load_parsing(0), expected)
+    np.testing.assert_array_equal(data.load_parsing(1), expected)
+    text = "\n".join(data.report.lines())
+    assert "parsing_lip/ (LIP 20 labels, merged)" in text and "junk           0 filtered" in text
+    assert "not annotated  0 image files" in text

@@ -74,6 +74,7 @@ def test_inputs_of_another_size_are_letterboxed(pipe, people):
     import cv2
 
     a, b = people[0], people[1]
+
     def doubled(x):
         return cv2.resize(x, (128, 256), interpolation=cv2.INTER_NEAREST)
 

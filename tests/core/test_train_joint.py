@@ -99,9 +99,7 @@ def test_starts_from_the_pretrained_weights(world, tmp_path):
 def test_checkpoint_holds_both_generators_and_resumes(world, tmp_path):
     events = list(_joint(world, tmp_path / "run", steps=2).run())
     assert isinstance(events[-1], DoneEvent) and events[-1].step == 2
-    semantic, semantic_model, appearance, appearance_model = load_joint_generators(
-        tmp_path / "run"
-    )
+    semantic, semantic_model, appearance, appearance_model = load_joint_generators(tmp_path / "run")
     assert semantic_model == SEMANTIC and appearance_model == APPEARANCE
     resumed = _joint(world, tmp_path / "run", steps=4, resume=True)
     assert [e.step for e in resumed.run() if isinstance(e, StepEvent)] == [3, 4]

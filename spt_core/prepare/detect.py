@@ -1,0 +1,188 @@
+"""Keypoints and a person mask from BlazePose (MediaPipe Pose, the ``detect`` extra).
+
+BlazePose finds 33 landmarks; the method works with the 18 OpenPose-COCO joints. The mapping
+(:data:`BLAZEPOSE_TO_OPENPOSE`) takes the landmark of the same name for 17 joints; OpenPose's
+neck has no BlazePose landmark and is the midpoint of the two shoulders (OpenPose's own neck
+lies there too, give or take a few pixels). A landmark whose visibility is below a threshold, or
+that lies outside the image (BlazePose guesses joints beyond the frame), is missing (NaN), as
+OpenPose would not report it.
+
+MediaPipe is imported only inside :class:`PoseDetector`, so the rest of the package works
+without it; :func:`require_mediapipe` explains how to install it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from spt_core import skeleton as sk
+from spt_core.errors import SptError
+
+#: BlazePose's 33 landmark names, in its output order.
+BLAZEPOSE_NAMES: tuple[str, ...] = (
+    "nose", "left_eye_inner", "left_eye", "left_eye_outer", "right_eye_inner", "right_eye",
+    "right_eye_outer", "left_ear", "right_ear", "mouth_left", "mouth_right", "left_shoulder",
+    "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist", "left_pinky",
+    "right_pinky", "left_index", "right_index", "left_thumb", "right_thumb", "left_hip",
+    "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle", "left_heel",
+    "right_heel", "left_foot_index", "right_foot_index",
+)  # fmt: skip
+BLAZEPOSE_INDEX: dict[str, int] = {name: i for i, name in enumerate(BLAZEPOSE_NAMES)}
+
+#: OpenPose joint -> the BlazePose landmarks averaged for it (one landmark, or two for the neck).
+#: Both skeletons name sides from the person's own point of view.
+BLAZEPOSE_TO_OPENPOSE: dict[str, tuple[str, ...]] = {
+    "nose": ("nose",),
+    "neck": ("left_shoulder", "right_shoulder"),
+    "right_shoulder": ("right_shoulder",),
+    "right_elbow": ("right_elbow",),
+    "right_wrist": ("right_wrist",),
+    "left_shoulder": ("left_shoulder",),
+    "left_elbow": ("left_elbow",),
+    "left_wrist": ("left_wrist",),
+    "right_hip": ("right_hip",),
+    "right_knee": ("right_knee",),
+    "right_ankle": ("right_ankle",),
+    "left_hip": ("left_hip",),
+    "left_knee": ("left_knee",),
+    "left_ankle": ("left_ankle",),
+    "right_eye": ("right_eye",),
+    "left_eye": ("left_eye",),
+    "right_ear": ("right_ear",),
+    "left_ear": ("left_ear",),
+}
+
+#: Visibility below which a landmark counts as missing. BlazePose's visibility is a sigmoid
+#: score; 0.5 is its own drawing threshold, and on the astronaut photo it keeps the upper body
+#: and drops the legs outside the frame.
+MIN_VISIBILITY = 0.5
+
+INSTALL_HINT = (
+    "spt prepare needs the 'detect' extra (MediaPipe BlazePose); install it with\n"
+    "    pip install 'spt-studio[detect]'\n"
+    "or, in a source checkout,\n"
+    "    pip install -e '.[detect]'"
+)
+
+
+class DetectorUnavailableError(SptError):
+    """MediaPipe (the ``detect`` extra) is not installed."""
+
+
+def require_mediapipe():
+    """Import and return ``mediapipe``; :class:`DetectorUnavailableError` says how to install it."""
+    try:
+        import mediapipe
+    except ImportError as exc:
+        problem = f"{INSTALL_HINT}\n(import mediapipe failed: {exc})"
+        raise DetectorUnavailableError(problem) from None
+    return mediapipe
+
+
+def blazepose_to_openpose(
+    landmarks: np.ndarray,
+    size: tuple[int, int],
+    min_visibility: float = MIN_VISIBILITY,
+) -> np.ndarray:
+    """Map BlazePose's 33 landmarks to the 18 OpenPose joints.
+
+    Args:
+        landmarks: (33, 3) rows of (x, y, visibility), x and y in pixels of the image.
+        size: (height, width) of the image; landmarks outside it are missing.
+        min_visibility: landmarks below this visibility are missing.
+
+    Returns:
+        (18, 2) float32 (x, y) pose, NaN for missing joints. The neck is missing unless both
+        shoulders are present.
+    """
+    landmarks = np.asarray(landmarks, dtype=np.float64)
+    if landmarks.shape != (len(BLAZEPOSE_NAMES), 3):
+        raise ValueError(f"expected (33, 3) landmarks (x, y, visibility), got {landmarks.shape}")
+    height, width = size
+    x, y, visibility = landmarks.T
+    usable = (
+        (visibility >= min_visibility)
+        & np.isfinite(x)
+        & np.isfinite(y)
+        & (x >= 0)
+        & (y >= 0)
+        & (x <= width - 1)
+        & (y <= height - 1)
+    )
+    pose = sk.missing_pose()
+    for joint, sources in BLAZEPOSE_TO_OPENPOSE.items():
+        rows = [BLAZEPOSE_INDEX[s] for s in sources]
+        if usable[rows].all():
+            pose[sk.JOINT_INDEX[joint]] = landmarks[rows, :2].mean(axis=0)
+    return pose
+
+
+@dataclass
+class Detection:
+    """What the detector found in one image.
+
+    Attributes:
+        pose: (18, 2) OpenPose pose in the image's pixels (NaN = missing).
+        mask: (H, W) float32 person probability in [0, 1].
+        landmarks: (33, 3) BlazePose (x, y, visibility) in pixels, for the record.
+    """
+
+    pose: np.ndarray
+    mask: np.ndarray
+    landmarks: np.ndarray
+
+
+class PoseDetector:
+    """BlazePose (full model, static images) with its segmentation mask.
+
+    Only ``model_complexity=1`` ships inside the MediaPipe wheel; 0 and 2 download their model
+    at run time, which must never happen here.
+
+    Args:
+        min_visibility: see :func:`blazepose_to_openpose`.
+        min_detection_confidence: BlazePose's person-detector threshold.
+
+    Raises:
+        DetectorUnavailableError: MediaPipe is not installed.
+    """
+
+    def __init__(self, min_visibility: float = MIN_VISIBILITY, min_detection_confidence=0.5):
+        mediapipe = require_mediapipe()
+        self.min_visibility = min_visibility
+        self._pose = mediapipe.solutions.pose.Pose(
+            static_image_mode=True,
+            model_complexity=1,
+            enable_segmentation=True,
+            min_detection_confidence=min_detection_confidence,
+        )
+        self.name = f"mediapipe {mediapipe.__version__} BlazePose full (model_complexity=1)"
+
+    def detect(self, image: np.ndarray) -> Detection | None:
+        """Pose and mask of the most prominent person in an RGB uint8 image; None if nobody."""
+        image = np.ascontiguousarray(image)
+        result = self._pose.process(image)
+        if result.pose_landmarks is None:
+            return None
+        height, width = image.shape[:2]
+        landmarks = np.array(
+            [(p.x * width, p.y * height, p.visibility) for p in result.pose_landmarks.landmark],
+            dtype=np.float32,
+        )
+        if result.segmentation_mask is not None:
+            mask = np.clip(np.asarray(result.segmentation_mask, np.float32), 0.0, 1.0)
+        else:
+            mask = np.zeros((height, width), np.float32)
+        pose = blazepose_to_openpose(landmarks, (height, width), self.min_visibility)
+        return Detection(pose=pose, mask=mask, landmarks=landmarks)
+
+    def close(self) -> None:
+        """Free the MediaPipe graph."""
+        self._pose.close()
+
+    def __enter__(self) -> PoseDetector:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -1,0 +1,72 @@
+"""BlazePose's 33 landmarks -> the 18 OpenPose joints (no MediaPipe needed)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spt_core import skeleton as sk
+from spt_core.prepare.detect import BLAZEPOSE_NAMES, blazepose_to_openpose
+
+# The mapping written out by hand from the two skeletons' documentation (BlazePose's landmark
+# list, OpenPose's COCO order), independently of the table in spt_core.prepare.detect.
+EXPECTED_SOURCE = {
+    0: 0,  # nose <- nose
+    2: 12, 3: 14, 4: 16,  # right shoulder, elbow, wrist
+    5: 11, 6: 13, 7: 15,  # left shoulder, elbow, wrist
+    8: 24, 9: 26, 10: 28,  # right hip, knee, ankle
+    11: 23, 12: 25, 13: 27,  # left hip, knee, ankle
+    14: 5, 15: 2,  # right eye, left eye (the pupils, not the inner/outer corners)
+    16: 8, 17: 7,  # right ear, left ear
+}  # fmt: skip
+SIZE = (400, 300)
+
+
+def _landmarks() -> np.ndarray:
+    """33 distinct landmarks inside a 300x400 image, all fully visible."""
+    rng = np.random.default_rng(0)
+    xy = rng.uniform([5, 5], [295, 395], size=(33, 2))
+    return np.concatenate([xy, np.ones((33, 1))], axis=1)
+
+
+def test_blazepose_has_33_landmarks_in_its_documented_order():
+    assert len(BLAZEPOSE_NAMES) == 33
+    assert BLAZEPOSE_NAMES[0] == "nose" and BLAZEPOSE_NAMES[32] == "right_foot_index"
+    assert (BLAZEPOSE_NAMES[11], BLAZEPOSE_NAMES[12]) == ("left_shoulder", "right_shoulder")
+
+
+def test_every_joint_takes_its_landmark_and_the_neck_the_shoulder_midpoint():
+    landmarks = _landmarks()
+    pose = blazepose_to_openpose(landmarks, SIZE)
+    assert pose.shape == (18, 2) and pose.dtype == np.float32
+    for joint, source in EXPECTED_SOURCE.items():
+        np.testing.assert_allclose(pose[joint], landmarks[source, :2], atol=1e-4)
+    neck = (landmarks[11, :2] + landmarks[12, :2]) / 2
+    np.testing.assert_allclose(pose[sk.NECK], neck, atol=1e-4)
+
+
+def test_low_visibility_joints_are_missing():
+    landmarks = _landmarks()
+    landmarks[16, 2] = 0.2  # right wrist barely visible
+    landmarks[11, 2] = 0.49  # left shoulder just under 0.5: the neck goes with it
+    pose = blazepose_to_openpose(landmarks, SIZE, min_visibility=0.5)
+    assert np.isnan(pose[sk.R_WRIST]).all()
+    assert np.isnan(pose[sk.L_SHOULDER]).all() and np.isnan(pose[sk.NECK]).all()
+    assert sk.present(pose).sum() == 15
+    relaxed = blazepose_to_openpose(landmarks, SIZE, min_visibility=0.1)
+    assert sk.present(relaxed).all()
+
+
+def test_landmarks_outside_the_image_are_missing():
+    landmarks = _landmarks()
+    landmarks[27, :2] = (150, 420)  # left ankle below the bottom edge (H = 400)
+    landmarks[0, :2] = (-3, 50)  # nose left of the image
+    landmarks[28, :2] = (299, 399)  # right ankle on the last pixel: kept
+    pose = blazepose_to_openpose(landmarks, SIZE)
+    assert np.isnan(pose[sk.L_ANKLE]).all() and np.isnan(pose[sk.NOSE]).all()
+    np.testing.assert_allclose(pose[sk.R_ANKLE], (299, 399))
+
+
+def test_wrong_shape_is_refused():
+    with pytest.raises(ValueError, match="33, 3"):
+        blazepose_to_openpose(np.zeros((17, 3)), SIZE)
