@@ -1,0 +1,1 @@
+"""Dialogs of the editor: training and pseudo-label search (Tools menu)."""

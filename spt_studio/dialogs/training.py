@@ -1,0 +1,550 @@
+"""Tools > Train: pick a network, a dataset and a run folder, edit the configs, train and watch.
+
+The settings come from the config dataclasses (one tab per section, see
+``spt_core.train.factory``); training runs in a :class:`~spt_studio.workers.training.
+TrainingWorker` thread, and its events feed a progress bar, live loss curves and the newest
+preview picture. Stop asks the loop to finish its step and write a checkpoint; Resume loads the
+run's saved network settings and continues from its newest checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from pathlib import Path
+
+import qtawesome as qta
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QTabWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from spt_core.errors import SptError
+from spt_core.train import factory
+from spt_core.train.events import CheckpointEvent, DoneEvent, PreviewEvent, StepEvent
+from spt_core.train.loop import LOG, latest_checkpoint
+from spt_studio.dialogs.config_form import ConfigForm
+from spt_studio.widgets.loss_plot import LossPlot
+from spt_studio.widgets.preview_panel import PreviewPanel
+from spt_studio.workers.training import TrainingWorker, start_in_thread
+
+KIND_LABELS = {
+    "semantic": "Semantic network (H_S)",
+    "appearance": "Appearance network (H_A)",
+    "joint": "Joint (H_S + H_A end to end)",
+    "posenet": "Pose regressor (P)",
+}
+SECTION_LABELS = {
+    "train": "Training",
+    "model": "Network",
+    "losses": "Losses",
+    "semantic_losses": "Parsing losses",
+    "inputs": "Inputs",
+}
+#: Kinds that train on the pseudo labels (the dialog offers to run the search for them).
+NEEDS_PSEUDO_LABELS = ("semantic", "joint")
+
+
+def format_duration(seconds: float) -> str:
+    """3725 -> "1:02:05"; 75 -> "1:15"."""
+    seconds = max(0, round(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+class TrainingDialog(QDialog):
+    """Non-modal training window (see the module docstring).
+
+    Args:
+        parent: Qt parent (the main window).
+        data_dir: dataset folder to start with.
+
+    Signals:
+        run_finished(object): the DoneEvent of a run that ended (finished or stopped).
+    """
+
+    run_finished = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, data_dir: Path | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Train a network")
+        self.setModal(False)
+        self.resize(1180, 720)
+        self.worker: TrainingWorker | None = None
+        self.thread = None
+        self.forms: dict[str, ConfigForm] = {}
+        self.last_done: DoneEvent | None = None
+        self._seconds_per_step: float | None = None
+        self._run_dir_auto = True  # follow kind and dataset until the user types a folder
+        self._search_dialog = None
+        self._form_error_shown = False
+
+        self._build_widgets()
+        self._build_layout()
+        if data_dir is not None:
+            self.data_edit.setText(str(data_dir))
+        self._kind_changed()
+        self._set_running(False)
+
+    # ---- construction -----------------------------------------------------------------------
+
+    def _build_widgets(self) -> None:
+        self.kind_combo = QComboBox()
+        for kind in factory.trainer_kinds():
+            self.kind_combo.addItem(KIND_LABELS.get(kind, kind), kind)
+        self.kind_combo.currentIndexChanged.connect(self._kind_changed)
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItems(["paper", "tiny"])
+        self.preset_combo.setToolTip(
+            "paper: the method's settings; tiny: a 32x16 network that trains in seconds on a "
+            "CPU (to try the editor)"
+        )
+        self.preset_combo.activated.connect(self._apply_preset)
+        self.data_edit = QLineEdit()
+        self.data_edit.setPlaceholderText("dataset folder (PG2 layout)")
+        self.data_edit.editingFinished.connect(self._data_changed)
+        self.run_edit = QLineEdit()
+        self.run_edit.setPlaceholderText("run folder: checkpoints, log.jsonl, previews")
+        self.run_edit.textEdited.connect(self._run_edited)
+        self.run_edit.textChanged.connect(self._update_buttons)
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(list(factory.available_devices()))
+        self.device_combo.setToolTip("auto picks CUDA when this machine has it")
+        self.search_button = QPushButton(qta.icon("mdi6.magnify"), "Pseudo labels…")
+        self.search_button.setToolTip("run the pseudo-label search the semantic network needs")
+        self.search_button.clicked.connect(self.open_search)
+
+        self.tabs = QTabWidget()
+        self.start_button = QPushButton(qta.icon("mdi6.play"), "Start")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button = QPushButton(qta.icon("mdi6.stop"), "Stop")
+        self.stop_button.setToolTip("stop after the current step and write a checkpoint")
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button = QPushButton(qta.icon("mdi6.restart"), "Resume")
+        self.resume_button.setToolTip(
+            "continue the run in the run folder from its newest checkpoint, with its saved "
+            "network and loss settings"
+        )
+        self.resume_button.clicked.connect(self.resume)
+
+        self.progress = QProgressBar()
+        self.progress.setFormat("step %v / %m")
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.eta_label = QLabel("")
+        self.status_label = QLabel("ready")
+        self.error_label = QLabel("")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #b00020;")
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        self.loss_plot = LossPlot()
+        self.preview = PreviewPanel()
+
+    def _folder_row(self, edit: QLineEdit, title: str) -> QWidget:
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(edit, 1)
+        browse = QToolButton()
+        browse.setIcon(qta.icon("mdi6.folder-open"))
+        browse.setToolTip(f"choose the {title}")
+        browse.clicked.connect(functools.partial(self._browse, edit, title))
+        row.addWidget(browse)
+        return holder
+
+    def _build_layout(self) -> None:
+        grid = QGridLayout()
+        grid.addWidget(QLabel("Network"), 0, 0)
+        grid.addWidget(self.kind_combo, 0, 1)
+        grid.addWidget(QLabel("Preset"), 0, 2)
+        grid.addWidget(self.preset_combo, 0, 3)
+        grid.addWidget(QLabel("Dataset"), 1, 0)
+        grid.addWidget(self._folder_row(self.data_edit, "dataset folder"), 1, 1, 1, 3)
+        grid.addWidget(QLabel("Run folder"), 2, 0)
+        grid.addWidget(self._folder_row(self.run_edit, "run folder"), 2, 1, 1, 3)
+        grid.addWidget(QLabel("Device"), 3, 0)
+        grid.addWidget(self.device_combo, 3, 1)
+        grid.addWidget(self.search_button, 3, 3)
+        grid.setColumnStretch(1, 1)
+
+        buttons = QHBoxLayout()
+        for button in (self.start_button, self.stop_button, self.resume_button):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(grid)
+        left_layout.addWidget(self.tabs, 1)
+        left_layout.addLayout(buttons)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.loss_plot)
+        right.addWidget(self.preview)
+        right.setStretchFactor(0, 1)
+        right.setStretchFactor(1, 1)
+        right.setSizes([360, 320])
+
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 3)
+        split.setSizes([470, 700])
+
+        status = QHBoxLayout()
+        status.addWidget(self.progress, 2)
+        status.addWidget(self.eta_label)
+        layout = QVBoxLayout(self)
+        layout.addWidget(split, 1)
+        layout.addLayout(status)
+        layout.addWidget(self.status_label)
+        layout.addWidget(self.error_label)
+
+    # ---- settings -----------------------------------------------------------------------------
+
+    @property
+    def kind(self) -> str:
+        return self.kind_combo.currentData()
+
+    @property
+    def data_dir(self) -> Path | None:
+        text = self.data_edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+    @property
+    def run_dir(self) -> Path | None:
+        text = self.run_edit.text().strip()
+        return Path(text).expanduser() if text else None
+
+    def set_kind(self, kind: str) -> None:
+        """Select a network kind (its forms are reset to the defaults)."""
+        index = self.kind_combo.findData(kind)
+        if index < 0:
+            raise ValueError(f"unknown network kind {kind!r}")
+        if index == self.kind_combo.currentIndex():
+            self._kind_changed()
+        else:
+            self.kind_combo.setCurrentIndex(index)
+
+    def _kind_changed(self) -> None:
+        self._build_forms(factory.default_sections(self.kind, self.data_dir))
+        self.preset_combo.setCurrentText("paper")
+        self.search_button.setVisible(self.kind in NEEDS_PSEUDO_LABELS)
+        self._suggest_run_dir()
+
+    def _build_forms(self, sections: dict) -> None:
+        self.tabs.clear()
+        self.forms = {}
+        for name, config in sections.items():
+            cls = type(config)
+            form = ConfigForm(
+                cls,
+                config,
+                choices=factory.field_choices(cls),
+                paths=factory.PATH_FIELDS.get(cls),
+                # The device has its own combo box above the tabs.
+                hidden=("device",) if name == "train" else (),
+            )
+            form.changed.connect(self._update_buttons)
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(form)
+            self.tabs.addTab(scroll, SECTION_LABELS.get(name, name))
+            self.forms[name] = form
+        if "train" in sections:
+            self.device_combo.setCurrentText(sections["train"].device)
+        self._update_buttons()
+
+    def set_sections(self, sections: dict) -> None:
+        """Show these configs (section name -> dataclass) in the forms of the current kind."""
+        for name, config in sections.items():
+            if name in self.forms:
+                self.forms[name].set_value(config)
+        if "train" in sections and self.device_combo.findText(sections["train"].device) >= 0:
+            self.device_combo.setCurrentText(sections["train"].device)
+
+    def sections(self) -> dict:
+        """The configs the forms describe, the device from its combo box.
+
+        Raises:
+            ValueError: a field that does not parse or a config its dataclass refuses.
+        """
+        out = {}
+        for name, form in self.forms.items():
+            try:
+                out[name] = form.value()
+            except ValueError as exc:
+                raise ValueError(f"{SECTION_LABELS.get(name, name)}: {exc}") from None
+        if "train" in out:
+            out["train"] = dataclasses.replace(out["train"], device=self.device_combo.currentText())
+        return out
+
+    def _apply_preset(self) -> None:
+        self.set_sections(factory.presets(self.kind)[self.preset_combo.currentText()])
+
+    def _data_changed(self) -> None:
+        # Sizes that depend on the dataset (the pose regressor's) follow it, unless running.
+        if not self.is_running():
+            sized = factory.default_sections(self.kind, self.data_dir)
+            if "model" in self.forms and self.forms["model"].error() is None:
+                current = self.forms["model"].value()
+                if current == type(current)():  # untouched defaults only
+                    self.forms["model"].set_value(sized["model"])
+        self._suggest_run_dir()
+
+    def _run_edited(self) -> None:
+        self._run_dir_auto = False
+
+    def _suggest_run_dir(self) -> None:
+        if not self._run_dir_auto or self.data_dir is None:
+            self._update_buttons()
+            return
+        self.run_edit.setText(
+            str(self.data_dir.parent / "runs" / f"{self.data_dir.name}-{self.kind}")
+        )
+
+    def _browse(self, edit: QLineEdit, title: str) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, f"Choose the {title}", edit.text())
+        if not chosen:
+            return
+        edit.setText(chosen)
+        if edit is self.data_edit:
+            self._data_changed()
+        else:
+            self._run_dir_auto = False
+
+    # ---- state ------------------------------------------------------------------------------
+
+    def is_running(self) -> bool:
+        """Whether a worker is loading data or training."""
+        return self.worker is not None
+
+    def _form_error(self) -> str | None:
+        try:
+            self.sections()
+        except ValueError as exc:
+            return str(exc)
+        return None
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        error = None if running else self._form_error()
+        # A form problem is shown until fixed; a run's failure stays until the next attempt.
+        if error is not None:
+            self.error_label.setText(error)
+            self._form_error_shown = True
+        elif self._form_error_shown:
+            self.error_label.setText("")
+            self._form_error_shown = False
+        run_dir = self.run_dir
+        has_run = run_dir is not None and latest_checkpoint(run_dir) is not None
+        self.start_button.setEnabled(not running and error is None)
+        self.resume_button.setEnabled(not running and has_run)
+        self.stop_button.setEnabled(running and not self.worker.stop_requested)
+
+    def _set_running(self, running: bool) -> None:
+        # The forms, not the tab widget, are disabled: a run's settings stay readable.
+        for widget in (self.kind_combo, self.preset_combo, self.data_edit, self.run_edit,
+                       self.device_combo, self.search_button, *self.forms.values()):  # fmt: skip
+            widget.setEnabled(not running)
+        self._update_buttons()
+
+    def _fail(self, message: str) -> None:
+        self.error_label.setText(message)
+        self._form_error_shown = False
+        self.status_label.setText("not running")
+
+    # ---- actions ------------------------------------------------------------------------------
+
+    def start(self) -> bool:
+        """Start a new run in the run folder; False (and a message) when it cannot start."""
+        if self.is_running():
+            return False
+        problem = self._check_folders()
+        if problem is None and latest_checkpoint(self.run_dir) is not None:
+            problem = (
+                f"{self.run_dir} already holds a run: press Resume to continue it, or choose "
+                "another run folder"
+            )
+        if problem:
+            self._fail(problem)
+            return False
+        self.loss_plot.clear()
+        return self._launch(resume=False)
+
+    def resume(self) -> bool:
+        """Continue the run in the run folder from its newest checkpoint.
+
+        The run's saved network and loss settings replace the form's; False (and a message)
+        when it cannot resume.
+        """
+        if self.is_running():
+            return False
+        problem = self._check_folders()
+        if problem:
+            self._fail(problem)
+            return False
+        try:
+            info = factory.read_run(self.run_dir)
+        except SptError as exc:
+            self._fail(str(exc))
+            return False
+        if info is None:
+            self._fail(f"{self.run_dir}: nothing to resume (no checkpoint)")
+            return False
+        if info.kind != self.kind:
+            # Another kind's forms start from defaults, so its schedule and inputs come from
+            # the run too; otherwise the form's schedule (e.g. more steps) and inputs stay.
+            self.set_kind(info.kind)
+            self.set_sections(info.sections)
+        # The architecture and loss weights must be the checkpoint's (factory.check_resumable).
+        self.set_sections({k: v for k, v in info.sections.items() if k not in ("train", "inputs")})
+        self.loss_plot.load_log(self.run_dir / LOG, up_to_step=info.step)
+        self.progress.setRange(0, max(1, self.forms["train"].value().steps))
+        self.progress.setValue(info.step)
+        return self._launch(resume=True)
+
+    def stop(self) -> None:
+        """Ask the run to stop after its current step (it writes a checkpoint)."""
+        if self.worker is not None:
+            self.worker.stop()
+            self.status_label.setText("stopping after the current step…")
+            self._update_buttons()
+
+    def _check_folders(self) -> str | None:
+        if self.data_dir is None:
+            return "choose a dataset folder"
+        if not self.data_dir.is_dir():
+            return f"{self.data_dir}: dataset folder not found"
+        if self.run_dir is None:
+            return "choose a run folder"
+        if self.run_dir.exists() and not self.run_dir.is_dir():
+            return f"{self.run_dir}: not a folder"
+        return None
+
+    def _launch(self, resume: bool) -> bool:
+        try:
+            sections = self.sections()
+        except ValueError as exc:
+            self._fail(str(exc))
+            return False
+        self.error_label.setText("")
+        self._seconds_per_step = None
+        self.last_done = None
+        self.progress.setRange(0, sections["train"].steps)
+        if not resume:
+            self.progress.setValue(0)
+        self.eta_label.setText("")
+        build = functools.partial(
+            factory.build_trainer, self.kind, self.data_dir, self.run_dir, sections, resume
+        )
+        self.worker = TrainingWorker(build)
+        # Bound methods of this dialog (a QObject in the GUI thread): the worker's signals reach
+        # them queued, in the GUI thread. A lambda would run in the worker thread instead.
+        self.worker.status.connect(self.status_label.setText)
+        self.worker.event.connect(self._on_event)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.ended.connect(self._on_ended)
+        self.thread = start_in_thread(self.worker, "training")
+        self._set_running(True)
+        return True
+
+    # ---- events from the worker ----------------------------------------------------------------
+
+    def _on_event(self, event) -> None:
+        if isinstance(event, StepEvent):
+            self.loss_plot.add(event.step, event.losses)
+            self.progress.setMaximum(event.total_steps)
+            self.progress.setValue(event.step)
+            # A short moving average: the first steps are slow (allocation, cuDNN tuning).
+            sps = event.seconds_per_step
+            self._seconds_per_step = (
+                sps if self._seconds_per_step is None else 0.7 * self._seconds_per_step + 0.3 * sps
+            )
+            left = (event.total_steps - event.step) * self._seconds_per_step
+            self.eta_label.setText(
+                f"{self._seconds_per_step:.2f} s/step · ETA {format_duration(left)}"
+            )
+        elif isinstance(event, PreviewEvent):
+            self.preview.set_images(event.step, event.images)
+        elif isinstance(event, CheckpointEvent):
+            self.status_label.setText(f"checkpoint at step {event.step}: {event.path}")
+
+    def _on_finished(self, done) -> None:
+        self.loss_plot.flush()
+        self.last_done = done
+        if done is None:
+            self.status_label.setText("stopped before the first step (no checkpoint written)")
+            return
+        where = f"; checkpoint {done.checkpoint}" if done.checkpoint else ""
+        self.status_label.setText(f"{done.reason} at step {done.step}{where}")
+        self.eta_label.setText("")
+        self.run_finished.emit(done)
+
+    def _on_failed(self, message: str) -> None:
+        self.loss_plot.flush()
+        self._fail(message)
+
+    def _on_ended(self) -> None:
+        self.worker = None
+        self.thread = None
+        self._set_running(False)
+
+    # ---- other tools and closing --------------------------------------------------------------
+
+    def open_search(self) -> None:
+        """Open the pseudo-label search for the dataset (what the semantic network trains on)."""
+        from spt_studio.dialogs.search import SearchDialog
+
+        if self._search_dialog is None:
+            self._search_dialog = SearchDialog(self, self.data_dir)
+            self._search_dialog.completed.connect(self._search_completed)
+        elif self.data_dir is not None and not self._search_dialog.is_running():
+            self._search_dialog.set_data_dir(self.data_dir)
+        self._search_dialog.show()
+        self._search_dialog.raise_()
+
+    def _search_completed(self, summary) -> None:
+        # Train on what was just searched, also when it was saved somewhere else than the
+        # dataset's default file.
+        inputs = self.forms.get("inputs")
+        if inputs is None or "pseudo_labels" not in inputs.editors or self.is_running():
+            return
+        default = self.data_dir / factory.DEFAULT_PSEUDO_LABELS if self.data_dir else None
+        same = default is not None and Path(summary.out) == default
+        inputs.editors["pseudo_labels"].setText("" if same else str(summary.out))
+
+    def shutdown(self, timeout_ms: int = 30_000) -> bool:
+        """Stop the run and wait for its thread (for the main window on quit).
+
+        Returns:
+            True when no thread is left running.
+        """
+        thread = self.thread
+        self.stop()
+        return thread is None or thread.wait(timeout_ms)
+
+    def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # Closing stops the run cleanly (checkpoint written) without freezing the GUI: the
+        # worker thread outlives the window until its step ends.
+        self.stop()
+        super().closeEvent(event)

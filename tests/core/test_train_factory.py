@@ -1,0 +1,184 @@
+"""The trainer factory behind the editor's Tools dialog: sections, choices, build, resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import typing
+from pathlib import Path
+
+import numpy as np
+import pytest
+from helpers import make_tiny_dataset
+
+from spt_core.config import SearchConfig, SemanticLossWeights, TrainConfig
+from spt_core.data import synthetic
+from spt_core.data.dataset import PersonDataset
+from spt_core.devices import resolve_device
+from spt_core.errors import DataError
+from spt_core.models.checkpoint import CheckpointError
+from spt_core.search.engine import PseudoLabelSearch, SearchInputs
+from spt_core.search.store import PseudoLabels
+from spt_core.train import factory
+from spt_core.train.events import DoneEvent, StepEvent
+from spt_core.train.loop import LOG, latest_checkpoint
+
+QUICK = TrainConfig(steps=4, batch_size=4, lr=2e-3, log_every=1, preview_every=0,
+                    checkpoint_every=2, device="cpu", decay_from=1.0)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def people(tmp_path_factory):
+    """24 synthetic people with their pseudo labels where the editor looks for them."""
+    data = tmp_path_factory.mktemp("factory") / "data"
+    synthetic.generate_dataset(data, count=24, seed=5, workers=1)
+    search = PseudoLabelSearch(SearchConfig(), device="cpu")
+    search.run(SearchInputs.from_dataset(PersonDataset(data)), data / "pseudo_labels.npz")
+    return data
+
+
+def _tiny(kind: str, **train_changes) -> dict:
+    sections = factory.presets(kind)["tiny"]
+    sections["train"] = dataclasses.replace(QUICK, **train_changes)
+    return sections
+
+
+def _all_config_classes() -> set[type]:
+    classes = {SearchConfig}
+    for kind in factory.trainer_kinds():
+        classes |= set(factory.sections_of(kind).values())
+    return classes
+
+
+def test_every_choice_is_accepted_and_an_outsider_refused():
+    for cls in _all_config_classes():
+        for name, choices in factory.field_choices(cls).items():
+            if cls is TrainConfig and name == "device":
+                continue  # not validated by the dataclass: checked against resolve_device below
+            extra = {"semantic": "run"} if name == "parsing" else {}
+            for choice in choices:
+                assert getattr(cls(**{name: choice, **extra}), name) == choice
+            with pytest.raises(ValueError):
+                cls(**{name: "no-such-choice", **extra})
+    for device in factory.field_choices(TrainConfig)["device"]:
+        resolve_device(device)  # every offered device exists on this machine
+
+
+def test_every_string_field_gets_a_closed_list_a_path_or_is_known_free_text():
+    # A new string field must be placed in one of these on purpose, or the form would offer a
+    # free-text box for what may be a closed set of values.
+    free_text = {(TrainConfig, "device")}
+    for cls in _all_config_classes():
+        hints = typing.get_type_hints(cls)
+        for field in dataclasses.fields(cls):
+            if hints[field.name] is not str:
+                continue
+            known = (
+                field.name in factory.field_choices(cls)
+                or field.name in factory.PATH_FIELDS.get(cls, {})
+                or (cls, field.name) in free_text
+            )
+            assert known, f"{cls.__name__}.{field.name}"
+
+
+def test_defaults_follow_the_dataset_size(tmp_path):
+    make_tiny_dataset(tmp_path)  # 32x16 images: tall 2:1
+    assert factory.default_sections("posenet", tmp_path)["model"].size == (32, 16)
+    assert factory.default_sections("semantic", tmp_path)["model"].size == (128, 64)
+    assert factory.default_sections("posenet", tmp_path / "missing")["model"].size == (128, 64)
+    assert set(factory.default_sections("appearance")) == {"train", "model", "losses", "inputs"}
+
+
+def test_semantic_run_from_the_dataset_then_resume(people, tmp_path):
+    run = tmp_path / "run"
+    trainer = factory.build_trainer("semantic", people, run, _tiny("semantic"))
+    # The pairs are (sample, its best candidate) of the pseudo-label file, read independently.
+    pseudo = PseudoLabels.load(people / "pseudo_labels.npz")
+    expected = [[i, int(b)] for i, b in enumerate(pseudo.best) if b >= 0]
+    assert trainer.pairs.pairs.tolist() == expected
+    steps = [e.step for e in trainer.run() if isinstance(e, StepEvent)]
+    assert steps == [1, 2, 3, 4]
+
+    info = factory.read_run(run)
+    assert (info.kind, info.step) == ("semantic", 4)
+    assert info.sections["model"] == factory.presets("semantic")["tiny"]["model"]
+    assert info.sections["train"] == QUICK
+
+    resumed = factory.build_trainer(
+        "semantic", people, run, dict(info.sections, train=dataclasses.replace(QUICK, steps=6)),
+        resume=True,
+    )  # fmt: skip
+    events = list(resumed.run())
+    assert [e.step for e in events if isinstance(e, StepEvent)] == [5, 6]
+    assert isinstance(events[-1], DoneEvent) and events[-1].reason == "finished"
+    logged = [json.loads(line)["step"] for line in (run / LOG).read_text().splitlines()]
+    assert logged == [1, 2, 3, 4, 5, 6]
+
+
+def test_resume_refuses_another_architecture_and_kind(people, tmp_path):
+    run = tmp_path / "run"
+    list(factory.build_trainer("semantic", people, run, _tiny("semantic", steps=2)).run())
+    wider = _tiny("semantic")
+    wider["model"] = dataclasses.replace(wider["model"], base_channels=16)
+    with pytest.raises(CheckpointError, match="base_channels 8 in the checkpoint, 16 asked"):
+        factory.build_trainer("semantic", people, run, wider, resume=True)
+    with pytest.raises(CheckpointError, match="not a 'posenet' one"):
+        factory.build_trainer("posenet", people, run, _tiny("posenet"), resume=True)
+    with pytest.raises(CheckpointError, match="nothing to resume"):
+        factory.build_trainer("semantic", people, tmp_path / "empty", _tiny("semantic"), True)
+
+
+def test_bad_inputs_are_data_errors(people, tmp_path):
+    make_tiny_dataset(tmp_path / "no_pseudo")
+    with pytest.raises(DataError, match="pseudo-label file not found"):
+        factory.build_trainer("semantic", tmp_path / "no_pseudo", tmp_path / "r", _tiny("semantic"))
+    with pytest.raises(DataError, match="dataset folder not found"):
+        factory.build_trainer("posenet", tmp_path / "missing", tmp_path / "r", _tiny("posenet"))
+    with pytest.raises(ValueError, match="needs a semantic run"):
+        factory.AppearanceInputs(parsing="predicted")
+
+
+@pytest.fixture(scope="module")
+def pretrained(people, tmp_path_factory):
+    """One-step tiny semantic and appearance runs (the starting points of a joint run)."""
+    root = tmp_path_factory.mktemp("pretrained")
+    for kind in ("semantic", "appearance"):
+        sections = _tiny(kind, steps=1, checkpoint_every=1)
+        list(factory.build_trainer(kind, people, root / kind, sections).run())
+    return root / "semantic", root / "appearance"
+
+
+def test_posenet_and_appearance_build_and_step(people, pretrained, tmp_path):
+    sections = _tiny("posenet", steps=1, checkpoint_every=1)
+    events = list(factory.build_trainer("posenet", people, tmp_path / "posenet", sections).run())
+    assert isinstance(events[0], StepEvent) and np.isfinite(events[0].losses["mse"])
+    assert events[-1].reason == "finished"
+    for kind, run in (("posenet", tmp_path / "posenet"), ("appearance", pretrained[1])):
+        info = factory.read_run(run)
+        assert (info.kind, info.step) == (kind, 1)
+        assert info.sections["model"] == factory.presets(kind)["tiny"]["model"]
+
+
+def test_joint_starts_from_both_runs_and_resumes(people, pretrained, tmp_path):
+    if "joint" not in factory.trainer_kinds():
+        pytest.skip("this version has no end-to-end trainer")
+    with pytest.raises(DataError, match="pre-trained networks"):
+        factory.build_trainer("joint", people, tmp_path / "r", _tiny("joint"))
+    semantic, appearance = pretrained
+    inputs = factory.JointInputs(semantic=str(semantic), appearance=str(appearance))
+    sections = dict(_tiny("joint", steps=2), inputs=inputs)
+    trainer = factory.build_trainer("joint", people, tmp_path / "joint", sections)
+    # The architectures are the starting runs', whatever the (absent) model form says.
+    assert trainer.semantic_model == factory.read_run(semantic).sections["model"]
+    assert trainer.model == factory.read_run(appearance).sections["model"]
+    assert [e.step for e in trainer.run() if isinstance(e, StepEvent)] == [1, 2]
+
+    info = factory.read_run(tmp_path / "joint")
+    assert info.kind == "joint" and info.step == 2
+    assert Path(info.sections["inputs"].semantic) == latest_checkpoint(semantic)
+    more = dict(info.sections, train=dataclasses.replace(info.sections["train"], steps=3))
+    resumed = factory.build_trainer("joint", people, tmp_path / "joint", more, resume=True)
+    assert [e.step for e in resumed.run() if isinstance(e, StepEvent)] == [3]
+    heavier = dict(more, semantic_losses=SemanticLossWeights(cross_entropy=1.0))
+    with pytest.raises(CheckpointError, match="cross_entropy"):
+        factory.build_trainer("joint", people, tmp_path / "joint", heavier, resume=True)
