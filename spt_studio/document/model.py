@@ -1,0 +1,172 @@
+"""The editor's document: one person photo, its source and target pose and parsing, a second
+person for clothing transfer, settings, and the last rendered result. No Qt here.
+
+Only commands (:mod:`spt_studio.document.commands`) executed through a
+:class:`~spt_studio.document.history.History` change the editable fields, so every change can be
+undone and every observer hears about it. ``result`` and ``predicted_parsing`` are outputs of the
+model, not edits, and are set directly by the render controller.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from spt_core import labels as lb
+from spt_core import skeleton as sk
+
+#: The editing modes; each decides which pipeline call renders the result.
+MODES: tuple[str, ...] = ("repose", "paint", "transfer")
+
+#: Settings every document has (saved in the project file).
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "mode": "repose",
+    "transfer_labels": [lb.UPPER_CLOTHES],
+    "overlay_opacity": 0.6,
+    "bone_lock": False,
+    "brush_size": 5,
+}
+
+#: Names of the two label maps a paint command may edit.
+PARSING_LAYERS: tuple[str, ...] = ("target_parsing", "source_parsing")
+
+
+@dataclass
+class PersonData:
+    """A second person (clothing transfer, pose copy): image, pose and parsing of one photo."""
+
+    name: str
+    image: np.ndarray
+    pose: np.ndarray
+    parsing: np.ndarray
+
+    def copy(self) -> PersonData:
+        return PersonData(self.name, self.image.copy(), self.pose.copy(), self.parsing.copy())
+
+
+@dataclass(frozen=True)
+class Change:
+    """What a command changed, so observers repaint only that.
+
+    Attributes:
+        what: "pose", "visibility", "parsing", "reference", "settings" or "all".
+        layer: for "parsing", which map ("target_parsing" or "source_parsing").
+        rect: for "parsing", the changed rectangle (top, bottom, left, right), bottom/right
+            exclusive; None means the whole map.
+        key: for "settings", the setting that changed.
+    """
+
+    what: str
+    layer: str | None = None
+    rect: tuple[int, int, int, int] | None = None
+    key: str | None = None
+
+
+@dataclass
+class Document:
+    """Everything the editor edits for one photo.
+
+    Attributes:
+        name: where the photo came from (file name or dataset sample), for titles.
+        image: (H, W, 3) uint8 RGB photo.
+        source_pose: (18, 2) float32 pose detected or fitted on the photo (NaN = missing).
+        target_pose: (18, 2) float32 pose the user drags; hidden joints keep their position.
+        target_visible: (18,) bool; a hidden joint is sent to the model as missing.
+        source_parsing: (H, W) uint8 labels of the photo (fixable by painting).
+        target_parsing: (H, W) uint8 labels the user paints (paint mode renders with it).
+        reference: the second person of clothing transfer, or None.
+        settings: mode, transfer labels, overlay opacity, bone lock, brush size.
+        result: the last rendered image (not an edit; not in the undo history).
+        predicted_parsing: the last parsing predicted by the semantic network, or None.
+    """
+
+    name: str
+    image: np.ndarray
+    source_pose: np.ndarray
+    target_pose: np.ndarray
+    target_visible: np.ndarray
+    source_parsing: np.ndarray
+    target_parsing: np.ndarray
+    reference: PersonData | None = None
+    settings: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULT_SETTINGS))
+    result: np.ndarray | None = None
+    predicted_parsing: np.ndarray | None = None
+
+    @classmethod
+    def from_person(
+        cls, name: str, image: np.ndarray, pose: np.ndarray, parsing: np.ndarray
+    ) -> Document:
+        """A new document whose target pose and parsing start as copies of the source ones.
+
+        Raises:
+            ValueError: shapes or dtypes that do not fit together.
+        """
+        image = np.ascontiguousarray(image)
+        if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f"{name}: expected an (H, W, 3) uint8 image, got {image.shape}")
+        parsing = lb.check_labels(parsing, name)
+        if parsing.shape != image.shape[:2]:
+            raise ValueError(f"{name}: parsing is {parsing.shape}, image is {image.shape[:2]}")
+        pose = sk.as_pose(pose)
+        return cls(
+            name=name,
+            image=image,
+            source_pose=pose.copy(),
+            target_pose=pose.copy(),
+            target_visible=np.ones(sk.NUM_JOINTS, bool),
+            source_parsing=parsing.copy(),
+            target_parsing=parsing.copy(),
+        )
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) of the photo."""
+        return (int(self.image.shape[0]), int(self.image.shape[1]))
+
+    @property
+    def mode(self) -> str:
+        return str(self.settings.get("mode", "repose"))
+
+    def effective_target_pose(self) -> np.ndarray:
+        """The target pose as the model sees it: hidden joints become missing (NaN)."""
+        pose = self.target_pose.copy()
+        pose[~self.target_visible] = np.nan
+        return pose
+
+    def parsing(self, layer: str) -> np.ndarray:
+        """The label map named ``layer`` (one of :data:`PARSING_LAYERS`), not a copy."""
+        if layer not in PARSING_LAYERS:
+            raise ValueError(f"unknown parsing layer {layer!r}")
+        return getattr(self, layer)
+
+    def same_content(self, other: Document) -> bool:
+        """Whether two documents hold identical edits (arrays exact, NaN equal NaN)."""
+
+        def same(a, b) -> bool:
+            if a is None or b is None:
+                return a is b
+            return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+
+        fields_equal = all(
+            same(getattr(self, f), getattr(other, f))
+            for f in (
+                "image",
+                "source_pose",
+                "target_pose",
+                "target_visible",
+                "source_parsing",
+                "target_parsing",
+            )
+        )
+        if (self.reference is None) != (other.reference is None):
+            return False
+        if self.reference is not None:
+            a, b = self.reference, other.reference
+            if a.name != b.name or not all(
+                same(getattr(a, f), getattr(b, f)) for f in ("image", "pose", "parsing")
+            ):
+                return False
+        return fields_equal and self.name == other.name and self.settings == other.settings

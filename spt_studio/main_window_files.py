@@ -1,0 +1,226 @@
+"""The main window's file commands: open a photo, a dataset sample or a project, save
+(atomically), export, autosave and crash recovery. A mixin of
+:class:`~spt_studio.main_window.MainWindow`, kept apart so the window stays wiring."""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from spt_core.errors import SptError
+from spt_studio.document import load_project, save_project
+from spt_studio.document.person_init import document_from_image, document_from_sample
+
+IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp)"
+PROJECT_FILTER = "SPT Studio project (*.sptproj)"
+
+
+class FileCommandsMixin:
+    """File commands; expects the attributes :class:`MainWindow` sets up (history, doc,
+    project_path, autosaver, status bar, set_document)."""
+
+    def error(self, title: str, exc: Exception) -> None:
+        """Tell the user; the message names the file (SptError messages do)."""
+        QMessageBox.warning(self, title, str(exc))
+
+    def ask(self, title: str, text: str, buttons, default):
+        """A question box (one place, so tests can answer it)."""
+        return QMessageBox.question(self, title, text, buttons, default)
+
+    def confirm_discard(self) -> bool:
+        """True when the current document may be replaced (saved, or the user agrees)."""
+        if self.history is None or self.history.is_clean():
+            return True
+        buttons = QMessageBox.StandardButton
+        answer = self.ask(
+            "Unsaved changes",
+            f"Save the changes to {self.doc.name} first?",
+            buttons.Save | buttons.Discard | buttons.Cancel,
+            buttons.Save,
+        )
+        if answer == buttons.Save:
+            return self.save()
+        return answer == buttons.Discard
+
+    def open_image(self, path: str | Path | None = None) -> bool:
+        """Open a photo; a pose and parsing are detected, or the template is placed."""
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
+            if not path:
+                return False
+        if not self.confirm_discard():
+            return False
+        try:
+            doc, detected = document_from_image(path)
+        except SptError as exc:
+            self.error("Cannot open image", exc)
+            return False
+        self.set_document(doc)
+        if not detected:
+            self.statusBar().showMessage(
+                "No detector installed: a standing template pose was placed. Drag the joints "
+                "onto the person, then Parsing > Initialise from pose and paint.",
+                20000,
+            )
+        return True
+
+    def _pick_sample(self, title: str):
+        from spt_studio.sample_viewer import SamplePickerDialog
+
+        dialog = SamplePickerDialog(self, title=title)
+        if dialog.exec() != SamplePickerDialog.DialogCode.Accepted:
+            return None
+        if dialog.dataset is None or dialog.index < 0:
+            return None
+        return dialog.dataset, dialog.index
+
+    def open_sample(self, dataset=None, index: int | None = None) -> bool:
+        """Open a dataset sample (the picker dialog when none is given)."""
+        if dataset is None:
+            picked = self._pick_sample("Open dataset sample")
+            if picked is None:
+                return False
+            dataset, index = picked
+        if not self.confirm_discard():
+            return False
+        try:
+            doc = document_from_sample(dataset, index)
+        except SptError as exc:
+            self.error("Cannot open sample", exc)
+            return False
+        self.set_document(doc)
+        self.statusBar().showMessage(f"Opened {doc.name} from dataset {dataset.root.name}", 8000)
+        return True
+
+    def open_project(self, path: str | Path | None = None) -> bool:
+        if not path:
+            path, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
+            if not path:
+                return False
+        if not self.confirm_discard():
+            return False
+        try:
+            doc = load_project(path)
+        except SptError as exc:
+            self.error("Cannot open project", exc)
+            return False
+        self.set_document(doc, Path(path))
+        self.statusBar().showMessage(f"Opened project {path}", 8000)
+        return True
+
+    def save(self) -> bool:
+        if self.project_path is None:
+            return self.save_as()
+        return self.save_to(self.project_path)
+
+    def save_as(self) -> bool:
+        if self.doc is None:
+            return False
+        suggestion = str(Path(self.doc.name).with_suffix(".sptproj"))
+        path, _ = QFileDialog.getSaveFileName(self, "Save project", suggestion, PROJECT_FILTER)
+        return bool(path) and self.save_to(path)
+
+    def save_to(self, path: str | Path) -> bool:
+        """Save atomically; on failure the previous file is untouched and the user told."""
+        try:
+            written = save_project(self.doc, path)
+        except (OSError, SptError, ValueError) as exc:
+            QMessageBox.warning(self, "Cannot save project", f"{path}: {exc}")
+            return False
+        self.project_path = written
+        self.history.set_clean()
+        self._discard_autosave()
+        self._autosaved_changes = self._changes
+        self._update_actions()
+        self.statusBar().showMessage(f"Saved {written}", 5000)
+        return True
+
+    def export_result(self, path: str | Path | None = None) -> bool:
+        doc = self.doc
+        if doc is None or doc.result is None:
+            self.statusBar().showMessage("No result to export yet", 4000)
+            return False
+        if not path:
+            suggestion = f"{Path(doc.name).stem}_result.png"
+            path, _ = QFileDialog.getSaveFileName(self, "Export result", suggestion, "PNG (*.png)")
+            if not path:
+                return False
+        path = Path(path)
+        if path.suffix.lower() != ".png":
+            path = path.with_name(path.name + ".png")
+        from spt_core.io_utils import write_image_rgb
+
+        try:
+            write_image_rgb(path, doc.result)
+        except (OSError, SptError, ValueError) as exc:
+            QMessageBox.warning(self, "Cannot export", f"{path}: {exc}")
+            return False
+        self.statusBar().showMessage(f"Exported {path}", 5000)
+        return True
+
+    def autosave(self, wait: bool = False) -> bool:
+        """Write the autosave when something changed since the last one.
+
+        A snapshot of the document is encoded and written in a background thread, so a large
+        photo never stalls the GUI; ``wait`` joins it (tests). Returns whether one started.
+        """
+        if self.doc is None or self._changes == self._autosaved_changes:
+            return False
+        if self._autosave_thread is not None and self._autosave_thread.is_alive():
+            return False  # the previous one is still writing; the next tick catches up
+        if self._autosave_error:
+            self.statusBar().showMessage(f"Autosave failed: {self._autosave_error}", 10000)
+            self._autosave_error = ""
+        snapshot = copy.deepcopy(self.doc)
+        project_path = self.project_path
+
+        def write() -> None:
+            try:
+                self.autosaver.write(snapshot, project_path)
+            except (OSError, SptError, ValueError) as exc:
+                self._autosave_error = str(exc)
+
+        self._autosave_thread = threading.Thread(target=write, name="spt-autosave", daemon=True)
+        self._autosave_thread.start()
+        self._autosaved_changes = self._changes
+        if wait:
+            self._autosave_thread.join()
+        return True
+
+    def _discard_autosave(self) -> None:
+        if self._autosave_thread is not None:
+            self._autosave_thread.join()  # never let a late write resurrect the file
+        self.autosaver.discard()
+
+    def offer_recovery(self) -> bool:
+        """At start-up: offer the newest autosave a crashed session left (True if taken)."""
+        entries = self.autosaver.find_recoverable()
+        if not entries:
+            return False
+        entry = entries[0]
+        buttons = QMessageBox.StandardButton
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.saved_at))
+        answer = self.ask(
+            "Recover unsaved work",
+            f"SPT Studio did not close properly. Recover {entry.name} (autosaved {when})?",
+            buttons.Yes | buttons.No,
+            buttons.Yes,
+        )
+        taken = False
+        if answer == buttons.Yes:
+            try:
+                doc = entry.load()
+            except SptError as exc:
+                self.error("Cannot recover", exc)
+            else:
+                self.set_document(doc, entry.project_path)
+                self.history.mark_dirty()
+                self._update_actions()
+                taken = True
+        for old in entries:
+            old.discard()
+        return taken

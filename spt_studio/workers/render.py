@@ -1,0 +1,292 @@
+"""Rendering off the GUI thread: a worker QObject in a QThread, latest request wins.
+
+The GUI thread only copies the arrays a render needs into a :class:`RenderRequest` and hands it
+to :class:`RenderController`, which never waits: when the worker is busy the request is parked,
+and a newer request replaces a parked one (dragging a joint sends dozens per second; only the
+newest pose matters). When the worker finishes, the parked request, if any, goes next. So at
+most one render runs and at most one waits, and results arrive in request order.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+#: Render kinds and the pipeline call each makes.
+KINDS = ("repose", "render", "transfer")
+
+
+@dataclass
+class RenderRequest:
+    """Everything one render needs, as private copies (the document may change meanwhile).
+
+    Attributes:
+        kind: "repose" (predict the target parsing, then the image), "render" (use the painted
+            ``target_parsing``) or "transfer" (``reference``'s garments ``labels`` onto the
+            person).
+        image, pose, parsing: the person (source).
+        target_pose: effective target pose (hidden joints NaN).
+        target_parsing: the painted map, for "render".
+        reference: (image, pose, parsing) of the second person, for "transfer".
+        labels: garment labels taken from the reference.
+        tag: the caller's label (the editor's document generation), copied to the result.
+    """
+
+    kind: str
+    image: np.ndarray
+    pose: np.ndarray
+    parsing: np.ndarray
+    target_pose: np.ndarray
+    target_parsing: np.ndarray | None = None
+    reference: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    labels: tuple[int, ...] = ()
+    tag: int = 0
+    serial: int = 0
+    created: float = field(default_factory=time.perf_counter)
+
+
+@dataclass
+class RenderResult:
+    """A finished render: the image, the predicted parsing (repose only) and timings."""
+
+    serial: int
+    kind: str
+    image: np.ndarray
+    parsing: np.ndarray | None
+    seconds: float  # time in the model
+    latency: float  # from the request to the result
+    tag: int = 0
+
+
+def request_for(doc) -> RenderRequest | None:
+    """The render a :class:`~spt_studio.document.Document`'s mode calls for, or None
+    (transfer without a second person).
+
+    The photo is passed without a copy: no command ever changes it in place.
+    """
+    mode = doc.mode
+    common = dict(
+        image=doc.image,
+        pose=doc.source_pose.copy(),
+        parsing=doc.source_parsing.copy(),
+        target_pose=doc.effective_target_pose(),
+    )
+    if mode == "repose":
+        return RenderRequest("repose", **common)
+    if mode == "paint":
+        return RenderRequest("render", target_parsing=doc.target_parsing.copy(), **common)
+    if doc.reference is None:
+        return None
+    ref = doc.reference
+    return RenderRequest(
+        "transfer",
+        reference=(ref.image, ref.pose.copy(), ref.parsing.copy()),
+        labels=tuple(doc.settings.get("transfer_labels", [])),
+        **common,
+    )
+
+
+def run_request(pipe, request: RenderRequest) -> tuple[np.ndarray, np.ndarray | None]:
+    """Make the pipeline call for ``request`` (in the worker thread)."""
+    from spt_core.pipeline import Person
+
+    person = Person(request.image, request.pose, request.parsing)
+    if request.kind == "repose":
+        out = pipe.repose(person, request.target_pose)
+        return out.image, out.parsing
+    if request.kind == "render":
+        return pipe.render(person, request.target_pose, request.target_parsing), None
+    if request.kind == "transfer":
+        if request.reference is None:
+            raise ValueError("clothing transfer needs a second image")
+        reference = Person(*request.reference)
+        labels = tuple(int(v) for v in request.labels)
+        return pipe.transfer(clothes_from=reference, onto=person, labels=labels), None
+    raise ValueError(f"unknown render kind {request.kind!r}")
+
+
+class RenderWorker(QObject):
+    """Lives in the render thread; owns the pipeline."""
+
+    finished = Signal(object)  # RenderResult
+    failed = Signal(int, str)  # serial, message
+    model_loaded = Signal(str)  # description
+    model_failed = Signal(str)
+
+    def __init__(self, pipeline=None):
+        super().__init__()
+        self.pipeline = pipeline
+
+    @Slot(str, str)
+    def load_model(self, path: str, device: str) -> None:
+        """Load a model: "" = the default shipped model, "random" = untrained (development)."""
+        try:
+            from spt_core.pipeline import SPTPipeline
+
+            if path == "random":
+                pipe = SPTPipeline.random(size=(128, 64), seed=0)
+                if device not in ("", "auto", "cpu") and hasattr(pipe, "to"):
+                    pipe = pipe.to(device)
+            else:
+                pipe = SPTPipeline.from_pretrained(path or None, device=device or "auto")
+        except Exception as exc:  # noqa: BLE001 - any load failure is reported to the user
+            self.model_failed.emit(str(exc))
+            return
+        self.pipeline = pipe
+        self.model_loaded.emit(describe_pipeline(pipe, path))
+
+    @Slot(object)
+    def set_pipeline(self, pipeline) -> None:
+        self.pipeline = pipeline
+        self.model_loaded.emit(describe_pipeline(pipeline, "given"))
+
+    @Slot(object)
+    def render(self, request: RenderRequest) -> None:
+        if self.pipeline is None:
+            self.failed.emit(request.serial, "no model loaded (Tools > Model and device)")
+            return
+        start = time.perf_counter()
+        try:
+            image, parsing = run_request(self.pipeline, request)
+        except Exception as exc:  # noqa: BLE001 - reported, the editor keeps running
+            traceback.print_exc()
+            self.failed.emit(request.serial, f"{type(exc).__name__}: {exc}")
+            return
+        end = time.perf_counter()
+        self.finished.emit(
+            RenderResult(
+                serial=request.serial,
+                kind=request.kind,
+                image=np.asarray(image),
+                parsing=None if parsing is None else np.asarray(parsing),
+                seconds=end - start,
+                latency=end - request.created,
+                tag=request.tag,
+            )
+        )
+
+
+def describe_pipeline(pipe, source: str) -> str:
+    size = getattr(pipe, "size", None)
+    device = getattr(pipe, "device", "?")
+    name = getattr(pipe, "name", "") or {"": "default model", "random": "random (untrained)"}.get(
+        source, source
+    )
+    size_text = f"{size[0]}x{size[1]}" if size else "?"
+    return f"{name} {size_text} on {device}"
+
+
+class RenderController(QObject):
+    """GUI-side scheduler of the render worker; never blocks.
+
+    Signals:
+        result_ready(RenderResult), render_failed(str), model_loaded(str), model_failed(str),
+        busy_changed(bool).
+    """
+
+    result_ready = Signal(object)
+    render_failed = Signal(str)
+    model_loaded = Signal(str)
+    model_failed = Signal(str)
+    busy_changed = Signal(bool)
+    _submit = Signal(object)
+    _load = Signal(str, str)
+    _give = Signal(object)
+
+    def __init__(self, pipeline=None, parent=None):
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("spt-render")
+        self.worker = RenderWorker()
+        self.worker.moveToThread(self.thread)
+        self._submit.connect(self.worker.render)
+        self._load.connect(self.worker.load_model)
+        self._give.connect(self.worker.set_pipeline)
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.model_loaded.connect(self._on_model_loaded)
+        # A method, not signal-to-signal: PySide6 dropped a cross-thread re-emission here.
+        self.worker.model_failed.connect(self._on_model_failed)
+        self.thread.started.connect(_limit_torch_threads)
+        self.thread.start()
+        self.busy = False
+        self.pending: RenderRequest | None = None
+        self.has_model = False
+        self.model_text = "no model"
+        self.completed = 0
+        self.replaced = 0
+        self._serial = 0
+        if pipeline is not None:
+            self.set_pipeline(pipeline)
+
+    def set_pipeline(self, pipeline) -> None:
+        """Hand an already built pipeline to the worker (tests, development)."""
+        self._give.emit(pipeline)
+
+    def load_model(self, path: str = "", device: str = "auto") -> None:
+        """Load a model in the worker thread (the GUI stays live while it loads)."""
+        self._load.emit(path, device)
+
+    def request(self, request: RenderRequest) -> int:
+        """Schedule a render; returns its serial. A parked older request is dropped."""
+        self._serial += 1
+        request.serial = self._serial
+        if self.busy:
+            if self.pending is not None:
+                self.replaced += 1
+            self.pending = request
+        else:
+            self._send(request)
+        return request.serial
+
+    def _send(self, request: RenderRequest) -> None:
+        self.busy = True
+        self.busy_changed.emit(True)
+        self._submit.emit(request)
+
+    def _next(self) -> None:
+        if self.pending is not None:
+            request, self.pending = self.pending, None
+            self._send(request)
+        else:
+            self.busy = False
+            self.busy_changed.emit(False)
+
+    def _on_finished(self, result: RenderResult) -> None:
+        self.completed += 1
+        self.result_ready.emit(result)
+        self._next()
+
+    def _on_failed(self, serial: int, message: str) -> None:
+        self.render_failed.emit(message)
+        self._next()
+
+    def _on_model_loaded(self, text: str) -> None:
+        self.has_model = True
+        self.model_text = text
+        self.model_loaded.emit(text)
+
+    def _on_model_failed(self, message: str) -> None:
+        self.model_failed.emit(message)
+
+    def shutdown(self, timeout_ms: int = 10000) -> None:
+        """Stop the thread (after the running render, if any, finishes)."""
+        self.pending = None
+        self.thread.quit()
+        self.thread.wait(timeout_ms)
+
+
+def _limit_torch_threads() -> None:
+    """Leave a core to the GUI: torch's intra-op pool would otherwise take them all, and the
+    GUI thread would wait for the CPU even though it never waits for the model."""
+    try:
+        import torch
+
+        torch.set_num_threads(max(1, (os.cpu_count() or 2) - 1))
+    except ImportError:
+        pass
