@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from spt_core.commands.common import parse_size
+from spt_core.metrics_external import add_external_metric_args, external_scores
 
 
 def cmd_eval_parsing(args: argparse.Namespace) -> int:
@@ -101,6 +102,7 @@ def cmd_eval_appearance(args: argparse.Namespace) -> int:
             f"{name:<38}{row['ssim']:>7.3f}{row['mask_ssim']:>11.3f}{row['psnr']:>8.2f}"
             f"{row['vgg_distance']:>10.1f}"
         )
+    external_scores(args, generated, samples.images, pairs)
     if args.csv:
         with open(args.csv, "w", newline="") as handle:
             writer = csv.writer(handle)
@@ -161,6 +163,7 @@ def cmd_eval_ablation(args: argparse.Namespace) -> int:
     for row in table:
         print(_table_line(row["method"], row) + f"  {row['training']}")
     print(f"table: {args.csv}")
+    external_scores(args, images, samples.images, pairs)
     return 0
 
 
@@ -188,8 +191,9 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
     )
     print(_header())
     for name, predicted in (("predicted target parsing", True), ("true target parsing", False)):
-        row = score(pipeline_images(pipe, samples, pairs, predicted), samples, pairs)
-        print(_table_line(name, row))
+        images = pipeline_images(pipe, samples, pairs, predicted)
+        print(_table_line(name, score(images, samples, pairs)))
+        external_scores(args, images, samples.images, pairs)
     return 0
 
 
@@ -244,6 +248,7 @@ def register(commands) -> None:
         default=None,
         help="draw 8 pairs: source | target pose | truth | part warp | network",
     )
+    add_external_metric_args(appearance)
     appearance.set_defaults(func=cmd_eval_appearance)
 
     ablation = eval_commands.add_parser(
@@ -266,6 +271,7 @@ def register(commands) -> None:
     ablation.add_argument("--size", type=parse_size, default=(128, 64))
     ablation.add_argument("--limit", type=int, default=None, help="at most this many pairs")
     ablation.add_argument("--device", default="auto")
+    add_external_metric_args(ablation)
     ablation.set_defaults(func=cmd_eval_ablation)
 
     sheet = eval_commands.add_parser("sheet", help="contact sheet of every ablation row")
@@ -289,4 +295,5 @@ def register(commands) -> None:
     model.add_argument("--data", type=Path, required=True)
     model.add_argument("--limit", type=int, default=None)
     model.add_argument("--device", default="auto")
+    add_external_metric_args(model)
     model.set_defaults(func=cmd_eval_model)

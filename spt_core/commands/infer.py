@@ -153,7 +153,9 @@ def cmd_export(args: argparse.Namespace) -> int:
         from spt_core.models.checkpoint import read_config
 
         config = read_config(pipe.path)
-        meta = {"training": f"{config.get('step')} joint steps", "source": str(pipe.path)}
+        # The run's own name, not the machine's path to it.
+        source = f"{pipe.path.parent.parent.name}/{pipe.path.name}"
+        meta = {"training": f"{config.get('step')} joint steps", "source": source}
     path = pipe.save_pretrained(args.out, half=not args.float32, card=card, meta=meta)
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
     print(f"model: {path} ({size / 1e6:.1f} MB, {'float32' if args.float32 else 'float16'})")
