@@ -1,4 +1,4 @@
-"""``spt eval parsing | appearance | ablation | sheet | model``."""
+"""``spt eval parsing | appearance | ablation | sheet | model | transfer``."""
 
 from __future__ import annotations
 
@@ -197,6 +197,52 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval_transfer(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from spt_core import labels as lb
+    from spt_core.data.dataset import PersonDataset, identity_of
+    from spt_core.eval.transfer import evaluate_transfer
+    from spt_core.pipeline import Person, SPTPipeline
+
+    pipe = SPTPipeline.from_pretrained(args.model, device=args.device)
+    data = PersonDataset(args.data)
+    people = [
+        Person(data.load_image(i), data.poses[i], data.load_parsing(i)) for i in range(len(data))
+    ]
+    label = lb.LABEL_INDEX[args.label]
+    has = [i for i, p in enumerate(people) if (p.parsing == label).sum() >= 8]
+    rng = np.random.default_rng(args.seed)
+    pairs = []
+    while len(pairs) < args.limit and len(has) > 1:
+        a, b = rng.choice(has, size=2, replace=False)
+        if identity_of(data.names[a]) != identity_of(data.names[b]):
+            pairs.append((int(a), int(b)))
+    summary = evaluate_transfer(pipe, people, pairs, label)
+    print(
+        f"model {pipe.name}: {args.label} of A onto B for {summary['pairs']} pairs of "
+        f"different people in {data.root}"
+    )
+    print(
+        f"  output closer to A's garment than to B's own (colour histogram): "
+        f"{100 * summary['closer_to_clothes_histogram']:.1f}%"
+    )
+    print(
+        f"  output closer to A's garment than to B's own (VGG Gram): "
+        f"{100 * summary['closer_to_clothes_gram']:.1f}%"
+    )
+    print(
+        f"  mean histogram distance to A's garment {summary['histogram_to_clothes']:.3f}, "
+        f"to B's {summary['histogram_to_own']:.3f}"
+    )
+    print(
+        f"  mean Gram distance to A's garment {summary['gram_to_clothes']:.4g}, "
+        f"to B's {summary['gram_to_own']:.4g}"
+    )
+    print(f"  B's face: mean |output - B| = {summary['face_difference']:.2f} (0..255)")
+    return 0
+
+
 def register(commands) -> None:
     """Add this module's subcommands to the ``spt`` parser."""
     evaluate = commands.add_parser("eval", help="evaluate trained networks")
@@ -297,3 +343,22 @@ def register(commands) -> None:
     model.add_argument("--device", default="auto")
     add_external_metric_args(model)
     model.set_defaults(func=cmd_eval_model)
+
+    transfer = eval_commands.add_parser(
+        "transfer", help="clothing transfer: does B's garment take A's texture, B's face stay?"
+    )
+    transfer.add_argument(
+        "model",
+        type=Path,
+        nargs="?",
+        default=None,
+        help="model directory (default: the shipped model)",
+    )
+    transfer.add_argument("--data", type=Path, required=True)
+    transfer.add_argument(
+        "--label", default="upper_clothes", choices=["upper_clothes", "pants", "skirt"]
+    )
+    transfer.add_argument("--limit", type=int, default=100, help="pairs (A, B) to try")
+    transfer.add_argument("--seed", type=int, default=0)
+    transfer.add_argument("--device", default="auto")
+    transfer.set_defaults(func=cmd_eval_transfer)
