@@ -282,6 +282,56 @@ def test_tools_menu_opens_the_training_dialog(qtbot, make_window):
     dialogs[0].close()
 
 
+def test_training_from_the_tools_menu_plots_losses_and_stops(qtbot, make_window, tmp_path):
+    """Tools > Train in the real window: a few real steps, points on the loss plot, Stop."""
+    import dataclasses
+
+    training = pytest.importorskip("spt_studio.dialogs.training")
+    from spt_core.config import SearchConfig
+    from spt_core.data import synthetic
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.search.engine import PseudoLabelSearch, SearchInputs
+    from spt_core.train.loop import latest_checkpoint
+    from spt_studio.workers.training import running_threads
+
+    data = tmp_path / "data"
+    synthetic.generate_dataset(data, count=16, seed=6, workers=1)
+    PseudoLabelSearch(SearchConfig(), device="cpu").run(
+        SearchInputs.from_dataset(PersonDataset(data)), data / "pseudo_labels.npz"
+    )
+    window = make_window()
+    window.actions_by_key["train"].trigger()
+    dialog = next(d for d in window._dialogs if isinstance(d, training.TrainingDialog))
+    dialog.data_edit.setText(str(data))
+    dialog.run_edit.setText(str(tmp_path / "run"))
+    dialog.preset_combo.setCurrentText("tiny")
+    dialog._apply_preset()
+    train = dialog.forms["train"].value()
+    dialog.forms["train"].set_value(
+        dataclasses.replace(train, steps=500, log_every=1, preview_every=0, checkpoint_every=1000)
+    )
+    dialog.device_combo.setCurrentText("cpu")
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(
+        lambda: (
+            "cross_entropy" in dialog.loss_plot.curves
+            and len(dialog.loss_plot.plotted("cross_entropy")[0]) >= 3
+        ),
+        timeout=60_000,
+    )
+    qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.is_running() and not running_threads(), timeout=60_000)
+    assert dialog.last_done.reason == "stopped"
+    assert latest_checkpoint(tmp_path / "run") is not None
+    dialog.loss_plot.flush()
+    log = (tmp_path / "run" / "log.jsonl").read_text()
+    logged = [json.loads(line) for line in log.splitlines()]
+    x, y = dialog.loss_plot.plotted("cross_entropy")
+    assert x.tolist() == [r["step"] for r in logged]
+    assert y.tolist() == [r["cross_entropy"] for r in logged]
+    dialog.close()
+
+
 def test_model_loads_in_the_worker_and_a_late_result_is_dropped(qtbot, make_window, synth_dataset):
     window = make_window(pipeline=None, load_default_model=False)
     assert not window.renderer.has_model
