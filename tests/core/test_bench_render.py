@@ -1,0 +1,32 @@
+"""spt bench render: rows, the reference ratio, and the command on random weights."""
+
+from __future__ import annotations
+
+import pytest
+
+from spt_core.bench import bench_render
+from spt_core.cli import main
+from spt_core.pipeline import SPTPipeline
+
+
+def test_rows_and_ratios():
+    pipes = [SPTPipeline.random(size=(128, 64), base_channels=4, max_channels=8),
+             SPTPipeline.random(size=(256, 176), base_channels=4, max_channels=8)]  # fmt: skip
+    rows = bench_render(pipes, batch=2, repeats=1)
+    assert [(r.size, r.batch) for r in rows] == [
+        ((128, 64), 1), ((128, 64), 1), ((128, 64), 2),
+        ((256, 176), 1), ((256, 176), 1), ((256, 176), 2),
+    ]  # fmt: skip
+    assert rows[0].ratio == 1.0
+    for row in rows:
+        assert row.per_image_s == pytest.approx(row.seconds / row.batch)
+        assert row.ratio == pytest.approx(row.per_image_s / rows[0].per_image_s)
+
+
+def test_command_prints_a_table(capsys):
+    assert main(["bench", "render", "--random", "--sizes", "128x64", "--batch", "2",
+                 "--repeats", "1", "--base-channels", "4", "--max-channels", "8",
+                 "--device", "cpu"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "reference = batch-1 repose at 128x64" in out
+    assert out.count("repose (semantic + appearance)") == 2
