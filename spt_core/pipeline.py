@@ -229,7 +229,7 @@ class SPTPipeline:
         import uuid
 
         from spt_core.config import to_dict
-        from spt_core.models.checkpoint import save_checkpoint
+        from spt_core.models.checkpoint import move_into_place, save_checkpoint
 
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
@@ -249,13 +249,7 @@ class SPTPipeline:
             (staging / MODEL_FILE).write_text(json.dumps(header, indent=2, sort_keys=True))
             if card is not None:
                 (staging / CARD_FILE).write_text(card)
-            if directory.exists():
-                retired = directory.parent / f".{directory.name}.{uuid.uuid4().hex[:8]}.old"
-                os.replace(directory, retired)
-                os.replace(staging, directory)
-                shutil.rmtree(retired, ignore_errors=True)
-            else:
-                os.replace(staging, directory)
+            move_into_place(staging, directory)
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)

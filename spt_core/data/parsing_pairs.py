@@ -51,6 +51,25 @@ def fit_poses(poses: np.ndarray, source: tuple[int, int], size: tuple[int, int])
     return out
 
 
+def pseudo_label_rows(dataset: PersonDataset, pseudo) -> np.ndarray:
+    """The dataset index of every name in a finished pseudo-label search.
+
+    Raises:
+        DataError: the search names samples the dataset lacks, or is unfinished.
+    """
+    index = {name: i for i, name in enumerate(dataset.names)}
+    unknown = [n for n in pseudo.names if n not in index]
+    if unknown:
+        raise DataError(
+            dataset.root,
+            f"the pseudo-label file names {len(unknown)} samples this dataset "
+            f"lacks (e.g. {unknown[0]}); was it searched on another dataset?",
+        )
+    if not pseudo.complete:
+        raise DataError(None, "the pseudo-label search is unfinished; run spt search again")
+    return np.array([index[name] for name in pseudo.names], dtype=np.int64)
+
+
 class ParsingPairs:
     """Pairs of (source, target) parsing maps and poses at the network's size.
 
@@ -87,18 +106,8 @@ class ParsingPairs:
     @classmethod
     def from_pseudo_labels(cls, dataset: PersonDataset, pseudo, size, mask_radius: int = 4):
         """Pairs (sample, its pseudo label) from a search result over ``dataset``."""
-        index = {name: i for i, name in enumerate(dataset.names)}
-        unknown = [n for n in pseudo.names if n not in index]
-        if unknown:
-            raise DataError(
-                dataset.root,
-                f"the pseudo-label file names {len(unknown)} samples this dataset "
-                f"lacks (e.g. {unknown[0]}); was it searched on another dataset?",
-            )
-        if not pseudo.complete:
-            raise DataError(None, "the pseudo-label search is unfinished; run spt search again")
+        rows = pseudo_label_rows(dataset, pseudo).tolist()
         keep = [i for i in range(len(pseudo.names)) if pseudo.best[i] >= 0]
-        rows = [index[name] for name in pseudo.names]
         parsings = np.stack([dataset.load_parsing(r) for r in rows])
         poses = dataset.poses[rows]
         pairs = np.array([(i, int(pseudo.best[i])) for i in keep])

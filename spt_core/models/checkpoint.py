@@ -58,17 +58,26 @@ def save_checkpoint(
             save_file(state, str(staging / f"{name}.safetensors"))
         if training_state is not None:
             torch.save(training_state, staging / TRAINING_STATE)
-        if directory.exists():
-            retired = directory.parent / f".{directory.name}.{uuid.uuid4().hex[:8]}.old"
-            os.replace(directory, retired)
-            os.replace(staging, directory)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, directory)
+        move_into_place(staging, directory)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return directory
+
+
+def move_into_place(staging: Path, directory: Path) -> None:
+    """Rename a fully written ``staging`` directory to ``directory``, replacing an old one.
+
+    The old directory is renamed aside before the new one takes its name, so at every moment
+    ``directory`` is either the complete old version or the complete new one.
+    """
+    if directory.exists():
+        retired = directory.parent / f".{directory.name}.{uuid.uuid4().hex[:8]}.old"
+        os.replace(directory, retired)
+        os.replace(staging, directory)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.replace(staging, directory)
 
 
 def read_config(directory: str | Path, kind: str | None = None) -> dict:

@@ -47,17 +47,9 @@ def pseudo_label_pairs(dataset, pseudo) -> np.ndarray:
     Raises:
         DataError: the pseudo labels name samples the dataset lacks, or are unfinished.
     """
-    index = {name: i for i, name in enumerate(dataset.names)}
-    unknown = [n for n in pseudo.names if n not in index]
-    if unknown:
-        raise DataError(
-            dataset.root,
-            f"the pseudo-label file names {len(unknown)} samples this dataset lacks "
-            f"(e.g. {unknown[0]}); was it searched on another dataset?",
-        )
-    if not pseudo.complete:
-        raise DataError(None, "the pseudo-label search is unfinished; run spt search again")
-    rows = np.array([index[name] for name in pseudo.names], dtype=np.int64)
+    from spt_core.data.parsing_pairs import pseudo_label_rows
+
+    rows = pseudo_label_rows(dataset, pseudo)
     best = np.asarray(pseudo.best, dtype=np.int64)
     keep = best >= 0
     pairs = np.stack([rows[keep], rows[best[keep]]], axis=1)
