@@ -51,14 +51,15 @@ def _errors(pose: np.ndarray) -> dict[str, float]:
 def test_astronaut_nose_within_tolerance_of_the_hand_placed_point(detection):
     assert detection is not None
     errors = _errors(detection.pose)
-    assert errors["nose"] <= TOLERANCE, errors  # measured 2.0 px
+    assert errors["nose"] <= TOLERANCE, errors  # measured 0.2 px
 
 
 @pytest.mark.xfail(
     strict=True,
     reason="Acceptance criterion not met: BlazePose puts the shoulders of the bulky suit "
-    "higher and further in than the hand-placed points (measured: neck 33 px, right shoulder "
-    "49 px, left shoulder 28 px). See docs/prepare.md, 'Accuracy'.",
+    "higher and further in than two independent hand annotations agree (measured against their "
+    "mean: neck 26.5 px, right shoulder 35.9 px, left shoulder 25.1 px). See docs/prepare.md, "
+    "'Accuracy'.",
 )
 def test_astronaut_neck_and_shoulders_within_tolerance(detection):
     errors = _errors(detection.pose)
@@ -68,7 +69,7 @@ def test_astronaut_neck_and_shoulders_within_tolerance(detection):
 def test_astronaut_upper_body_is_found_and_legs_outside_the_frame_are_missing(detection):
     pose, errors = detection.pose, _errors(detection.pose)
     # A regression guard until the criterion above is met: nothing may drift further.
-    assert max(errors.values()) < 55, errors
+    assert max(errors.values()) < 45, errors
     for joint in (sk.NOSE, sk.NECK, sk.R_SHOULDER, sk.L_SHOULDER, sk.R_EYE, sk.L_EYE):
         assert sk.present(pose)[joint]
     # The neck is exactly the shoulders' midpoint, the right shoulder on the image's left.
