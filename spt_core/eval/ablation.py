@@ -101,9 +101,14 @@ def row_images(
 
 
 def _steps(path, what: str) -> str:
-    """'N <what> steps' from a run's newest checkpoint (or a model's record)."""
+    """How a run was trained, e.g. '1300 semantic + 400 appearance + 60 joint steps'.
+
+    Steps of the runs it started from (``init_from``, ``semantic_init``, ``appearance_init`` in
+    its config) come first when those runs still exist.
+    """
     import json
 
+    from spt_core.errors import SptError
     from spt_core.models.checkpoint import read_config
     from spt_core.train.loop import resolve_checkpoint
 
@@ -111,8 +116,17 @@ def _steps(path, what: str) -> str:
     if (path / "model.json").is_file():
         meta = json.loads((path / "model.json").read_text())
         return str(meta.get("training", "model directory"))
-    step = read_config(resolve_checkpoint(path)).get("step")
-    return f"{step} {what} steps"
+    config = read_config(resolve_checkpoint(path))
+    parts = []
+    for key, name in (("semantic_init", "semantic"), ("appearance_init", "appearance"),
+                      ("init_from", "appearance")):  # fmt: skip
+        if config.get(key):
+            try:
+                parts.append(f"{read_config(resolve_checkpoint(config[key])).get('step')} {name}")
+            except SptError:
+                parts.append(f"? {name}")
+    parts.append(f"{config.get('step')} {what}")
+    return " + ".join(parts) + " steps"
 
 
 def read_table(path: str | Path) -> list[dict]:

@@ -177,8 +177,14 @@ class AppearanceTrainer(Trainer):
             "losses": to_dict(self.losses),
             "parsing_mode": self.parsing_mode,
             "pose_loss": self.posenet is not None,
-            "init_from": None if self.init_from is None else str(self.init_from),
+            "init_from": self._provenance("init_from", self.init_from),
         }
+
+    def _provenance(self, key: str, value):
+        """A starting run's path, or on resume the one the run was started from."""
+        if value is not None:
+            return str(value)
+        return self.restored_config.get(key)
 
     def _net(self, parsing):
         """What G_A and D_A see of a parsing: all of it, or nothing for the Baseline."""

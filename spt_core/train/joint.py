@@ -157,8 +157,8 @@ class JointTrainer(AppearanceTrainer):
             "losses": to_dict(self.losses),
             "semantic_losses": to_dict(self.semantic_losses),
             "pose_loss": self.posenet is not None,
-            "semantic_init": None if self.semantic_init is None else str(self.semantic_init),
-            "appearance_init": None if self.init_from is None else str(self.init_from),
+            "semantic_init": self._provenance("semantic_init", self.semantic_init),
+            "appearance_init": self._provenance("appearance_init", self.init_from),
         }
 
     def _pose_masks(self, poses) -> object:

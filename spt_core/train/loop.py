@@ -115,6 +115,7 @@ class Trainer(abc.ABC):
         self.device = self.dist.device
         self.use_amp = bool(train.amp and self.device.type == "cuda")
         self.step = 0
+        self.restored_config: dict = {}
         self.optimizers: dict = {}
         self.scalers: dict = {}
         self._stop = threading.Event()
@@ -305,7 +306,8 @@ class Trainer(abc.ABC):
         path = latest_checkpoint(self.run_dir)
         if path is None:
             raise CheckpointError(f"{self.run_dir}: nothing to resume (no checkpoint)")
-        read_config(path, self.kind)
+        # Kept so a resumed run can record where its first steps started from.
+        self.restored_config = read_config(path, self.kind)
         for name, module in self.networks().items():
             load_weights(module, path, name, device=self.device)
         state = torch.load(path / TRAINING_STATE, map_location=self.device, weights_only=False)

@@ -101,8 +101,17 @@ def test_checkpoint_holds_both_generators_and_resumes(world, tmp_path):
     assert isinstance(events[-1], DoneEvent) and events[-1].step == 2
     semantic, semantic_model, appearance, appearance_model = load_joint_generators(tmp_path / "run")
     assert semantic_model == SEMANTIC and appearance_model == APPEARANCE
-    resumed = _joint(world, tmp_path / "run", steps=4, resume=True)
+    resumed = JointTrainer(world["samples"], world["pairs"], SEMANTIC, APPEARANCE,
+                           SemanticLossWeights(), AppearanceLossWeights(), _train(steps=4),
+                           tmp_path / "run", resume=True)  # fmt: skip
     assert [e.step for e in resumed.run() if isinstance(e, StepEvent)] == [3, 4]
+    # The resumed run (started without inits) still records where its first steps started.
+    from spt_core.models.checkpoint import read_config
+    from spt_core.train.loop import latest_checkpoint
+
+    config = read_config(latest_checkpoint(tmp_path / "run"))
+    assert config["step"] == 4 and config["semantic_init"] == str(world["semantic"])
+    assert config["appearance_init"] == str(world["appearance"])
     # A straight 4-step run ends at the same weights as 2 + resume 2.
     list(_joint(world, tmp_path / "straight", steps=4).run())
     a = load_joint_generators(tmp_path / "run")
