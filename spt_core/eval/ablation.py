@@ -94,7 +94,9 @@ def row_images(
         if semantic is None:
             raise SptError("the ts-pred row needs --semantic RUN as well")
         pipe = SPTPipeline.from_checkpoints(semantic, model, device=device)
-        note = f"{_steps(semantic, 'semantic')} + {_steps(model, 'appearance')}"
+        note = (
+            f"{_steps(semantic, 'semantic').removesuffix(' steps')} + {_steps(model, 'appearance')}"
+        )
         return pipeline_images(pipe, samples, pairs), note
     pipe = SPTPipeline.from_pretrained(model, device=device)
     return pipeline_images(pipe, samples, pairs), _steps(model, "joint")
