@@ -76,7 +76,6 @@ def cmd_bench_render(args: argparse.Namespace) -> int:
     from spt_core.bench import bench_render
     from spt_core.pipeline import ModelNotFoundError, SPTPipeline
 
-    torch.set_grad_enabled(False)
     pipelines = []
     for size in args.sizes:
         pipe = None

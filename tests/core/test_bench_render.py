@@ -28,5 +28,9 @@ def test_command_prints_a_table(capsys):
                  "--repeats", "1", "--base-channels", "4", "--max-channels", "8",
                  "--device", "cpu"]) == 0  # fmt: skip
     out = capsys.readouterr().out
+    # The command must leave the process as it found it (tests run after it train networks).
+    import torch
+
+    assert torch.is_grad_enabled()
     assert "reference = batch-1 repose at 128x64" in out
     assert out.count("repose (semantic + appearance)") == 2
