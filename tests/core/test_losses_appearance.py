@@ -318,7 +318,10 @@ def test_appearance_weights_are_the_authors_defaults() -> None:
         "style": 1.0,
         # Our VGG19 takes Caffe's 0-255 input; 1/29 brings its features to the authors' scale.
         "feature_scale": 1.0 / 29.0,
+        "style_variant": "semantic",
     }
+    with pytest.raises(ValueError, match="style_variant must be one of"):
+        AppearanceLossWeights(style_variant="gram")
     with pytest.raises(dataclasses.FrozenInstanceError):
         weights.pose = 1.0  # type: ignore[misc]
     with pytest.raises(ValueError, match="content"):
