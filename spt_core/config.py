@@ -201,7 +201,7 @@ class TrainConfig:
 
 # Appearance network (method §4)
 
-_APPEARANCE_NORMS = ("sample", "instance", "batch", "none")
+APPEARANCE_NORMS = ("sample", "instance", "batch", "none")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -288,9 +288,9 @@ class AppearanceNetConfig:
         object.__setattr__(self, "size", tuple(self.size))
         if self.face_crop_size is not None:
             object.__setattr__(self, "face_crop_size", tuple(self.face_crop_size))
-        if self.norm not in _APPEARANCE_NORMS or self.disc_norm not in _APPEARANCE_NORMS:
+        if self.norm not in APPEARANCE_NORMS or self.disc_norm not in APPEARANCE_NORMS:
             raise ValueError(
-                f"norm and disc_norm must be one of {_APPEARANCE_NORMS}, "
+                f"norm and disc_norm must be one of {APPEARANCE_NORMS}, "
                 f"got {self.norm!r}, {self.disc_norm!r}"
             )
         if len(self.size) != 2 or min(self.size) < 1:

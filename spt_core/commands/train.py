@@ -9,14 +9,35 @@ from spt_core.commands.common import parse_size, print_events
 from spt_core.errors import SptError
 
 
-def cmd_train_semantic(args: argparse.Namespace) -> int:
+def _train_config(args: argparse.Namespace):
+    """TrainConfig defaults overridden by the flags the user gave."""
     import dataclasses
 
-    from spt_core.config import SemanticLossWeights, SemanticNetConfig, TrainConfig
-    from spt_core.data.dataset import PersonDataset
-    from spt_core.data.parsing_pairs import ParsingPairs
-    from spt_core.search.store import PseudoLabels
-    from spt_core.train.semantic import SemanticTrainer
+    from spt_core.config import TrainConfig
+
+    given = {
+        name: getattr(args, name, None)
+        for name in ("steps", "batch_size", "lr", "seed", "checkpoint_every")
+    }
+    return dataclasses.replace(
+        TrainConfig(device=args.device), **{k: v for k, v in given.items() if v is not None}
+    )
+
+
+def _run(trainer, args: argparse.Namespace, summary: str) -> int:
+    """Print the summary (main process), drive the events with a progress bar, report the end."""
+    quiet = args.quiet or not trainer.dist.is_main
+    if not quiet:
+        print(summary)
+    done = print_events(trainer.run(), trainer.train.steps, quiet)
+    if done is not None:
+        print(f"{done.reason} at step {done.step}; checkpoint {done.checkpoint}")
+    return 0
+
+
+def cmd_train_semantic(args: argparse.Namespace) -> int:
+    from spt_core.config import SemanticNetConfig
+    from spt_core.train.factory import SemanticInputs, build_trainer
 
     model = SemanticNetConfig(
         size=args.size,
@@ -24,159 +45,99 @@ def cmd_train_semantic(args: argparse.Namespace) -> int:
         max_channels=args.max_channels,
         depth=args.depth,
     )
-    train = dataclasses.replace(
-        TrainConfig(device=args.device),
-        **{
-            k: v
-            for k, v in {
-                "steps": args.steps,
-                "batch_size": args.batch_size,
-                "lr": args.lr,
-                "checkpoint_every": args.checkpoint_every,
-                "seed": args.seed,
-            }.items()
-            if v is not None
-        },
-    )
-    dataset = PersonDataset(args.data)
-    pairs = ParsingPairs.from_pseudo_labels(
-        dataset, PseudoLabels.load(args.pseudo), model.size, model.mask_radius
-    )
-    trainer = SemanticTrainer(pairs, model, SemanticLossWeights(), train, args.out, args.resume)
-    if trainer.dist.is_main and not args.quiet:
-        print(
-            f"semantic network: {len(pairs)} pseudo-label pairs at {model.size[0]}x"
+    sections = {
+        "train": _train_config(args),
+        "model": model,
+        "inputs": SemanticInputs(pseudo_labels=str(args.pseudo)),
+    }
+    trainer = build_trainer("semantic", args.data, args.out, sections, args.resume)
+    train = trainer.train
+    return _run(
+        trainer,
+        args,
+        (
+            f"semantic network: {len(trainer.pairs)} pseudo-label pairs at {model.size[0]}x"
             f"{model.size[1]}, {train.steps} steps of {train.batch_size}, device "
             f"{trainer.device}, {trainer.dist.world_size} process(es)"
-        )
-    done = print_events(trainer.run(), train.steps, args.quiet or not trainer.dist.is_main)
-    if done is not None:
-        print(f"{done.reason} at step {done.step}; checkpoint {done.checkpoint}")
-    return 0
+        ),
+    )
 
 
 def cmd_train_appearance(args: argparse.Namespace) -> int:
-    import dataclasses
+    from spt_core.config import AppearanceLossWeights, AppearanceNetConfig
+    from spt_core.train.factory import AppearanceInputs, build_trainer
 
-    from spt_core.config import AppearanceLossWeights, AppearanceNetConfig, TrainConfig
-    from spt_core.data.dataset import PersonDataset
-    from spt_core.train.appearance import AppearanceTrainer, PersonSamples
-
-    model = AppearanceNetConfig(size=args.size, base_channels=args.base_channels,
-                                max_channels=args.max_channels,
-                                parsing_channels=0 if args.baseline else 9)  # fmt: skip
-    losses = AppearanceLossWeights(style_variant="mask" if args.baseline else args.style)
-    train = dataclasses.replace(
-        TrainConfig(device=args.device),
-        **{k: v for k, v in {"steps": args.steps, "batch_size": args.batch_size,
-                             "lr": args.lr, "seed": args.seed,
-                             "checkpoint_every": args.checkpoint_every}.items() if v is not None},
-    )  # fmt: skip
     if args.baseline and args.parsing == "predicted":
         raise SptError("--baseline uses no semantic maps; drop --parsing predicted")
-    semantic = None
-    if args.parsing == "predicted":
-        if args.semantic is None:
-            raise SptError("--parsing predicted needs --semantic RUN_OR_CHECKPOINT")
-        from spt_core.train.semantic import load_semantic_generator
-
-        semantic = load_semantic_generator(args.semantic)
-    posenet = None
-    if args.posenet is not None:
-        from spt_core.train.posenet import load_posenet
-
-        posenet = load_posenet(args.posenet)[0]
-    samples = PersonSamples.from_dataset(PersonDataset(args.data), model.size)
-    trainer = AppearanceTrainer(samples, model, losses, train, args.out,
-                                posenet=posenet, semantic=semantic, parsing_mode=args.parsing,
-                                resume=args.resume, init_from=args.init)  # fmt: skip
-    if trainer.dist.is_main and not args.quiet:
-        note = "" if posenet is not None else " (no --posenet: pose loss off)"
-        what = (
-            "Baseline: no semantic maps, mask-style"
-            if args.baseline
-            else (f"target parsing {args.parsing}, {losses.style_variant}-style")
-        )
-        print(
-            f"appearance network: {len(samples)} images at {model.size[0]}x{model.size[1]}, "
+    if args.parsing == "predicted" and args.semantic is None:
+        raise SptError("--parsing predicted needs --semantic RUN_OR_CHECKPOINT")
+    model = AppearanceNetConfig(
+        size=args.size,
+        base_channels=args.base_channels,
+        max_channels=args.max_channels,
+        parsing_channels=0 if args.baseline else 9,
+    )
+    losses = AppearanceLossWeights(style_variant="mask" if args.baseline else args.style)
+    inputs = AppearanceInputs(
+        parsing=args.parsing,
+        semantic=str(args.semantic or ""),
+        posenet=str(args.posenet or ""),
+        init=str(args.init or ""),
+    )
+    sections = {"train": _train_config(args), "model": model, "losses": losses, "inputs": inputs}
+    trainer = build_trainer("appearance", args.data, args.out, sections, args.resume)
+    train = trainer.train
+    note = "" if trainer.posenet is not None else " (no --posenet: pose loss off)"
+    what = (
+        "Baseline: no semantic maps, mask-style"
+        if args.baseline
+        else f"target parsing {args.parsing}, {losses.style_variant}-style"
+    )
+    return _run(
+        trainer,
+        args,
+        (
+            f"appearance network: {len(trainer.samples)} images at "
+            f"{model.size[0]}x{model.size[1]}, "
             f"{what}, {train.steps} steps of {train.batch_size}, device {trainer.device}{note}"
             + (f", starting from {args.init}" if args.init else "")
-        )
-    done = print_events(trainer.run(), train.steps, args.quiet or not trainer.dist.is_main)
-    if done is not None:
-        print(f"{done.reason} at step {done.step}; checkpoint {done.checkpoint}")
-    return 0
+        ),
+    )
 
 
 def cmd_train_joint(args: argparse.Namespace) -> int:
-    import dataclasses
+    from spt_core.config import AppearanceLossWeights, SemanticLossWeights
+    from spt_core.train.factory import JointInputs, build_trainer
 
-    from spt_core.config import (
-        AppearanceLossWeights,
-        AppearanceNetConfig,
-        SemanticLossWeights,
-        SemanticNetConfig,
-        TrainConfig,
-        from_dict,
-    )
-    from spt_core.data.dataset import PersonDataset
-    from spt_core.models.checkpoint import read_config
-    from spt_core.search.store import PseudoLabels
-    from spt_core.train.appearance import PersonSamples
-    from spt_core.train.joint import JointTrainer, pseudo_label_pairs
-    from spt_core.train.loop import latest_checkpoint, resolve_checkpoint
-
-    # The architectures come from the checkpoints, never from repeated flags.
-    if args.resume:
-        last = latest_checkpoint(args.out)
-        if last is None:
-            raise SptError(f"{args.out}: nothing to resume (no checkpoint)")
-        config = read_config(last, "joint")
-        semantic_model = from_dict(SemanticNetConfig, config["semantic_model"])
-        appearance_model = from_dict(AppearanceNetConfig, config["model"])
-    else:
-        if args.semantic is None or args.appearance is None:
-            raise SptError("spt train joint starts from pre-trained networks: pass --semantic "
-                           "RUN and --appearance RUN (or --resume)")  # fmt: skip
-        semantic_model = from_dict(
-            SemanticNetConfig, read_config(resolve_checkpoint(args.semantic), "semantic")["model"]
-        )
-        appearance_model = from_dict(
-            AppearanceNetConfig,
-            read_config(resolve_checkpoint(args.appearance), "appearance")["model"],
-        )
-    train = dataclasses.replace(
-        TrainConfig(device=args.device),
-        **{k: v for k, v in {"steps": args.steps, "batch_size": args.batch_size,
-                             "lr": args.lr, "seed": args.seed,
-                             "checkpoint_every": args.checkpoint_every}.items() if v is not None},
-    )  # fmt: skip
     semantic_losses = SemanticLossWeights(
         **({} if args.cross_entropy is None else {"cross_entropy": args.cross_entropy})
     )
-    posenet = None
-    if args.posenet is not None:
-        from spt_core.train.posenet import load_posenet
-
-        posenet = load_posenet(args.posenet)[0]
-    dataset = PersonDataset(args.data)
-    pairs = pseudo_label_pairs(dataset, PseudoLabels.load(args.pseudo))
-    samples = PersonSamples.from_dataset(dataset, appearance_model.size)
-    trainer = JointTrainer(samples, pairs, semantic_model, appearance_model, semantic_losses,
-                           AppearanceLossWeights(), train, args.out,
-                           semantic_init=args.semantic, appearance_init=args.appearance,
-                           posenet=posenet, resume=args.resume)  # fmt: skip
-    if trainer.dist.is_main and not args.quiet:
-        print(
-            f"end-to-end: {len(pairs)} pseudo-label pairs at {appearance_model.size[0]}x"
-            f"{appearance_model.size[1]}, cross-entropy weight {semantic_losses.cross_entropy}, "
-            f"{train.steps} steps of {train.batch_size}, device {trainer.device}"
-            + ("" if posenet is not None else " (no --posenet: pose loss off)")
-        )
-    done = print_events(trainer.run(), train.steps, args.quiet or not trainer.dist.is_main)
-    if done is not None:
-        print(f"{done.reason} at step {done.step}; checkpoint {done.checkpoint}")
-    return 0
+    # The architectures come from the starting checkpoints (or the run, on resume), never
+    # from repeated flags.
+    inputs = JointInputs(
+        semantic=str(args.semantic or ""),
+        appearance=str(args.appearance or ""),
+        pseudo_labels=str(args.pseudo),
+        posenet=str(args.posenet or ""),
+    )
+    sections = {
+        "train": _train_config(args),
+        "losses": AppearanceLossWeights(),
+        "semantic_losses": semantic_losses,
+        "inputs": inputs,
+    }
+    trainer = build_trainer("joint", args.data, args.out, sections, args.resume)
+    train, size = trainer.train, trainer.model.size
+    return _run(
+        trainer,
+        args,
+        (
+            f"end-to-end: {len(trainer.pairs)} pseudo-label pairs at {size[0]}x{size[1]}, "
+            f"cross-entropy weight {semantic_losses.cross_entropy}, {train.steps} steps of "
+            f"{train.batch_size}, device {trainer.device}"
+            + ("" if trainer.posenet is not None else " (no --posenet: pose loss off)")
+        ),
+    )
 
 
 def cmd_train_posenet(args: argparse.Namespace) -> int:

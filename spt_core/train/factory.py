@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import importlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from spt_core import config as _config
 from spt_core.config import (
+    APPEARANCE_NORMS,
+    STYLE_VARIANTS,
     AppearanceLossWeights,
     AppearanceNetConfig,
     SearchConfig,
@@ -120,22 +120,18 @@ _SECTIONS: dict[str, dict[str, type]] = {
     },
     "posenet": {"train": TrainConfig, "model": PoseNetConfig},
 }
+# Menu order: semantic, appearance, joint, posenet (the dict's order).
 
 # Closed sets of the string fields (the dataclasses validate them in __post_init__ but keep
 # them as plain str, so the form needs the list from somewhere; a test checks that each
 # choice is accepted and an outsider refused).
 _CHOICES: dict[type, dict[str, tuple[str, ...]]] = {
     SemanticNetConfig: {"norm": ("sample", "instance", "batch")},
-    AppearanceNetConfig: {
-        "norm": ("sample", "instance", "batch", "none"),
-        "disc_norm": ("sample", "instance", "batch", "none"),
-    },
-    AppearanceLossWeights: {},
+    AppearanceNetConfig: {"norm": APPEARANCE_NORMS, "disc_norm": APPEARANCE_NORMS},
+    AppearanceLossWeights: {"style_variant": STYLE_VARIANTS},
     SearchConfig: {"mode": ("exact", "fast"), "part_balance": ("equal", "pixels")},
     AppearanceInputs: {"parsing": ("gt", "predicted")},
 }
-if hasattr(_config, "STYLE_VARIANTS"):  # the style-loss ablations, where this version has them
-    _CHOICES[AppearanceLossWeights]["style_variant"] = tuple(_config.STYLE_VARIANTS)
 
 # Fields that name a file or folder (the form offers a browse button).
 PATH_FIELDS: dict[type, dict[str, str]] = {
@@ -150,21 +146,9 @@ PATH_FIELDS: dict[type, dict[str, str]] = {
 }
 
 
-def _joint_available() -> bool:
-    """Whether this version has the end-to-end trainer (``spt_core.train.joint``)."""
-    try:
-        return hasattr(importlib.import_module("spt_core.train.joint"), "JointTrainer")
-    except ImportError:
-        return False
-
-
 def trainer_kinds() -> list[str]:
-    """The kinds this installation can train, in menu order ("joint" only when available)."""
-    kinds = ["semantic", "appearance"]
-    if _joint_available():
-        kinds.append("joint")
-    kinds.append("posenet")
-    return kinds
+    """The kinds there are trainers for, in menu order."""
+    return list(_SECTIONS)
 
 
 def sections_of(kind: str) -> dict[str, type]:
@@ -410,12 +394,12 @@ def _appearance(dataset: PersonDataset, sections: dict, run_dir, resume: bool) -
         from spt_core.train.posenet import load_posenet
 
         posenet = load_posenet(Path(inputs.posenet).expanduser())[0]
-    # Only passed when asked, so the factory also works with a trainer without fine-tuning.
-    extra = {"init_from": Path(inputs.init).expanduser()} if inputs.init else {}
+    init_from = Path(inputs.init).expanduser() if inputs.init else None
     samples = PersonSamples.from_dataset(dataset, sections["model"].size)
     return AppearanceTrainer(samples, sections["model"], sections["losses"], sections["train"],
                              run_dir, posenet=posenet, semantic=semantic,
-                             parsing_mode=inputs.parsing, resume=resume, **extra)  # fmt: skip
+                             parsing_mode=inputs.parsing, resume=resume,
+                             init_from=init_from)  # fmt: skip
 
 
 def _joint(dataset: PersonDataset, sections: dict, run_dir, resume: bool) -> Trainer:
@@ -434,8 +418,9 @@ def _joint(dataset: PersonDataset, sections: dict, run_dir, resume: bool) -> Tra
         if not inputs.semantic or not inputs.appearance:
             raise DataError(
                 None,
-                "end-to-end training starts from pre-trained networks: choose a semantic run "
-                "and an appearance run (Inputs)",
+                "end-to-end training starts from pre-trained networks: give a semantic run "
+                "and an appearance run (spt train joint --semantic/--appearance, or the "
+                "training window's Inputs), or resume",
             )
         semantic_init = resolve_checkpoint(Path(inputs.semantic).expanduser())
         appearance_init = resolve_checkpoint(Path(inputs.appearance).expanduser())

@@ -160,8 +160,6 @@ def test_posenet_and_appearance_build_and_step(people, pretrained, tmp_path):
 
 
 def test_joint_starts_from_both_runs_and_resumes(people, pretrained, tmp_path):
-    if "joint" not in factory.trainer_kinds():
-        pytest.skip("this version has no end-to-end trainer")
     with pytest.raises(DataError, match="pre-trained networks"):
         factory.build_trainer("joint", people, tmp_path / "r", _tiny("joint"))
     semantic, appearance = pretrained

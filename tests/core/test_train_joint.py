@@ -160,3 +160,25 @@ def test_init_from_another_architecture_is_refused(world, tmp_path):
                                 tmp_path / "run", init_from=world["appearance"])  # fmt: skip
     with pytest.raises(CheckpointError, match="do not fit"):
         list(trainer.run())
+
+
+def test_train_joint_command_and_its_resume(world, tmp_path, capsys):
+    from spt_core.cli import main
+    from spt_core.config import SearchConfig
+    from spt_core.search.engine import PseudoLabelSearch, SearchInputs
+
+    pseudo = tmp_path / "pseudo.npz"
+    PseudoLabelSearch(SearchConfig(), device="cpu").run(
+        SearchInputs.from_dataset(world["dataset"]), pseudo
+    )
+    common = ["train", "joint", "--data", str(world["dataset"].root), "--pseudo", str(pseudo),
+              "--out", str(tmp_path / "run"), "--batch-size", "2", "--device", "cpu"]  # fmt: skip
+    assert main([*common, "--steps", "1"]) == 2  # no starting networks
+    assert "pre-trained networks" in capsys.readouterr().err
+    assert main([*common, "--steps", "1", "--semantic", str(world["semantic"]),
+                 "--appearance", str(world["appearance"]), "--quiet"]) == 0  # fmt: skip
+    assert main([*common, "--steps", "2", "--resume", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "finished at step 1" in out and "finished at step 2" in out
+    _, semantic_model, _, appearance_model = load_joint_generators(tmp_path / "run")
+    assert semantic_model == SEMANTIC and appearance_model == APPEARANCE
