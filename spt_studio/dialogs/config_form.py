@@ -25,13 +25,13 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QSpinBox,
-    QToolButton,
     QWidget,
 )
+
+from spt_studio.widgets.path_row import path_row
 
 _ATTRIBUTE_LINE = re.compile(r"^(\w+(?:\s*,\s*\w+)*)\s*:\s*(.*)$")
 
@@ -272,16 +272,8 @@ class ConfigForm(QWidget):
             editor.setPlaceholderText("numbers separated by commas")
         if name not in self.paths:
             return editor, editor
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(editor)
-        browse = QToolButton()
-        browse.setText("…")
-        browse.setToolTip(f"choose a {self.paths[name]}")
-        browse.clicked.connect(lambda: self._browse(name))
-        row.addWidget(browse)
-        return editor, holder
+        row = path_row(editor, f"choose a {self.paths[name]}", lambda: self._browse(name))
+        return editor, row
 
     def _browse(self, name: str) -> None:
         editor = self.editors[name]

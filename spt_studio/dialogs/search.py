@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -32,6 +31,7 @@ from PySide6.QtWidgets import (
 from spt_core.config import SearchConfig
 from spt_core.train import factory
 from spt_studio.dialogs.config_form import ConfigForm
+from spt_studio.widgets.path_row import path_row
 from spt_studio.workers.search import SearchSummary, SearchWorker
 from spt_studio.workers.training import start_in_thread
 
@@ -119,16 +119,7 @@ class SearchDialog(QDialog):
         self._set_running(False)
 
     def _path_row(self, edit: QLineEdit, what: str) -> QWidget:
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(edit, 1)
-        browse = QToolButton()
-        browse.setIcon(qta.icon("mdi6.folder-open"))
-        browse.setToolTip(f"choose the {what}")
-        browse.clicked.connect(functools.partial(self._browse, edit, what))
-        row.addWidget(browse)
-        return holder
+        return path_row(edit, f"choose the {what}", functools.partial(self._browse, edit, what))
 
     def _browse(self, edit: QLineEdit, what: str) -> None:
         if what == "folder":

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QTabWidget,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -39,6 +38,7 @@ from spt_core.train.events import CheckpointEvent, DoneEvent, PreviewEvent, Step
 from spt_core.train.loop import LOG, latest_checkpoint
 from spt_studio.dialogs.config_form import ConfigForm
 from spt_studio.widgets.loss_plot import LossPlot
+from spt_studio.widgets.path_row import path_row
 from spt_studio.widgets.preview_panel import PreviewPanel
 from spt_studio.workers.training import TrainingWorker, start_in_thread
 
@@ -157,16 +157,7 @@ class TrainingDialog(QDialog):
         self.preview = PreviewPanel()
 
     def _folder_row(self, edit: QLineEdit, title: str) -> QWidget:
-        holder = QWidget()
-        row = QHBoxLayout(holder)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(edit, 1)
-        browse = QToolButton()
-        browse.setIcon(qta.icon("mdi6.folder-open"))
-        browse.setToolTip(f"choose the {title}")
-        browse.clicked.connect(functools.partial(self._browse, edit, title))
-        row.addWidget(browse)
-        return holder
+        return path_row(edit, f"choose the {title}", functools.partial(self._browse, edit, title))
 
     def _build_layout(self) -> None:
         grid = QGridLayout()
