@@ -278,8 +278,9 @@ class SPTPipeline:
                        batch.parsing.astype(np.uint8))  # fmt: skip
         return batch if was_batched else Person(batch.image[0], batch.pose[0], batch.parsing[0])
 
-    def _fit_pose(self, pose, frame, count: int) -> np.ndarray:
-        """Target poses in the model frame, one per person (a single pose is shared)."""
+    def fit_pose(self, pose: np.ndarray, frame: tuple[int, int], count: int) -> np.ndarray:
+        """(count, 18, 2) target poses moved from an image of size ``frame`` into the model's
+        frame (letterboxed like :meth:`fit`); a single (18, 2) pose is shared by all."""
         from spt_core.data.parsing_pairs import fit_poses
 
         pose = np.asarray(pose, np.float32)
@@ -295,7 +296,7 @@ class SPTPipeline:
         """The person's parsing in ``target_pose`` (argmax of the semantic network)."""
         batch, was_batched = _as_batch(self.fit(person))
         frame = person.image.shape[-3:-1]
-        targets = self._fit_pose(target_pose, frame, len(batch.image))
+        targets = self.fit_pose(target_pose, frame, len(batch.image))
         with self._lock:
             parsing = lb.argmax_labels(self._probabilities(batch, targets)).astype(np.uint8)
         return parsing if was_batched else parsing[0]
@@ -307,7 +308,7 @@ class SPTPipeline:
         """
         fitted = self.fit(person)
         batch, was_batched = _as_batch(fitted)
-        targets = self._fit_pose(target_pose, person.image.shape[-3:-1], len(batch.image))
+        targets = self.fit_pose(target_pose, person.image.shape[-3:-1], len(batch.image))
         with self._lock:
             probabilities = self._probabilities(batch, targets)
             images = self._render(batch, targets, probabilities[:, 1:])
@@ -329,7 +330,7 @@ class SPTPipeline:
 
         batch, was_batched = _as_batch(self.fit(person))
         frame = person.image.shape[-3:-1]
-        targets = self._fit_pose(target_pose, frame, len(batch.image))
+        targets = self.fit_pose(target_pose, frame, len(batch.image))
         target_parsing = lb.check_labels(np.asarray(target_parsing))
         if target_parsing.ndim == 2:
             target_parsing = np.repeat(target_parsing[None], len(batch.image), axis=0)

@@ -42,12 +42,9 @@ def _save(path: Path, image, what: str = "result") -> None:
 
 def _strip(tiles, scale: int = 2):
     """Tiles of one height side by side with white gaps, enlarged ``scale`` times."""
-    import numpy as np
+    from spt_core.sheets import tile_sheet
 
-    height = max(t.shape[0] for t in tiles)
-    gap = np.full((height, 3, 3), 255, np.uint8)
-    row = np.concatenate(sum(([t, gap] for t in tiles), [])[:-1], axis=1)
-    return np.repeat(np.repeat(row, scale, axis=0), scale, axis=1)
+    return tile_sheet([tiles], gap=3, scale=scale)
 
 
 def cmd_repose(args: argparse.Namespace) -> int:
@@ -77,7 +74,7 @@ def cmd_repose(args: argparse.Namespace) -> int:
         lb.write_parsing(args.parsing_out, result.parsing)
         print(f"predicted parsing: {args.parsing_out}")
     if args.sheet:
-        fitted_target = pipe._fit_pose(target_pose, source.image.shape[:2], 1)[0]
+        fitted_target = pipe.fit_pose(target_pose, source.image.shape[:2], 1)[0]
         blank = sk.draw_skeleton(result.image * 0, fitted_target)
         tiles = [
             result.source.image,

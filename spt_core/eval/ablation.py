@@ -198,18 +198,12 @@ def ablation_sheet(
             from spt_core.errors import SptError
 
             raise SptError(f"{folder / (row + '.npz')}: evaluated on other pairs; rerun it")
-    lines = []
-    gap = np.full((samples.size[0], 2, 3), 255, np.uint8)
-    picks = np.unique(np.linspace(0, len(pairs) - 1, min(count, len(pairs))).round().astype(int))
-    for k in picks:
+    from spt_core.sheets import spread, tile_sheet
+
+    rows = []
+    for k in spread(count, len(pairs)):
         a, b = pairs[k]
-        tiles = [
-            samples.images[a],
-            sk.draw_skeleton(np.zeros_like(samples.images[b]), samples.poses[b]),
-            samples.images[b],
-        ]
-        tiles += [images[k] for images, _ in saved.values()]
-        lines.append(np.concatenate(sum(([t, gap] for t in tiles), [])[:-1], axis=1))
-        lines.append(np.full((2, lines[-1].shape[1], 3), 255, np.uint8))
-    sheet = np.concatenate(lines[:-1], axis=0)
-    return np.repeat(np.repeat(sheet, scale, axis=0), scale, axis=1), list(saved)
+        pose_tile = sk.draw_skeleton(np.zeros_like(samples.images[b]), samples.poses[b])
+        rows.append([samples.images[a], pose_tile, samples.images[b],
+                     *(images[k] for images, _ in saved.values())])  # fmt: skip
+    return tile_sheet(rows, scale=scale), list(saved)

@@ -74,13 +74,11 @@ def contact_sheet(samples: PersonSamples, pairs: np.ndarray, warped: np.ndarray,
                   generated: np.ndarray, count: int = 8, scale: int = 2) -> np.ndarray:  # fmt: skip
     """Rows: source | target pose | truth | part warp | network (RGB uint8), for ``count``
     pairs spread evenly over ``pairs`` (consecutive pairs tend to be the same person)."""
-    lines = []
-    for k in np.unique(np.linspace(0, len(pairs) - 1, min(count, len(pairs))).round().astype(int)):
+    from spt_core.sheets import spread, tile_sheet
+
+    rows = []
+    for k in spread(count, len(pairs)):
         a, b = pairs[k]
         pose_tile = sk.draw_skeleton(np.zeros_like(samples.images[b]), samples.poses[b])
-        tiles = [samples.images[a], pose_tile, samples.images[b], warped[k], generated[k]]
-        gap = np.full((samples.size[0], 2, 3), 255, np.uint8)
-        lines.append(np.concatenate(sum(([t, gap] for t in tiles), [])[:-1], axis=1))
-        lines.append(np.full((2, lines[-1].shape[1], 3), 255, np.uint8))
-    sheet = np.concatenate(lines[:-1], axis=0)
-    return np.repeat(np.repeat(sheet, scale, axis=0), scale, axis=1)
+        rows.append([samples.images[a], pose_tile, samples.images[b], warped[k], generated[k]])
+    return tile_sheet(rows, scale=scale)

@@ -161,11 +161,10 @@ def draw_parsing_sheet(
             lb.colorize(warped),
             lb.colorize(predicted[k]),
         ]
-        gap = np.full((pairs.size[0], 2, 3), 255, np.uint8)
-        lines.append(np.concatenate(sum(([t, gap] for t in tiles), [])[:-1], axis=1))
-        lines.append(np.full((2, lines[-1].shape[1], 3), 255, np.uint8))
-    sheet = np.concatenate(lines[:-1], axis=0)
-    write_image_rgb(path, np.repeat(np.repeat(sheet, scale, axis=0), scale, axis=1))
+        lines.append(tiles)
+    from spt_core.sheets import tile_sheet
+
+    write_image_rgb(path, tile_sheet(lines, scale=scale))
 
 
 __all__ = [
