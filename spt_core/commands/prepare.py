@@ -17,7 +17,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     from spt_core.prepare.pipeline import prepare_photos
 
     # First the detector: without the extra this explains how to install it (exit status 2).
-    detector = PoseDetector(min_visibility=args.min_visibility)
+    detector = PoseDetector(min_visibility=args.min_visibility, mirror_average=args.mirror_average)
     parser = None
     if args.parser is not None:
         from spt_core.train.parser import ParserPredictor
@@ -103,6 +103,13 @@ def register(commands) -> None:
         type=float,
         default=0.5,
         help="BlazePose visibility below which a joint is missing (0.5)",
+    )
+    prepare.add_argument(
+        "--no-mirror-average",
+        dest="mirror_average",
+        action="store_false",
+        help="one BlazePose pass per photo instead of averaging it with the mirrored photo's "
+        "(twice as fast, less accurate: docs/prepare.md)",
     )
     prepare.add_argument("--device", default="cpu", help="device of --parser (cpu, cuda, auto)")
     prepare.add_argument(

@@ -1,4 +1,9 @@
-"""BlazePose on a real photo (skimage's astronaut) against points placed by hand.
+"""BlazePose on real photos against points placed by hand.
+
+The acceptance photo is scikit-image's astronaut. A second portrait (Grace Hopper, from
+matplotlib's sample data, tests/data/grace_hopper.jpg) was annotated the same way to choose the
+detector's settings (averaging with the mirrored photo) before they were measured on the
+astronaut.
 
 Needs the ``detect`` extra (MediaPipe); skipped without it. CI runs these in a second
 environment (`.ci/run`, stage 2: ``python -m pytest -q -m detect``).
@@ -19,12 +24,12 @@ from spt_core import skeleton as sk  # noqa: E402
 from spt_core.cli import main  # noqa: E402
 from spt_core.data.dataset import PersonDataset  # noqa: E402
 from spt_core.io_utils import write_image_rgb  # noqa: E402
-from spt_core.prepare.detect import PoseDetector  # noqa: E402
+from spt_core.prepare.detect import PoseDetector, mirror_landmarks  # noqa: E402
 from spt_core.prepare.pipeline import pose_to_photo  # noqa: E402
 
-REFERENCE = json.loads(
-    (Path(__file__).parents[1] / "data" / "astronaut_reference.json").read_text()
-)
+DATA = Path(__file__).parents[1] / "data"
+REFERENCE = json.loads((DATA / "astronaut_reference.json").read_text())
+HOPPER_REFERENCE = json.loads((DATA / "grace_hopper_reference.json").read_text())
 TOLERANCE = REFERENCE["tolerance_px"]
 
 
@@ -41,25 +46,34 @@ def detection(astronaut):
         return detector.detect(astronaut)
 
 
-def _errors(pose: np.ndarray) -> dict[str, float]:
+@pytest.fixture(scope="module")
+def hopper_detection():
+    from spt_core.prepare.photo import load_photo
+
+    with PoseDetector() as detector:
+        return detector.detect(load_photo(DATA / "grace_hopper.jpg").image)
+
+
+def _errors(pose: np.ndarray, reference: dict = REFERENCE) -> dict[str, float]:
     return {
         name: float(np.hypot(*(pose[sk.JOINT_INDEX[name]] - np.array(point))))
-        for name, point in REFERENCE["points"].items()
+        for name, point in reference["points"].items()
     }
 
 
 def test_astronaut_nose_within_tolerance_of_the_hand_placed_point(detection):
     assert detection is not None
     errors = _errors(detection.pose)
-    assert errors["nose"] <= TOLERANCE, errors  # measured 0.2 px
+    assert errors["nose"] <= TOLERANCE, errors  # measured 1.2 px (0.2 px in one pass)
 
 
 @pytest.mark.xfail(
     strict=True,
     reason="Acceptance criterion not met: BlazePose puts the shoulders of the bulky suit "
-    "higher and further in than two independent hand annotations agree (measured against their "
-    "mean: neck 26.5 px, right shoulder 35.9 px, left shoulder 25.1 px). See docs/prepare.md, "
-    "'Accuracy'.",
+    "about 30 px higher than two independent hand annotations agree (against their mean, "
+    "averaged with the mirrored photo: neck 28.6 px, right shoulder 33.2 px, left shoulder "
+    "31.8 px; one pass: 26.5 / 35.9 / 25.0). On an ordinary jacket (Grace Hopper, below) the "
+    "same detector is within 10 px. See docs/prepare.md, 'Accuracy'.",
 )
 def test_astronaut_neck_and_shoulders_within_tolerance(detection):
     errors = _errors(detection.pose)
@@ -80,6 +94,30 @@ def test_astronaut_upper_body_is_found_and_legs_outside_the_frame_are_missing(de
     assert mask.shape == (512, 512)
     assert mask[130, 222] > 0.9 and mask[350, 200] > 0.9  # face, suit
     assert mask[60, 450] < 0.1 and mask[30, 30] < 0.1  # wall, flag
+
+
+def test_hopper_neck_and_shoulders_within_tolerance_of_the_hand_placed_points(hopper_detection):
+    # The issue's 10 px criterion on the validation portrait (dark uniform, shoulders visible).
+    assert hopper_detection is not None
+    errors = _errors(hopper_detection.pose, HOPPER_REFERENCE)
+    # Measured: neck 4.0, right shoulder 6.4, left shoulder 7.0 px (one pass: 10.9 / 15.3 / 7.6).
+    for name in ("neck", "right_shoulder", "left_shoulder"):
+        assert errors[name] <= HOPPER_REFERENCE["tolerance_px"], errors
+    # Both annotators put the nose tip lower on the bulb than BlazePose's nose landmark.
+    assert errors["nose"] < 20, errors  # measured 15.1 px
+
+
+def test_mirror_averaging_lies_between_the_two_passes(astronaut):
+    with PoseDetector(mirror_average=False) as detector:
+        single = detector.detect(astronaut)
+        mirrored = detector.detect(np.ascontiguousarray(astronaut[:, ::-1]))
+    with PoseDetector() as detector:
+        both = detector.detect(astronaut)
+    width = astronaut.shape[1]
+    back = mirror_landmarks(mirrored.landmarks, width)
+    np.testing.assert_allclose(both.landmarks, (single.landmarks + back) / 2, atol=1e-3)
+    np.testing.assert_allclose(both.mask, (single.mask + mirrored.mask[:, ::-1]) / 2, atol=1e-5)
+    assert "mirror" in PoseDetector().name
 
 
 def test_nobody_in_a_blank_image():

@@ -6,7 +6,13 @@ import numpy as np
 import pytest
 
 from spt_core import skeleton as sk
-from spt_core.prepare.detect import BLAZEPOSE_NAMES, blazepose_to_openpose
+from spt_core.prepare.detect import (
+    BLAZEPOSE_NAMES,
+    MIRROR_INDEX,
+    average_with_mirror,
+    blazepose_to_openpose,
+    mirror_landmarks,
+)
 
 # The mapping written out by hand from the two skeletons' documentation (BlazePose's landmark
 # list, OpenPose's COCO order), independently of the table in spt_core.prepare.detect.
@@ -70,3 +76,54 @@ def test_landmarks_outside_the_image_are_missing():
 def test_wrong_shape_is_refused():
     with pytest.raises(ValueError, match="33, 3"):
         blazepose_to_openpose(np.zeros((17, 3)), SIZE)
+
+
+# BlazePose's left/right landmark pairs, written out from its documented topology (eyes 1-3 /
+# 4-6, ears 7/8, mouth 9/10, then every pair from the shoulders 11/12 to the feet 31/32).
+MIRROR_PAIRS = [(1, 4), (2, 5), (3, 6), (7, 8), (9, 10)] + [(i, i + 1) for i in range(11, 33, 2)]
+
+
+def test_the_mirror_swaps_each_left_landmark_with_its_right_partner():
+    expected = list(range(33))
+    for left, right in MIRROR_PAIRS:
+        expected[left], expected[right] = right, left
+    assert list(MIRROR_INDEX) == expected
+
+
+def test_a_point_found_on_the_flipped_image_maps_back_to_its_pixel():
+    # One bright pixel per landmark row; a perfect detector reports pixel centres (c + 0.5, as
+    # MediaPipe's normalised x times the width does). numpy's flip moves the pixels.
+    width, height = 300, 400
+    landmarks = _landmarks()
+    columns = np.floor(landmarks[:, 0]).astype(int)
+    landmarks[:, 0] = columns + 0.5
+    for row in range(33):
+        image = np.zeros((height, width), np.uint8)
+        image[int(landmarks[row, 1]), columns[row]] = 255
+        found_column = int(np.argmax(image[:, ::-1].max(axis=0)))
+        seen_in_mirror = landmarks.copy()
+        seen_in_mirror[MIRROR_INDEX[row], 0] = found_column + 0.5
+        back = mirror_landmarks(seen_in_mirror, width)
+        assert back[row, 0] == pytest.approx(landmarks[row, 0])
+
+
+def test_averaging_with_a_perfect_mirror_pass_returns_the_first_pass():
+    width = SIZE[1]
+    landmarks = _landmarks().astype(np.float32)
+    landmarks[:, 2] = np.linspace(0.1, 1.0, 33)
+    # What a perfect detector reports on the mirrored photo, built from the hand-written pairs.
+    partner = dict(MIRROR_PAIRS) | {right: left for left, right in MIRROR_PAIRS}
+    seen = np.empty_like(landmarks)
+    for index in range(33):
+        source = landmarks[partner.get(index, index)]
+        seen[index] = (width - source[0], source[1], source[2])
+    np.testing.assert_allclose(mirror_landmarks(mirror_landmarks(seen, width), width), seen)
+    np.testing.assert_allclose(average_with_mirror(landmarks, seen, width), landmarks, atol=1e-4)
+    # Two passes that disagree by d give the midpoint; a pass that found nobody drops out.
+    shifted = seen.copy()
+    shifted[:, 1] += 6.0
+    averaged = average_with_mirror(landmarks, shifted, width)
+    np.testing.assert_allclose(averaged[:, 1], landmarks[:, 1] + 3.0, atol=1e-4)
+    np.testing.assert_allclose(average_with_mirror(landmarks, None, width), landmarks)
+    np.testing.assert_allclose(average_with_mirror(None, seen, width), landmarks, atol=1e-4)
+    assert average_with_mirror(None, None, width) is None
