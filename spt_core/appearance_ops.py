@@ -39,7 +39,7 @@ def render(generator, source_image: np.ndarray, source_parsing: np.ndarray,
     import torch
 
     from spt_core.metrics import to_uint8
-    from spt_core.models.appearance import part_warp_inputs
+    from spt_core.models.appearance import low_res_inputs, part_warp_inputs
 
     size = source_image.shape[:2]
     for name, labels in (("source_parsing", source_parsing), ("target_parsing", target_parsing)):
@@ -48,8 +48,10 @@ def render(generator, source_image: np.ndarray, source_parsing: np.ndarray,
     image, parsing, heatmaps = _tensors(source_image, source_parsing, source_pose, size, device)
     _, target, target_heatmaps = _tensors(source_image, target_parsing, target_pose, size, device)
     thetas, masks = part_warp_inputs(source_pose, target_pose, size, device)
+    extra = low_res_inputs(generator, parsing, target, np.asarray(source_pose)[None],
+                           np.asarray(target_pose)[None])  # fmt: skip
     with torch.no_grad():
-        out = generator(image, parsing, heatmaps, target, target_heatmaps, thetas, masks)
+        out = generator(image, parsing, heatmaps, target, target_heatmaps, thetas, masks, **extra)
     return to_uint8(out)[0]
 
 

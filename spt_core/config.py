@@ -233,9 +233,10 @@ class AppearanceNetConfig:
             inside the local enhancer.
         local_enhancer: add the pix2pixHD-style local enhancer at ``size`` (global at half).
         local_channels: width of the local encoders' full-size level (32 in the code).
-        fade_in_alpha: initial / test-time fade-in weight of the local enhancer and of D_F's
-            256-px path (1 = fully faded in; a trainer ramps it from 0; the ramp is not in the
-            released code).
+        fade_in_alpha: fade-in weight the built networks use outside training (the local
+            enhancer and D_F's 256-px path; 1 = fully faded in, the test-time value). The
+            appearance trainer ignores it and ramps alpha from 0 by
+            ``ProgressiveConfig.fade_in_steps`` (the ramp is not in the released code).
         disc_channels: first-layer width of D_A (64).
         disc_layers: stride-2 layers of D_A (3: pix2pix "basic").
         disc_norm: D_A / D_F normalisation ("instance": InstanceNorm2d without affine).
@@ -384,8 +385,11 @@ class AppearanceLossWeights:
     Attributes:
         adversarial: LSGAN generator term of the general discriminator D_A, on (I~_t, S~_t)
             and (I~_s, S_s).
-        face: LSGAN generator term of the face discriminator D_F on both face crops (set 0
-            for Market-1501, whose faces are too small, method §0).
+        face: LSGAN generator term of the face discriminator D_F (the method's "face
+            adversarial" term): (D_F(face_t(I~_t)) - 1)^2 + (D_F(face_s(I~_s)) - 1)^2, crops
+            taken with the target and the source pose. Used only with
+            ``AppearanceNetConfig.face_gan`` (off for Market-1501, whose faces are too small,
+            method §0).
         pose: MSE between the frozen pose regressor's maps and the target Gaussian maps, on
             both outputs. The large value offsets the small MSE of mostly-empty heat maps.
         content: MSE between relu2_1 features of the source image and its cycle reconstruction
@@ -421,3 +425,50 @@ class AppearanceLossWeights:
                 continue
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"{field.name} must be a finite weight >= 0, got {value}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ProgressiveConfig:
+    """The 256-px schedule of the appearance network (method §5.1); used only with
+    ``AppearanceNetConfig.local_enhancer``.
+
+    The method trains a 128-px model (global generator, D_A and the face GAN) first, loads it
+    into the global part of the 256-px model, trains the local enhancer alone for a while, then
+    everything, while alpha ramps from 0 to 1. Its durations are [NOT FOUND] (the train options
+    are not released); the defaults below are our decision: pix2pixHD's published recipe fixes
+    the global generator for 10% of the run (20 of 200 epochs), so 1000 of the default 10000
+    steps, and alpha reaches 1 after twice that, while the global part is already learning.
+
+    Attributes:
+        global_from: a 128-px appearance run or checkpoint (global generator only, at this
+            model's ``core_size``, same architecture). Its generator loads into the global
+            part, its D_A into D_A and its D_F (when it has one) into D_F's 128-px path. Empty
+            starts from scratch. Unused when resuming.
+        fix_global_steps: steps during which only the local enhancer's parameters are
+            optimised (the global part gets no update); then the generator's optimiser is
+            rebuilt over all parameters (pix2pixHD's ``update_fixed_params``: a fresh Adam).
+        fade_in_steps: alpha = min(1, step / fade_in_steps) (step counted from 0), for the
+            generator's output and first-layer blends and for D_F's fade-in; 0 means alpha = 1
+            from the start (e.g. fine-tuning a finished 256-px run with ``init``).
+    """
+
+    global_from: str = ""
+    fix_global_steps: int = 1000
+    fade_in_steps: int = 2000
+
+    def __post_init__(self) -> None:
+        if self.fix_global_steps < 0 or self.fade_in_steps < 0:
+            raise ValueError(
+                f"fix_global_steps and fade_in_steps must be >= 0, got "
+                f"{self.fix_global_steps} and {self.fade_in_steps}"
+            )
+
+    def alpha(self, step: int) -> float:
+        """The fade-in weight of (0-based) step ``step``."""
+        if self.fade_in_steps <= 0:
+            return 1.0
+        return min(1.0, step / self.fade_in_steps)
+
+    def fixes_global(self, step: int) -> bool:
+        """Whether (0-based) step ``step`` optimises the local enhancer alone."""
+        return step < self.fix_global_steps

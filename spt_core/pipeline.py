@@ -119,11 +119,13 @@ class SPTPipeline:
         self.name = name
         self.path = path
         self._lock = threading.Lock()
-        if tuple(semantic_config.size) != tuple(appearance_config.size):
+        (s_h, s_w), (a_h, a_w) = semantic_config.size, appearance_config.size
+        if s_h * a_w != s_w * a_h:
             raise SptError(
                 f"{name or 'model'}: the semantic network works at {semantic_config.size} and "
                 f"the appearance network at {appearance_config.size}; this pipeline needs one "
-                "size for both"
+                "size for both, or the semantic network at a scaled copy of the appearance "
+                "network's (e.g. 128x128 for a 256x256 model: its map is upsampled)"
             )
 
     # ---- construction ----------------------------------------------------------------------
@@ -369,34 +371,52 @@ class SPTPipeline:
     # ---- internals ------------------------------------------------------------------------
 
     def _probabilities(self, batch: Person, targets: np.ndarray):
-        """(B, 10, H, W) soft target parsing (a torch tensor on the device)."""
+        """(B, 10, H, W) soft target parsing (a torch tensor on the device).
+
+        A semantic network at a smaller (proportional) size than the model's gets the maps and
+        poses scaled down, and its probabilities are upsampled bilinearly (the paper predicts
+        256-px parsings at 128 px).
+        """
         import torch
+        import torch.nn.functional as F
+
+        from spt_core.data.parsing_pairs import fit_labels, fit_poses
 
         cfg = self.semantic_config
         device = self.device
-        labels = torch.from_numpy(batch.parsing.astype(np.int64)).to(device)
-        source_poses = torch.from_numpy(np.asarray(batch.pose, np.float32)).to(device)
-        target_poses = torch.from_numpy(targets).to(device)
+        size = tuple(cfg.size)
+        parsing = batch.parsing
+        source, target = np.asarray(batch.pose, np.float32), np.asarray(targets, np.float32)
+        if size != self.size:
+            parsing = fit_labels(parsing, size)
+            source, target = fit_poses(source, self.size, size), fit_poses(target, self.size, size)
+        labels = torch.from_numpy(parsing.astype(np.int64)).to(device)
         masks = (None, None)
         if cfg.use_pose_mask:
             masks = tuple(
-                torch.from_numpy(np.stack([sk.pose_mask(p, self.size, cfg.mask_radius)
+                torch.from_numpy(np.stack([sk.pose_mask(p, size, cfg.mask_radius)
                                            for p in poses])).to(device)[:, None].float()
-                for poses in (batch.pose, targets)
+                for poses in (source, target)
             )  # fmt: skip
+        source_heatmaps, target_heatmaps = (
+            sk.pose_heatmaps_torch(torch.from_numpy(poses).to(device), size, cfg.heatmap_sigma)
+            for poses in (source, target)
+        )
         with torch.inference_mode():
-            return self.semantic.predict(
-                lb.one_hot_torch(labels).float(),
-                sk.pose_heatmaps_torch(source_poses, self.size, cfg.heatmap_sigma),
-                sk.pose_heatmaps_torch(target_poses, self.size, cfg.heatmap_sigma),
-                *masks,
+            probabilities = self.semantic.predict(
+                lb.one_hot_torch(labels).float(), source_heatmaps, target_heatmaps, *masks
             ).float()
+            if size != self.size:
+                probabilities = F.interpolate(
+                    probabilities, size=self.size, mode="bilinear", align_corners=False
+                )
+            return probabilities
 
     def _render(self, batch: Person, targets: np.ndarray, target_parsing) -> np.ndarray:
         import torch
 
         from spt_core.metrics import to_uint8
-        from spt_core.models.appearance import part_warp_inputs
+        from spt_core.models.appearance import low_res_inputs, part_warp_inputs
 
         cfg = self.appearance_config
         device = self.device
@@ -406,15 +426,21 @@ class SPTPipeline:
         source_poses = torch.from_numpy(np.asarray(batch.pose, np.float32)).to(device)
         target_poses = torch.from_numpy(targets).to(device)
         thetas, masks = part_warp_inputs(batch.pose, targets, self.size, device)
+        source_parsing = lb.one_hot_torch(labels)[:, 1:].float()
+        target_parsing = target_parsing.float()
+        # A local-enhanced model's core gets the half-size maps it was trained with.
+        extra = low_res_inputs(self.appearance, source_parsing, target_parsing, source_poses,
+                               target_poses, cfg.heatmap_sigma)  # fmt: skip
         with torch.inference_mode():
             out = self.appearance(
                 image,
-                lb.one_hot_torch(labels)[:, 1:].float(),
+                source_parsing,
                 sk.pose_heatmaps_torch(source_poses, self.size, cfg.heatmap_sigma),
-                target_parsing.float(),
+                target_parsing,
                 sk.pose_heatmaps_torch(target_poses, self.size, cfg.heatmap_sigma),
                 thetas,
                 masks,
+                **extra,
             )
         return to_uint8(out)
 

@@ -64,27 +64,45 @@ def cmd_train_semantic(args: argparse.Namespace) -> int:
 
 
 def cmd_train_appearance(args: argparse.Namespace) -> int:
-    from spt_core.config import AppearanceLossWeights, AppearanceNetConfig
+    from spt_core.config import AppearanceLossWeights, AppearanceNetConfig, ProgressiveConfig
     from spt_core.train.factory import AppearanceInputs, build_trainer
 
     if args.baseline and args.parsing == "predicted":
         raise SptError("--baseline uses no semantic maps; drop --parsing predicted")
     if args.parsing == "predicted" and args.semantic is None:
         raise SptError("--parsing predicted needs --semantic RUN_OR_CHECKPOINT")
+    if args.global_from is not None and not args.local_enhancer:
+        raise SptError("--global-from starts a local enhancer's global part; add --local-enhancer")
     model = AppearanceNetConfig(
         size=args.size,
         base_channels=args.base_channels,
         max_channels=args.max_channels,
         parsing_channels=0 if args.baseline else 9,
+        local_enhancer=args.local_enhancer,
+        face_gan=args.face_gan,
+        # D_F grows with the local enhancer (method §4.3); a 128-px D_F is plain.
+        face_fade_in=args.face_gan and args.local_enhancer,
     )
     losses = AppearanceLossWeights(style_variant="mask" if args.baseline else args.style)
+    progressive = ProgressiveConfig(
+        global_from=str(args.global_from or ""),
+        **{
+            name: value
+            for name, value in (
+                ("fix_global_steps", args.fix_global_steps),
+                ("fade_in_steps", args.fade_in_steps),
+            )
+            if value is not None
+        },
+    )
     inputs = AppearanceInputs(
         parsing=args.parsing,
         semantic=str(args.semantic or ""),
         posenet=str(args.posenet or ""),
         init=str(args.init or ""),
     )
-    sections = {"train": _train_config(args), "model": model, "losses": losses, "inputs": inputs}
+    sections = {"train": _train_config(args), "model": model, "losses": losses,
+                "progressive": progressive, "inputs": inputs}  # fmt: skip
     trainer = build_trainer("appearance", args.data, args.out, sections, args.resume)
     train = trainer.train
     note = "" if trainer.posenet is not None else " (no --posenet: pose loss off)"
@@ -93,6 +111,13 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
         if args.baseline
         else f"target parsing {args.parsing}, {losses.style_variant}-style"
     )
+    if model.face_gan:
+        what += ", face GAN"
+    if model.local_enhancer:
+        what += (
+            f", local enhancer (global part fixed for {progressive.fix_global_steps} steps, "
+            f"alpha 0 -> 1 over {progressive.fade_in_steps})"
+        )
     return _run(
         trainer,
         args,
@@ -101,6 +126,7 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
             f"{model.size[0]}x{model.size[1]}, "
             f"{what}, {train.steps} steps of {train.batch_size}, device {trainer.device}{note}"
             + (f", starting from {args.init}" if args.init else "")
+            + (f", global part from {args.global_from}" if args.global_from else "")
         ),
     )
 
@@ -230,6 +256,36 @@ def register(commands) -> None:
         type=Path,
         default=None,
         help="start from this appearance run/checkpoint's weights (fine-tuning)",
+    )
+    appearance.add_argument(
+        "--face-gan",
+        action="store_true",
+        help="add the face crop and D_F (method §4.3; with --local-enhancer D_F fades in too)",
+    )
+    appearance.add_argument(
+        "--local-enhancer",
+        action="store_true",
+        help="256-px model: global part at half --size plus the local enhancer (needs an "
+        "even --size; see --global-from)",
+    )
+    appearance.add_argument(
+        "--global-from",
+        type=Path,
+        default=None,
+        help="128-px appearance run whose generator, D_A and D_F start the global part "
+        "(the 256-px schedule, method §5.1)",
+    )
+    appearance.add_argument(
+        "--fix-global-steps",
+        type=int,
+        default=None,
+        help="steps that train the local enhancer alone (default 1000)",
+    )
+    appearance.add_argument(
+        "--fade-in-steps",
+        type=int,
+        default=None,
+        help="steps over which alpha rises from 0 to 1 (default 2000; 0: alpha 1 throughout)",
     )
     appearance.add_argument("--steps", type=int, default=None)
     appearance.add_argument("--batch-size", type=int, default=None)

@@ -30,7 +30,7 @@ def generate(generator, samples: PersonSamples, pairs: np.ndarray, device="cpu",
     import torch
 
     from spt_core.metrics import to_uint8
-    from spt_core.models.appearance import part_warp_inputs
+    from spt_core.models.appearance import low_res_inputs, part_warp_inputs
 
     out = []
     generator.eval()
@@ -42,9 +42,14 @@ def generate(generator, samples: PersonSamples, pairs: np.ndarray, device="cpu",
             thetas, masks = part_warp_inputs(source["poses"], target["poses"], samples.size, device)
             # A network without semantic maps (the Baseline) reads none.
             channels = getattr(generator, "parsing_channels", 9)
-            images = generator(source["image"], source["parsing"][:, :channels],
-                               source["heatmaps"], target["parsing"][:, :channels],
-                               target["heatmaps"], thetas, masks)  # fmt: skip
+            source_parsing = source["parsing"][:, :channels]
+            target_parsing = target["parsing"][:, :channels]
+            # A local enhancer's core gets its half-size maps, as in training.
+            extra = low_res_inputs(generator, source_parsing, target_parsing, source["poses"],
+                                   target["poses"])  # fmt: skip
+            images = generator(source["image"], source_parsing, source["heatmaps"],
+                               target_parsing, target["heatmaps"], thetas, masks,
+                               **extra)  # fmt: skip
             out.append(to_uint8(images))
     return np.concatenate(out)
 

@@ -528,6 +528,7 @@ class LocalEnhancedGenerator(nn.Module):
             output_upsample=True,
         )
         glob = self.global_generator
+        self.parsing_channels = parsing_channels
         local_channels = base_channels // 2 if local_channels is None else local_channels
         if local_channels < 1:
             raise ValueError(f"local_channels must be at least 1, got {local_channels}")
@@ -674,3 +675,53 @@ def build_appearance_generator(cfg: AppearanceNetConfig) -> nn.Module:
     if cfg.local_enhancer:
         return LocalEnhancedGenerator.from_config(cfg)
     return AppearanceGenerator.from_config(cfg)
+
+
+def low_res_inputs(
+    generator: nn.Module,
+    source_parsing: torch.Tensor,
+    target_parsing: torch.Tensor,
+    source_poses: np.ndarray | torch.Tensor,
+    target_poses: np.ndarray | torch.Tensor,
+    sigma: float = 6.0,
+) -> dict:
+    """The ``forward`` keyword arguments that give a local enhancer's core its half-size maps.
+
+    For a ``LocalEnhancedGenerator`` (or one wrapped in DistributedDataParallel): ``{"low_res":
+    ...}`` with the parsings subsampled (every second pixel, as nearest resizing does) and the
+    heat maps recomputed from the poses x 0.5 with the same ``sigma`` (method §4.1). These are
+    the maps a run at half the size was trained on, so a 128-px global generator loaded into
+    the 256-px model sees what it knows (average-pooled heat maps would be sigma / 2). Images
+    and part masks are left to the generator (2×2 average pooling, bilinear). For any other
+    generator: ``{}``.
+
+    Args:
+        generator: the appearance generator the arguments are for.
+        source_parsing, target_parsing: (B, 9, H, W) full-size parsings (soft maps allowed;
+            the subsampling keeps their gradient).
+        source_poses, target_poses: (B, 18, 2) poses in the full-size frame (NaN missing).
+        sigma: heat-map Gaussian width in pixels at the half size.
+    """
+    from spt_core.skeleton import pose_heatmaps_torch
+
+    if not isinstance(getattr(generator, "module", generator), LocalEnhancedGenerator):
+        return {}
+    height, width = source_parsing.shape[-2:]
+    half = (height // 2, width // 2)
+    device = source_parsing.device
+
+    def heatmaps(poses):
+        if isinstance(poses, torch.Tensor):
+            poses = poses.detach().float()
+        else:
+            poses = torch.from_numpy(np.asarray(poses, dtype=np.float32))
+        return pose_heatmaps_torch(poses.to(device) * 0.5, half, sigma)
+
+    return {
+        "low_res": {
+            "source_parsing": source_parsing[..., ::2, ::2],
+            "target_parsing": target_parsing[..., ::2, ::2],
+            "source_heatmaps": heatmaps(source_poses),
+            "target_heatmaps": heatmaps(target_poses),
+        }
+    }

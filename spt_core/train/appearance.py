@@ -13,6 +13,15 @@ trained semantic network for the source person's map in the target pose (TS-Pred
 The Baseline of the ablation (method §7.3) is this trainer with ``parsing_channels=0`` (no
 semantic maps reach G_A or D_A) and ``style_variant="mask"``: its one person mask per image is
 the PG2 pose mask, since a network without semantic maps has no map to take it from.
+
+With ``face_gan`` the face crops (method §4.4) of I~_t (target pose) and I~_s (source pose)
+also face D_F, whose real sample is the face of I_s; D_A and D_F share one Adam (the
+"discriminator" optimiser). With ``local_enhancer`` the generator is the 256-px
+``LocalEnhancedGenerator`` trained by the schedule of ``ProgressiveConfig`` (method §5.1):
+global part (and D_A, D_F) from a 128-px run, the local enhancer alone for
+``fix_global_steps``, then everything; alpha = min(1, step / ``fade_in_steps``) for the
+generator and D_F. Both are functions of the step, so a resumed run repeats an uninterrupted
+one.
 """
 
 from __future__ import annotations
@@ -22,7 +31,13 @@ from pathlib import Path
 import numpy as np
 
 from spt_core import labels as lb
-from spt_core.config import AppearanceLossWeights, AppearanceNetConfig, TrainConfig, to_dict
+from spt_core.config import (
+    AppearanceLossWeights,
+    AppearanceNetConfig,
+    ProgressiveConfig,
+    TrainConfig,
+    to_dict,
+)
 from spt_core.data.dataset import PersonDataset
 from spt_core.data.parsing_pairs import fit_geometry, fit_labels, fit_poses
 from spt_core.train.loop import IndexSchedule, Trainer
@@ -98,6 +113,11 @@ class AppearanceTrainer(Trainer):
         resume: continue from the newest checkpoint of ``run_dir``.
         init_from: an appearance checkpoint (or run) whose generator and discriminator weights
             start this run (fine-tuning; ignored when resuming). Its architecture must match.
+        progressive: the 256-px schedule (used with ``model.local_enhancer``; default
+            ``ProgressiveConfig()``).
+
+    Raises:
+        ValueError: a combination this trainer cannot train (see ``check_setup``).
     """
 
     kind = KIND
@@ -114,17 +134,22 @@ class AppearanceTrainer(Trainer):
         parsing_mode: str = "gt",
         resume: bool = False,
         init_from: str | Path | None = None,
+        progressive: ProgressiveConfig | None = None,
     ):
         super().__init__(train, run_dir, resume)
         if parsing_mode not in ("gt", "predicted"):
             raise ValueError(f"parsing_mode must be 'gt' or 'predicted', got {parsing_mode!r}")
         if parsing_mode == "predicted" and semantic is None:
             raise ValueError("parsing_mode 'predicted' needs a trained semantic network")
-        if model.local_enhancer or model.face_gan:
-            raise ValueError(
-                "this trainer covers the global generator without the face GAN "
-                "(the 128x64 setting); the 256-px schedule is not implemented yet"
-            )
+        if parsing_mode == "predicted":
+            (s_h, s_w), (m_h, m_w) = semantic[1].size, model.size
+            if s_h * m_w != s_w * m_h:
+                raise ValueError(
+                    f"the semantic network works at {semantic[1].size}: it must work at the "
+                    f"appearance network's size {model.size} or a scaled copy of it"
+                )
+        progressive = ProgressiveConfig() if progressive is None else progressive
+        check_setup(model, progressive, init_from)
         if model.parsing_channels not in (0, 9):
             raise ValueError(
                 f"parsing_channels must be 9 (labels 1..9) or 0 (Baseline), got "
@@ -133,23 +158,36 @@ class AppearanceTrainer(Trainer):
         self.samples, self.model, self.losses = samples, model, losses
         self.posenet, self.semantic, self.parsing_mode = posenet, semantic, parsing_mode
         self.init_from = init_from
+        self.progressive = progressive
         self.uses_parsing = model.parsing_channels > 0
+        # The fade-in weight of the current step (set by ``prepare_step``).
+        self.alpha = progressive.alpha(0) if model.local_enhancer else 1.0
+        self.face_discriminator = None
+        self._generator_scope: str | None = None
 
     def build(self) -> None:
         from spt_core.losses.perceptual import VGGFeatures
-        from spt_core.models.appearance import AppearanceGenerator
-        from spt_core.models.appearance_discriminators import ImageDiscriminator
+        from spt_core.models.appearance import build_appearance_generator
+        from spt_core.models.appearance_discriminators import FaceDiscriminator, ImageDiscriminator
 
-        self.generator = self.dist.wrap(AppearanceGenerator.from_config(self.model).to(self.device))
+        self.generator = self.dist.wrap(build_appearance_generator(self.model).to(self.device))
         self.discriminator = self.dist.wrap(
             ImageDiscriminator.from_config(self.model).to(self.device)
         )
-        self.optimizers = {
-            "generator": self.make_adam(self.generator.parameters()),
-            "discriminator": self.make_adam(self.discriminator.parameters()),
-        }
+        discriminator_parameters = list(self.discriminator.parameters())
+        if self.model.face_gan:
+            self.face_discriminator = self.dist.wrap(
+                FaceDiscriminator.from_config(self.model).to(self.device)
+            )
+            discriminator_parameters += list(self.face_discriminator.parameters())
+        # One Adam for D_A and D_F (method §4.5); the generator's is made for step 0's phase.
+        self.optimizers = {"generator": None, "discriminator": None}
+        self._set_generator_scope(self._scope_of(0))
+        self.optimizers["discriminator"] = self.make_adam(discriminator_parameters)
         if self.init_from is not None and not self.resume:
             self._initialise_from(self.init_from)
+        if self.progressive.global_from and not self.resume:
+            self._initialise_from_global(Path(self.progressive.global_from).expanduser())
         self.vgg = VGGFeatures(device=self.device)
         if self.posenet is not None:
             self.posenet = self.posenet.to(self.device).eval().requires_grad_(False)
@@ -157,6 +195,33 @@ class AppearanceTrainer(Trainer):
         n, b, w = len(self.samples), self.train.batch_size, self.dist.world_size
         self.sources = IndexSchedule(n, b, self.train.seed, self.dist.rank, w)
         self.targets = IndexSchedule(n, b, self.train.seed + 7919, self.dist.rank, w)
+
+    # ---- the 256-px schedule ------------------------------------------------------------------
+
+    def _scope_of(self, step: int) -> str:
+        """The generator scope of a step: "local" while the global part is fixed, else "all"."""
+        if self.model.local_enhancer and self.progressive.fixes_global(step):
+            return "local"
+        return "all"
+
+    def _set_generator_scope(self, scope: str) -> None:
+        """A fresh generator Adam over the local enhancer's or all parameters
+        (pix2pixHD's ``update_fixed_params`` at the phase change)."""
+        generator = getattr(self.generator, "module", self.generator)
+        parameters = (
+            generator.local_parameters() if scope == "local" else self.generator.parameters()
+        )
+        self.optimizers["generator"] = self.make_adam(parameters)
+        self._generator_scope = scope
+
+    def prepare_step(self, step: int) -> None:
+        """The fade-in weight of ``step``; the full generator optimiser once the global part
+        is no longer fixed."""
+        if self.model.local_enhancer:
+            self.alpha = self.progressive.alpha(step)
+        scope = self._scope_of(step)
+        if scope != self._generator_scope:
+            self._set_generator_scope(scope)
 
     def _initialise_from(self, checkpoint) -> None:
         from spt_core.models.checkpoint import load_weights, read_config
@@ -166,15 +231,59 @@ class AppearanceTrainer(Trainer):
         read_config(path, KIND)
         load_weights(self.generator, path, "generator", device=self.device)
         load_weights(self.discriminator, path, "discriminator", device=self.device)
+        if self.face_discriminator is not None:
+            load_weights(self.face_discriminator, path, "face_discriminator", device=self.device)
+        self.initialised_from = str(path)
+
+    def _initialise_from_global(self, checkpoint) -> None:
+        """Generator -> the global part, D_A -> D_A, D_F -> D_F's 128-px path (method §5.1).
+
+        Raises:
+            CheckpointError: not an appearance run, or not a global-only run of this model's
+                core (the message names every difference).
+        """
+        from spt_core.config import from_dict
+        from spt_core.models.appearance_discriminators import FaceDiscriminator
+        from spt_core.models.checkpoint import CheckpointError, load_weights, read_config
+        from spt_core.train.loop import resolve_checkpoint
+
+        path = resolve_checkpoint(checkpoint)
+        config = read_config(path, KIND)
+        try:
+            source = from_dict(AppearanceNetConfig, config["model"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CheckpointError(f"{path}: no usable appearance model config ({exc})") from None
+        problems = global_mismatches(self.model, source)
+        if problems:
+            raise CheckpointError(
+                f"{path}: global_from must be a global-only appearance run of this model's "
+                f"core ({self.model.core_size[0]}x{self.model.core_size[1]}, same "
+                f"architecture); {'; '.join(problems)}"
+            )
+        generator = getattr(self.generator, "module", self.generator)
+        load_weights(generator.global_generator, path, "generator", device=self.device)
+        load_weights(self.discriminator, path, "discriminator", device=self.device)
+        if self.face_discriminator is not None and source.face_gan:
+            plain = FaceDiscriminator.from_config(source).to(self.device)
+            load_weights(plain, path, "face_discriminator", device=self.device)
+            face = getattr(self.face_discriminator, "module", self.face_discriminator)
+            face.patch.load_state_dict(plain.patch.state_dict())
         self.initialised_from = str(path)
 
     def networks(self) -> dict:
-        return {"generator": self.generator, "discriminator": self.discriminator}
+        nets = {"generator": self.generator, "discriminator": self.discriminator}
+        if self.face_discriminator is not None:
+            nets["face_discriminator"] = self.face_discriminator
+        return nets
 
     def config_dict(self) -> dict:
+        progressive = to_dict(self.progressive)
+        restored = self.restored_config.get("progressive") or {}
+        progressive["global_from"] = self.progressive.global_from or restored.get("global_from", "")
         return {
             "model": to_dict(self.model),
             "losses": to_dict(self.losses),
+            "progressive": progressive,
             "parsing_mode": self.parsing_mode,
             "pose_loss": self.posenet is not None,
             "init_from": self._provenance("init_from", self.init_from),
@@ -220,22 +329,42 @@ class AppearanceTrainer(Trainer):
         )  # fmt: skip
 
     def _target_parsing(self, source, target):
-        """9-channel target parsing: the target image's map, or H_S's prediction."""
+        """9-channel target parsing: the target image's map, or H_S's prediction.
+
+        A semantic network at another (proportional) size, e.g. 128x128 for a 256x256 model
+        (the paper predicts 256-px maps at 128), gets its inputs rescaled and its
+        probabilities are resized bilinearly.
+        """
         import torch
+        import torch.nn.functional as F
+
+        from spt_core.skeleton import pose_heatmaps_torch
 
         if self.parsing_mode == "gt":
             return target["parsing"], target["labels"]
         generator, config = self.semantic
+        size, model_size = tuple(config.size), tuple(self.model.size)
+        labels, heatmaps = source["labels"], (source["heatmaps"], target["heatmaps"])
+        poses = (source["poses"], target["poses"])
+        if size != model_size:
+            labels = torch.from_numpy(fit_labels(labels.cpu().numpy(), size)).to(self.device)
+            poses = tuple(fit_poses(p, model_size, size) for p in poses)
+            heatmaps = tuple(
+                pose_heatmaps_torch(torch.from_numpy(p).to(self.device), size,
+                                    config.heatmap_sigma)
+                for p in poses
+            )  # fmt: skip
         with torch.no_grad():
             probabilities = generator.predict(
-                lb.one_hot_torch(source["labels"]),
-                source["heatmaps"],
-                target["heatmaps"],
-                *self._masks(source, target, config),
+                lb.one_hot_torch(labels.long()), *heatmaps, *self._masks(poses, size, config)
             )
+            if size != model_size:
+                probabilities = F.interpolate(
+                    probabilities, size=model_size, mode="bilinear", align_corners=False
+                )
         return probabilities[:, 1:], probabilities
 
-    def _masks(self, source, target, config):
+    def _masks(self, poses, size, config):
         import torch
 
         from spt_core import skeleton as sk
@@ -243,18 +372,35 @@ class AppearanceTrainer(Trainer):
         if not config.use_pose_mask:
             return None, None
         return tuple(
-            torch.from_numpy(np.stack([sk.pose_mask(p, self.model.size, config.mask_radius)
-                                       for p in item["poses"]])).to(self.device)[:, None].float()
-            for item in (source, target)
+            torch.from_numpy(np.stack([sk.pose_mask(p, size, config.mask_radius)
+                                       for p in batch])).to(self.device)[:, None].float()
+            for batch in poses
         )  # fmt: skip
 
     def render(self, source, source_parsing, source_heatmaps, target_parsing, target_heatmaps,
                source_poses, target_poses):  # fmt: skip
-        from spt_core.models.appearance import part_warp_inputs
+        """G_A on full-size inputs. The local enhancer gets the step's alpha and its core's
+        half-size maps (``low_res_inputs``); its image input at half size is the 2×2 average
+        of ``source``, so in the cycle that is the pooled I~_t, as in the method (§4.1)."""
+        from spt_core.models.appearance import low_res_inputs, part_warp_inputs
 
         thetas, masks = part_warp_inputs(source_poses, target_poses, self.model.size, self.device)
+        extra = {}
+        if self.model.local_enhancer:
+            extra = {"alpha": self.alpha, **low_res_inputs(
+                self.generator, source_parsing, target_parsing, source_poses, target_poses,
+                self.model.heatmap_sigma)}  # fmt: skip
         return self.generator(source, source_parsing, source_heatmaps, target_parsing,
-                              target_heatmaps, thetas, masks)  # fmt: skip
+                              target_heatmaps, thetas, masks, **extra)  # fmt: skip
+
+    def _faces(self, images, poses):
+        """Face crops (method §4.4) of images in the frame of ``poses``; blank without a head."""
+        from spt_core.models.face import crop_faces
+
+        return crop_faces(images, poses, self.model.face_size, self.model.face_half_side)
+
+    def _face_scores(self, crops):
+        return self.face_discriminator(crops, self.alpha)
 
     def train_step(self, step: int) -> dict[str, float]:
         sigma = self.model.heatmap_sigma
@@ -265,14 +411,21 @@ class AppearanceTrainer(Trainer):
         total, logs, fakes = self.generator_losses(source, target, target_parsing,
                                                    target_style_map)  # fmt: skip
         self.optimise("generator", total)
-        logs["d"] = self.discriminator_step(source, target_parsing, *fakes)
+        if self._generator_scope == "local":  # the fixed global part's gradients go unused
+            getattr(self.generator, "module", self.generator).global_generator.zero_grad(
+                set_to_none=True
+            )
+        logs.update(self.discriminator_step(source, target_parsing, *fakes))
+        if self.model.local_enhancer:
+            logs["alpha"] = self.alpha
         return logs
 
     def generator_losses(self, source, target, target_parsing, target_style_map):
-        """L_A of one batch: (total, named floats, (fake target, fake source)).
+        """L_A of one batch: (total, named floats, (fake target, fake source, faces)).
 
-        ``target_parsing`` (9 channels) may carry gradients (joint training): the image losses
-        then reach whatever produced it.
+        ``faces`` is None without the face GAN, else the face crops (real source, fake target,
+        fake source) for ``discriminator_step``. ``target_parsing`` (9 channels) may carry
+        gradients (joint training): the image losses then reach whatever produced it.
         """
         import torch
 
@@ -294,6 +447,16 @@ class AppearanceTrainer(Trainer):
                 self.discriminator(fake_source, net_source),
             ])  # fmt: skip
             self.discriminator.requires_grad_(True)
+            faces = face = None
+            if self.face_discriminator is not None:
+                # The target-pose face of I~_t and the source-pose faces of I~_s and I_s.
+                faces = (self._faces(source["image"], source["poses"]),
+                         self._faces(fake_target, target["poses"]),
+                         self._faces(fake_source, source["poses"]))  # fmt: skip
+                self.face_discriminator.requires_grad_(False)
+                face = lsgan_generator_loss([self._face_scores(faces[1]),
+                                             self._face_scores(faces[2])])  # fmt: skip
+                self.face_discriminator.requires_grad_(True)
         # The perceptual terms run in float32: Gram matrices overflow float16.
         scale = self.losses.feature_scale
         with torch.no_grad():
@@ -311,6 +474,8 @@ class AppearanceTrainer(Trainer):
         )  # fmt: skip
         total = self.losses.adversarial * adversarial + self.losses.content * content
         total = total + self.losses.style * style
+        if face is not None:
+            total = total + self.losses.face * face
         pose = torch.zeros((), device=self.device)
         if self.posenet is not None:
             pose = pose_loss_from_images(self.posenet, fake_target, target["heatmaps"])
@@ -323,10 +488,14 @@ class AppearanceTrainer(Trainer):
             "pose": float(pose.detach()),
             "g_total": float(total.detach()),
         }
-        return total, logs, (fake_target, fake_source)
+        if face is not None:
+            logs["g_face"] = float(face.detach())
+        return total, logs, (fake_target, fake_source, faces)
 
-    def discriminator_step(self, source, target_parsing, fake_target, fake_source) -> float:
-        """One D_A update on real sources against both (detached) fakes; returns its loss."""
+    def discriminator_step(self, source, target_parsing, fake_target, fake_source,
+                           faces=None) -> dict[str, float]:  # fmt: skip
+        """One update of D_A (and D_F, with ``faces``: one shared Adam) on the real source
+        against both detached fakes; returns {"d": D_A's loss[, "d_face": D_F's]}."""
         from spt_core.losses.adversarial import lsgan_discriminator_loss
 
         net_target, net_source = self._net(target_parsing.detach()), self._net(source["parsing"])
@@ -337,8 +506,18 @@ class AppearanceTrainer(Trainer):
                 [self.discriminator(fake_target.detach(), net_target),
                  self.discriminator(fake_source.detach(), net_source)],
             )  # fmt: skip
-        self.optimise("discriminator", d_loss)
-        return float(d_loss.detach())
+            total, logs = d_loss, {"d": d_loss}
+            if faces is not None:
+                real_face, fake_target_face, fake_source_face = faces
+                real_face_scores = self._face_scores(real_face.detach())
+                d_face = lsgan_discriminator_loss(
+                    [real_face_scores, real_face_scores],
+                    [self._face_scores(fake_target_face.detach()),
+                     self._face_scores(fake_source_face.detach())],
+                )  # fmt: skip
+                total, logs["d_face"] = total + d_face, d_face
+        self.optimise("discriminator", total)
+        return {name: float(value.detach()) for name, value in logs.items()}
 
     def preview(self) -> dict[str, np.ndarray]:
         """Rows: source | the image the target pose comes from | generated."""
@@ -366,21 +545,78 @@ class AppearanceTrainer(Trainer):
         )}  # fmt: skip
 
 
+def check_setup(model: AppearanceNetConfig, progressive: ProgressiveConfig, init_from) -> None:
+    """Raise ValueError (saying what to change) for a combination the trainer cannot train."""
+    if model.output_upsample and not model.local_enhancer:
+        raise ValueError(
+            "output_upsample alone is not trainable here (the output would be twice the "
+            "inputs' size): train the 128-px stage at its own size without it; the local "
+            "enhancer's global part upsamples by itself"
+        )
+    if model.face_fade_in and not model.local_enhancer:
+        raise ValueError(
+            "face_fade_in grows D_F together with the local enhancer (alpha ramps with it); "
+            "without local_enhancer use the plain D_F (face_fade_in off)"
+        )
+    if model.face_gan and model.face_fade_in and (model.face_size[0] % 2 or model.face_size[1] % 2):
+        raise ValueError(f"the fade-in D_F needs an even face crop size, got {model.face_size}")
+    if progressive.global_from and not model.local_enhancer:
+        raise ValueError(
+            "global_from loads a 128-px run into the local enhancer's global part and needs "
+            "local_enhancer; to start from a run of the same architecture use init"
+        )
+    if progressive.global_from and init_from is not None:
+        raise ValueError(
+            "give global_from (start the 256-px stage from a 128-px run) or init (fine-tune a "
+            "run of this architecture), not both"
+        )
+
+
+#: The fields that make a global-only run's networks the global part (and D_A, D_F) of a
+#: local-enhanced model.
+_GLOBAL_FIELDS = ("image_channels", "parsing_channels", "pose_channels", "base_channels",
+                  "max_channels", "depth", "deformable_levels", "dropout_layers", "norm",
+                  "heatmap_sigma", "disc_channels", "disc_layers", "disc_norm")  # fmt: skip
+
+
+def global_mismatches(model: AppearanceNetConfig, source: AppearanceNetConfig) -> list[str]:
+    """Why ``source`` (a run's model) cannot start the global part of ``model``; [] if it can."""
+    problems = []
+    if source.local_enhancer:
+        problems.append("it has a local enhancer itself (give the 128-px stage's run)")
+    if source.output_upsample:
+        problems.append("it upsamples its output (output_upsample)")
+    if tuple(source.size) != tuple(model.core_size):
+        problems.append(f"size {source.size} there, core size {model.core_size} here")
+    fields = list(_GLOBAL_FIELDS)
+    if source.face_gan and model.face_gan:
+        fields += ["face_disc_channels", "face_disc_layers"]
+    problems += [
+        f"{name} {getattr(source, name)!r} there, {getattr(model, name)!r} here"
+        for name in fields
+        if getattr(source, name) != getattr(model, name)
+    ]
+    return problems
+
+
 def load_appearance_generator(checkpoint: str | Path, device="cpu"):
     """The generator of an appearance checkpoint (or run directory), in eval mode.
+
+    A local-enhanced run gives a ``LocalEnhancedGenerator`` whose alpha is the config's
+    ``fade_in_alpha`` (1 by default: the local enhancer fully faded in, the test-time value).
 
     Raises:
         CheckpointError: not an appearance checkpoint, or weights that do not fit its config.
     """
     from spt_core.config import from_dict
-    from spt_core.models.appearance import AppearanceGenerator
+    from spt_core.models.appearance import build_appearance_generator
     from spt_core.models.checkpoint import load_weights, read_config
     from spt_core.train.loop import resolve_checkpoint
 
     checkpoint = resolve_checkpoint(checkpoint)
     config = read_config(checkpoint, KIND)
     model = from_dict(AppearanceNetConfig, config["model"])
-    generator = AppearanceGenerator.from_config(model).to(device)
+    generator = build_appearance_generator(model).to(device)
     load_weights(generator, checkpoint, "generator", device=device)
     generator.eval()
     return generator, model

@@ -24,6 +24,7 @@ from spt_core.config import (
     STYLE_VARIANTS,
     AppearanceLossWeights,
     AppearanceNetConfig,
+    ProgressiveConfig,
     SearchConfig,
     SemanticLossWeights,
     SemanticNetConfig,
@@ -109,6 +110,8 @@ _SECTIONS: dict[str, dict[str, type]] = {
         "train": TrainConfig,
         "model": AppearanceNetConfig,
         "losses": AppearanceLossWeights,
+        # The 256-px schedule (used only with the model's local_enhancer).
+        "progressive": ProgressiveConfig,
         "inputs": AppearanceInputs,
     },
     # The architectures of a joint run are those of its two starting checkpoints: no form.
@@ -137,6 +140,7 @@ _CHOICES: dict[type, dict[str, tuple[str, ...]]] = {
 PATH_FIELDS: dict[type, dict[str, str]] = {
     SemanticInputs: {"pseudo_labels": "file"},
     AppearanceInputs: {"semantic": "folder", "posenet": "folder", "init": "folder"},
+    ProgressiveConfig: {"global_from": "folder"},
     JointInputs: {
         "semantic": "folder",
         "appearance": "folder",
@@ -275,17 +279,20 @@ def read_run(run_dir: str | Path) -> RunInfo | None:
 
 
 def _differences(asked: Any, saved: Any) -> list[str]:
+    # Paths (e.g. the 128-px run a 256-px schedule started from) matter only to a new run.
+    paths = PATH_FIELDS.get(type(saved), {})
     return [
         f"{field.name} {getattr(saved, field.name)!r} in the checkpoint, "
         f"{getattr(asked, field.name)!r} asked"
         for field in dataclasses.fields(saved)
-        if getattr(asked, field.name) != getattr(saved, field.name)
+        if field.name not in paths and getattr(asked, field.name) != getattr(saved, field.name)
     ]
 
 
 def check_resumable(kind: str, run_dir: str | Path, sections: dict[str, Any]) -> RunInfo:
     """The run to resume, after checking that every section but ``train`` and ``inputs`` (the
-    architecture and the loss weights) equals the checkpoint's.
+    architecture, the loss weights, the 256-px schedule) equals the checkpoint's; path fields
+    (``ProgressiveConfig.global_from``) are not compared, as a resumed run does not read them.
 
     Raises:
         CheckpointError: no checkpoint, another kind, or another architecture / loss weights.
@@ -399,7 +406,8 @@ def _appearance(dataset: PersonDataset, sections: dict, run_dir, resume: bool) -
     return AppearanceTrainer(samples, sections["model"], sections["losses"], sections["train"],
                              run_dir, posenet=posenet, semantic=semantic,
                              parsing_mode=inputs.parsing, resume=resume,
-                             init_from=init_from)  # fmt: skip
+                             init_from=init_from,
+                             progressive=sections["progressive"])  # fmt: skip
 
 
 def _joint(dataset: PersonDataset, sections: dict, run_dir, resume: bool) -> Trainer:

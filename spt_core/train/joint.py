@@ -14,7 +14,8 @@ Decisions where the method is silent (docs/training.md):
   a target; the backward cycle renders back into the source's own map S_s (known exactly).
 - One Adam holds G_A and G_S (the same learning rate); D_A and D_S have their own.
 - Both networks start from pre-trained checkpoints (``semantic_init``, ``appearance_init``) and
-  must work at the same size (the 128x64 setting).
+  must work at the same size (the 128x64 setting). A local-enhanced (256-px) or face-GAN
+  appearance network is refused: end-to-end training of the 256-px schedule is not built.
 """
 
 from __future__ import annotations
@@ -93,6 +94,13 @@ class JointTrainer(AppearanceTrainer):
         posenet=None,
         resume: bool = False,
     ):
+        if appearance_model.local_enhancer or appearance_model.face_gan:
+            raise ValueError(
+                "joint training covers the global appearance generator without the face GAN "
+                "(the 128x64 setting); a local-enhanced or face-GAN appearance run is trained "
+                "with `spt train appearance` (the 256-px schedule) and used with its semantic "
+                "network as is"
+            )
         if tuple(semantic_model.size) != tuple(appearance_model.size):
             raise ValueError(
                 f"joint training needs both networks at one size; semantic "
@@ -217,7 +225,7 @@ class JointTrainer(AppearanceTrainer):
             + self.semantic_losses.adversarial * semantic_adversarial
         )
         self.optimise("generator", total)
-        logs["d"] = self.discriminator_step(source, probabilities[:, 1:], *fakes)
+        logs.update(self.discriminator_step(source, probabilities[:, 1:], *fakes))
 
         real = lb.one_hot_torch(target["labels"]).to(probabilities.dtype)
         with self.autocast():

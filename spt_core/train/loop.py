@@ -143,6 +143,16 @@ class Trainer(abc.ABC):
         """Pictures of the current state (RGB uint8); empty when there is nothing to show."""
         return {}
 
+    def prepare_step(self, step: int) -> None:
+        """Make the trainer what (0-based) step ``step`` needs (e.g. rebuild an optimiser when
+        a phase of the schedule begins, set a fade-in weight). Must depend on ``step`` alone.
+
+        The loop calls it before every step (before the learning rate is set); a resume calls
+        it for the last step the checkpoint holds before loading the optimiser states, so
+        those states fit the optimisers they were saved from. Does nothing by default.
+        """
+        return None
+
     # ---- helpers for subclasses -------------------------------------------------------------
 
     def autocast(self):
@@ -208,6 +218,7 @@ class Trainer(abc.ABC):
         steps_since = 0
         try:
             while self.step < self.train.steps and not self._stop.is_set():
+                self.prepare_step(self.step)
                 for optimizer in self.optimizers.values():
                     for group in optimizer.param_groups:
                         group["lr"] = self.learning_rate(self.step)
@@ -311,6 +322,9 @@ class Trainer(abc.ABC):
         for name, module in self.networks().items():
             load_weights(module, path, name, device=self.device)
         state = torch.load(path / TRAINING_STATE, map_location=self.device, weights_only=False)
+        if int(state["step"]) > 0:
+            # The optimisers as they were when the checkpoint was written (its last step).
+            self.prepare_step(int(state["step"]) - 1)
         for name, optimizer in self.optimizers.items():
             optimizer.load_state_dict(state["optimizers"][name])
         for name, scaler_state in state.get("scalers", {}).items():

@@ -53,6 +53,7 @@ SECTION_LABELS = {
     "model": "Network",
     "losses": "Losses",
     "semantic_losses": "Parsing losses",
+    "progressive": "256 px",
     "inputs": "Inputs",
 }
 #: Kinds that train on the pseudo labels (the dialog offers to run the search for them).

@@ -86,7 +86,9 @@ def test_defaults_follow_the_dataset_size(tmp_path):
     assert factory.default_sections("posenet", tmp_path)["model"].size == (32, 16)
     assert factory.default_sections("semantic", tmp_path)["model"].size == (128, 64)
     assert factory.default_sections("posenet", tmp_path / "missing")["model"].size == (128, 64)
-    assert set(factory.default_sections("appearance")) == {"train", "model", "losses", "inputs"}
+    assert set(factory.default_sections("appearance")) == {
+        "train", "model", "losses", "progressive", "inputs"
+    }  # fmt: skip
 
 
 def test_semantic_run_from_the_dataset_then_resume(people, tmp_path):

@@ -149,6 +149,9 @@ def test_kinds_and_forms_follow_the_dataclasses(qtbot, people):
     assert dialog.forms["model"].editors["size"].text() == "128x64"
     dialog.set_kind("appearance")
     assert dialog.forms["inputs"].editors["parsing"].currentText() == "gt"
+    # The 256-px schedule has its own tab; the 128-px run it starts from is a folder field.
+    assert dialog.sections()["progressive"].fix_global_steps == 1000
+    assert "128-px" in dialog.forms["progressive"].editors["global_from"].toolTip()
     # 1/29 survives the round trip through the spin box exactly (resume compares for equality).
     assert dialog.sections()["losses"].feature_scale == 1.0 / 29.0
     if "joint" in kinds:  # architectures come from the two starting runs: no network tab
