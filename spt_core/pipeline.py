@@ -348,6 +348,7 @@ class SPTPipeline:
         clothes_from: Person,
         onto: Person,
         labels: tuple[int, ...] | list[int] = lb.GARMENT_LABELS,
+        target_pose: np.ndarray | None = None,
     ) -> np.ndarray:
         """Person ``onto`` wearing the chosen garments of ``clothes_from``.
 
@@ -355,17 +356,32 @@ class SPTPipeline:
         and pose; the result is kept where ``onto``'s map shows one of ``labels`` and ``onto``'s
         own pixels everywhere else (face, hair, skin, background, unchosen garments): the
         compositing step the paper leaves open (method §8).
+
+        With ``target_pose`` (in ``onto``'s frame, like :meth:`repose`'s) the person is reposed
+        as well: the semantic network predicts ``onto``'s map in that pose, the chosen garments
+        are rendered from ``clothes_from`` into it, and everything else is ``onto`` rendered in
+        that pose (:meth:`repose`'s image), since a new pose has no real pixels to keep.
         """
-        onto_fitted = self.fit(onto)
-        batch_b, was_batched = _as_batch(onto_fitted)
+        batch_b, was_batched = _as_batch(self.fit(onto))
         batch_a, _ = _as_batch(self.fit(clothes_from))
         if len(batch_a.image) != len(batch_b.image):
             raise ValueError(
                 f"clothes_from has {len(batch_a.image)} people, onto {len(batch_b.image)}"
             )
-        rendered = self.render(batch_a, batch_b.pose, batch_b.parsing)
-        region = np.isin(batch_b.parsing, np.asarray(list(labels)))[..., None]
-        out = np.where(region, rendered, batch_b.image).astype(np.uint8)
+        chosen = np.asarray(list(labels))
+        if target_pose is None:
+            garments = self.render(batch_a, batch_b.pose, batch_b.parsing)
+            region = np.isin(batch_b.parsing, chosen)[..., None]
+            out = np.where(region, garments, batch_b.image).astype(np.uint8)
+            return out if was_batched else out[0]
+        targets = self.fit_pose(target_pose, onto.image.shape[-3:-1], len(batch_b.image))
+        with self._lock:
+            probabilities = self._probabilities(batch_b, targets)
+            # Both renders read the same soft map, so garments and the rest meet on its labels.
+            own = self._render(batch_b, targets, probabilities[:, 1:])
+            garments = self._render(batch_a, targets, probabilities[:, 1:])
+        region = np.isin(lb.argmax_labels(probabilities), chosen)[..., None]
+        out = np.where(region, garments, own).astype(np.uint8)
         return out if was_batched else out[0]
 
     # ---- internals ------------------------------------------------------------------------

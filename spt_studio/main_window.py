@@ -52,7 +52,12 @@ from spt_studio.widgets.image_panel import ImagePanel
 from spt_studio.widgets.label_palette import LabelPalette, label_title
 from spt_studio.widgets.overview import OverviewStrip
 from spt_studio.widgets.transfer_panel import TransferPanel
-from spt_studio.workers.render import RenderController, RenderResult, request_for
+from spt_studio.workers.render import (
+    RenderController,
+    RenderResult,
+    pose_unchanged,
+    request_for,
+)
 
 MODE_TITLES = {"repose": "Repose", "paint": "Paint parsing", "transfer": "Transfer"}
 
@@ -435,14 +440,16 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, QMainWindow):
         if doc is None:
             return
         # The parsing and pose the current mode renders with: repose shows the predicted
-        # map, paint the painted one, transfer keeps this person's own map and pose.
+        # map, paint the painted one, transfer this person's own map unless she is reposed.
         pose = doc.effective_target_pose()
-        if doc.mode == "repose" and doc.predicted_parsing is not None:
-            parsing = crop_to_photo(doc.predicted_parsing, doc.size)
-        elif doc.mode == "transfer":
-            parsing, pose = doc.source_parsing, doc.source_pose
-        else:
+        if doc.mode == "paint":
             parsing = doc.target_parsing
+        elif doc.mode == "transfer" and pose_unchanged(doc.source_pose, pose):
+            parsing = doc.source_parsing
+        elif doc.predicted_parsing is not None:
+            parsing = crop_to_photo(doc.predicted_parsing, doc.size)
+        else:
+            parsing = doc.source_parsing if doc.mode == "transfer" else doc.target_parsing
         self.overview.set_images(
             source=doc.image,
             parsing=lb.colorize(parsing),

@@ -116,8 +116,14 @@ def cmd_transfer(args: argparse.Namespace) -> int:
         )
     clothes = _person(args.clothes_from, default=DEFAULT_TARGET)
     onto = _person(args.onto, default=DEFAULT_SOURCE)
+    target_pose = None
+    if args.target_pose is not None:
+        from spt_core.person_files import read_pose_file
+
+        target_pose = read_pose_file(args.target_pose)
     pipe = _pipeline(args)
-    out = pipe.transfer(clothes_from=clothes, onto=onto, labels=[lb.LABEL_INDEX[n] for n in names])
+    chosen = [lb.LABEL_INDEX[n] for n in names]
+    out = pipe.transfer(clothes_from=clothes, onto=onto, labels=chosen, target_pose=target_pose)
     _save(args.out, out)
     if args.sheet:
         fitted_a, fitted_b = pipe.fit(clothes), pipe.fit(onto)
@@ -238,6 +244,12 @@ def register(commands) -> None:
         "--labels",
         default="upper_clothes,pants,skirt",
         help="comma-separated garment labels taken from A",
+    )
+    transfer.add_argument(
+        "--target-pose",
+        default=None,
+        help="pose.json or annotations.csv#name: also repose B (default: B's own pose, whose "
+        "pixels outside the garments are kept)",
     )
     transfer.add_argument("--out", type=Path, default=Path("transfer.png"))
     transfer.add_argument(

@@ -43,7 +43,7 @@ class TransferPanel(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         images = QHBoxLayout()
-        self.onto = ImagePanel("this person (keeps face, hair, pose)")
+        self.onto = ImagePanel("this person (keeps face, hair and her pose from Repose)")
         self.clothes_from = ImagePanel("second person (gives the garments)")
         images.addWidget(self.onto)
         images.addWidget(self.clothes_from)

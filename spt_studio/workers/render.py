@@ -91,6 +91,12 @@ def request_for(doc) -> RenderRequest | None:
     )
 
 
+def pose_unchanged(pose: np.ndarray, target_pose: np.ndarray) -> bool:
+    """Whether a target pose is the person's own (NaN equal NaN): transfer then keeps her
+    real pixels outside the garments instead of reposing her."""
+    return np.array_equal(pose, target_pose, equal_nan=True)
+
+
 def run_request(pipe, request: RenderRequest) -> tuple[np.ndarray, np.ndarray | None]:
     """Make the pipeline call for ``request`` (in the worker thread)."""
     from spt_core.pipeline import Person
@@ -106,7 +112,11 @@ def run_request(pipe, request: RenderRequest) -> tuple[np.ndarray, np.ndarray | 
             raise ValueError("clothing transfer needs a second image")
         reference = Person(*request.reference)
         labels = tuple(int(v) for v in request.labels)
-        return pipe.transfer(clothes_from=reference, onto=person, labels=labels), None
+        # A dragged pose reposes the person too; the own pose keeps her real pixels.
+        if pose_unchanged(request.pose, request.target_pose):
+            return pipe.transfer(reference, person, labels), None
+        image = pipe.transfer(reference, person, labels, target_pose=request.target_pose)
+        return image, pipe.predict_parsing(person, request.target_pose)
     raise ValueError(f"unknown render kind {request.kind!r}")
 
 

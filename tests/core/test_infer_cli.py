@@ -111,6 +111,16 @@ def test_render_and_transfer(model, tmp_path):
     outside = a.parsing != lb.UPPER_CLOTHES
     assert np.array_equal(result[outside], a.image[outside])
 
+    # --target-pose reposes the person in the new clothes.
+    pose_file = SAMPLES / "person_c" / "pose.json"
+    args = ["transfer", "--clothes-from", str(SAMPLES / "person_b"), "--onto",
+            str(SAMPLES / "person_a"), "--target-pose", str(pose_file), "--model", str(model),
+            "--out", str(tmp_path / "t2.png")]  # fmt: skip
+    assert main(args) == 0
+    b = read_person(SAMPLES / "person_b")
+    expected = pipe.transfer(b, a, lb.GARMENT_LABELS, target_pose=read_pose_file(pose_file))
+    assert np.array_equal(read_image_rgb(tmp_path / "t2.png"), expected)
+
 
 def test_unknown_label_and_missing_model_exit_2(model, tmp_path, capsys):
     assert main(["transfer", "--labels", "sleeves", "--model", str(model)]) == 2

@@ -70,6 +70,20 @@ def test_transfer_keeps_onto_outside_the_chosen_garments(pipe, people):
     assert np.array_equal(out[region], pipe.render(a, b.pose, b.parsing)[region])
 
 
+def test_transfer_in_a_new_pose_composes_the_reposed_person_and_the_garments(pipe, people):
+    a, b, pose = people[0], people[3], people[1].pose
+    chosen = (lb.UPPER_CLOTHES, lb.PANTS, lb.SKIRT)
+    reposed = pipe.repose(b, pose)
+    # Clothes from the person herself: both renders are her repose, everywhere.
+    assert np.array_equal(pipe.transfer(b, b, chosen, target_pose=pose), reposed.image)
+    out = pipe.transfer(clothes_from=a, onto=b, labels=chosen, target_pose=pose)
+    region = np.isin(pipe.predict_parsing(b, pose), chosen)
+    assert 0 < region.mean() < 1
+    assert np.array_equal(out[~region], reposed.image[~region])
+    # Inside the garments the other person's appearance was rendered.
+    assert np.abs(out[region].astype(int) - reposed.image[region].astype(int)).mean() > 1
+
+
 def test_inputs_of_another_size_are_letterboxed(pipe, people):
     import cv2
 

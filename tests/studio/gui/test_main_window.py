@@ -176,6 +176,24 @@ def test_transfer_clothing_between_two_samples(qtbot, make_window, synth_dataset
     assert doc.settings["transfer_labels"] == [lb.UPPER_CLOTHES, lb.PANTS, lb.SKIRT]
     assert panel.labels() == [lb.UPPER_CLOTHES, lb.PANTS, lb.SKIRT]
     wait_for_render(qtbot, window)
+    np.testing.assert_array_equal(doc.result, expected)
+    # Taking the second person's pose reposes this one in her clothes (one undo step).
+    window.copy_pose_from_reference()
+    assert not np.array_equal(doc.target_pose, doc.source_pose, equal_nan=True)
+    wait_for_render(qtbot, window)
+    reposed = pipeline.transfer(
+        clothes_from=Person(a.image, a.pose, a.parsing),
+        onto=Person(doc.image, doc.source_pose, doc.source_parsing),
+        labels=labels,
+        target_pose=doc.effective_target_pose(),
+    )
+    np.testing.assert_array_equal(doc.result, reposed)
+    person = Person(doc.image, doc.source_pose, doc.source_parsing)
+    predicted = pipeline.predict_parsing(person, doc.effective_target_pose())
+    np.testing.assert_array_equal(doc.predicted_parsing, predicted)
+    window.undo()
+    wait_for_render(qtbot, window)
+    np.testing.assert_array_equal(doc.result, expected)
 
 
 def test_save_and_reopen_a_project(qtbot, make_window, synth_dataset, tmp_path):

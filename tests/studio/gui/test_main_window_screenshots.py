@@ -104,9 +104,12 @@ def test_screenshots(qtbot, tmp_path):
     window.transfer_panel.checks[lb.PANTS].setChecked(True)
     window.transfer_panel.checks[lb.SKIRT].setChecked(True)
     shoot("transfer")
+    # ... and reposed in the new clothes: the second person's pose.
+    window.copy_pose_from_reference()
+    shoot("transfer_reposed")
     from PySide6.QtGui import QImage
 
-    for name in ("main_window", "repose", "paint", "transfer"):
+    for name in ("main_window", "repose", "paint", "transfer", "transfer_reposed"):
         image = QImage(str(out / f"screenshot_{name}.png"))
         assert (image.width(), image.height()) == (1280, 800), name
     window.renderer.shutdown()
