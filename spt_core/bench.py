@@ -328,3 +328,41 @@ def bench_render(pipelines: list, batch: int = 8, repeats: int = 10) -> list[Ren
                 RenderRow(pipe.size, name, count, seconds, per_image, per_image / reference)
             )
     return rows
+
+
+@dataclass
+class DetectRow:
+    """One line of ``spt bench detect``: one photo, one pass against the mirror-averaged two."""
+
+    photo: str
+    size: tuple[int, int]  # (H, W)
+    one_pass_s: float  # median wall time
+    mirror_average_s: float
+    ratio: float  # mirror_average_s / one_pass_s
+    max_shift_px: float  # largest move of a joint present in both answers
+
+
+def _no_sync() -> None:
+    """MediaPipe runs synchronously on the CPU: nothing to wait for."""
+
+
+def bench_detect(photos: list[tuple[str, np.ndarray]], repeats: int = 5) -> list[DetectRow]:
+    """Median detection time per photo: one BlazePose pass (the reference) against the
+    default mirror-averaged detection (needs the ``detect`` extra)."""
+    from spt_core.prepare.detect import PoseDetector
+
+    rows = []
+    with PoseDetector(mirror_average=False) as single, PoseDetector() as both:
+        for name, image in photos:
+            image = np.ascontiguousarray(image)
+            one = _median_seconds(lambda image=image: single.detect(image), repeats, _no_sync)
+            two = _median_seconds(lambda image=image: both.detect(image), repeats, _no_sync)
+            found = single.detect(image), both.detect(image)
+            shift = float("nan")
+            if all(f is not None for f in found):
+                ok = sk.present(found[0].pose) & sk.present(found[1].pose)
+                if ok.any():
+                    delta = found[0].pose[ok] - found[1].pose[ok]
+                    shift = float(np.hypot(delta[:, 0], delta[:, 1]).max())
+            rows.append(DetectRow(name, image.shape[:2], one, two, two / one, shift))
+    return rows

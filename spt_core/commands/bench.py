@@ -1,4 +1,5 @@
-"""``spt bench warp | search | render``: speed against a reference in the same process."""
+"""``spt bench warp | search | render | detect``: speed against a reference in the same
+process."""
 
 from __future__ import annotations
 
@@ -116,6 +117,36 @@ def cmd_bench_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_detect(args: argparse.Namespace) -> int:
+    from spt_core.bench import bench_detect
+    from spt_core.prepare.detect import require_mediapipe
+
+    require_mediapipe()  # without the extra: how to install it (exit status 2)
+    if args.photos:
+        from spt_core.prepare.photo import load_photo
+
+        photos = [(Path(p).name, load_photo(p).image) for p in args.photos]
+    else:
+        from skimage import data
+
+        photos = [("skimage astronaut", data.astronaut())]
+    print(
+        f"detect bench: median of {args.repeats} runs; reference = one BlazePose pass, "
+        "against the default (averaged with the mirrored photo)"
+    )
+    rows = bench_detect(photos, repeats=args.repeats)
+    print(
+        f"{'photo':<24}{'HxW':>11}{'one pass ms':>13}{'mirror-avg ms':>15}{'ratio':>8}"
+        f"{'max joint shift px':>20}"
+    )
+    for row in rows:
+        print(
+            f"{row.photo[:23]:<24}{row.size[0]:>6}x{row.size[1]:<4}{row.one_pass_s * 1e3:>13.1f}"
+            f"{row.mirror_average_s * 1e3:>15.1f}{row.ratio:>7.2f}x{row.max_shift_px:>20.1f}"
+        )
+    return 0
+
+
 def register(commands) -> None:
     """Add this module's subcommands to the ``spt`` parser."""
     bench = commands.add_parser("bench", help="benchmarks with ratios against a reference")
@@ -157,3 +188,12 @@ def register(commands) -> None:
     render.add_argument("--max-channels", type=int, default=128)
     render.add_argument("--device", default="auto")
     render.set_defaults(func=cmd_bench_render)
+
+    detect = bench_commands.add_parser(
+        "detect", help="photo keypoints: one BlazePose pass vs mirror-averaged (detect extra)"
+    )
+    detect.add_argument(
+        "photos", nargs="*", help="photos to time (default: scikit-image's astronaut)"
+    )
+    detect.add_argument("--repeats", type=int, default=5)
+    detect.set_defaults(func=cmd_bench_detect)

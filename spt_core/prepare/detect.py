@@ -65,7 +65,8 @@ BLAZEPOSE_TO_OPENPOSE: dict[str, tuple[str, ...]] = {
 MIN_VISIBILITY = 0.5
 
 INSTALL_HINT = (
-    "spt prepare needs the 'detect' extra (MediaPipe BlazePose); install it with\n"
+    "keypoints from photos (spt prepare, spt bench detect) need the 'detect' extra "
+    "(MediaPipe BlazePose); install it with\n"
     "    pip install 'spt-studio[detect]'\n"
     "or, in a source checkout,\n"
     "    pip install -e '.[detect]'"

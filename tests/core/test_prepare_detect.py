@@ -120,6 +120,17 @@ def test_mirror_averaging_lies_between_the_two_passes(astronaut):
     assert "mirror" in PoseDetector().name
 
 
+def test_bench_detect_times_one_pass_against_the_mirror_average(capsys):
+    assert main(["bench", "detect", str(DATA / "grace_hopper.jpg"), "--repeats", "1"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("grace_hopper.jpg"))
+    fields = row.split()
+    assert fields[1] == "600x512"
+    one, both, ratio = float(fields[2]), float(fields[3]), float(fields[4].rstrip("x"))
+    assert ratio == pytest.approx(both / one, abs=0.01)
+    assert 0 < float(fields[5]) < 20  # the mirror pass moves joints by a few pixels
+
+
 def test_nobody_in_a_blank_image():
     with PoseDetector() as detector:
         assert detector.detect(np.full((256, 256, 3), 120, np.uint8)) is None

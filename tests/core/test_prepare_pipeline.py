@@ -33,6 +33,9 @@ def test_without_the_extra_prepare_says_how_to_install_and_exits_2(tmp_path, cap
     assert status == 2
     assert "pip install 'spt-studio[detect]'" in err and "pip install -e '.[detect]'" in err
     assert not (tmp_path / "out").exists()
+    # The detector bench says the same.
+    assert main(["bench", "detect"]) == 2
+    assert "pip install 'spt-studio[detect]'" in capsys.readouterr().err
 
 
 def test_size_must_be_a_model_size(capsys):
