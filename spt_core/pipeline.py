@@ -119,8 +119,9 @@ class SPTPipeline:
         self.name = name
         self.path = path
         self._lock = threading.Lock()
-        (s_h, s_w), (a_h, a_w) = semantic_config.size, appearance_config.size
-        if s_h * a_w != s_w * a_h:
+        from spt_core.data.parsing_pairs import scaled_copy
+
+        if not scaled_copy(semantic_config.size, appearance_config.size):
             raise SptError(
                 f"{name or 'model'}: the semantic network works at {semantic_config.size} and "
                 f"the appearance network at {appearance_config.size}; this pipeline needs one "

@@ -154,11 +154,16 @@ def cmd_train_joint(args: argparse.Namespace) -> int:
     }
     trainer = build_trainer("joint", args.data, args.out, sections, args.resume)
     train, size = trainer.train, trainer.model.size
+    semantic_size = tuple(trainer.semantic_model.size)
+    where = f"{size[0]}x{size[1]}" + (
+        "" if semantic_size == tuple(size)
+        else f" (semantic network at {semantic_size[0]}x{semantic_size[1]}, upsampled)"
+    )  # fmt: skip
     return _run(
         trainer,
         args,
         (
-            f"end-to-end: {len(trainer.pairs)} pseudo-label pairs at {size[0]}x{size[1]}, "
+            f"end-to-end: {len(trainer.pairs)} pseudo-label pairs at {where}, "
             f"cross-entropy weight {semantic_losses.cross_entropy}, {train.steps} steps of "
             f"{train.batch_size}, device {trainer.device}"
             + ("" if trainer.posenet is not None else " (no --posenet: pose loss off)")

@@ -15,6 +15,12 @@ from spt_core.data.dataset import PersonDataset
 from spt_core.errors import DataError
 
 
+def scaled_copy(size: tuple[int, int], of: tuple[int, int]) -> bool:
+    """Whether ``size`` (H, W) has the aspect ratio of ``of``: a semantic network at ``size``
+    can serve an appearance network at ``of`` (its map is resized without padding)."""
+    return size[0] * of[1] == size[1] * of[0]
+
+
 def fit_geometry(source: tuple[int, int], target: tuple[int, int]) -> tuple[float, int, int]:
     """(scale, pad_x, pad_y) that fits an image of ``source`` (H, W) into ``target`` (H, W):
     scaled to fit entirely, then centred with zero padding."""

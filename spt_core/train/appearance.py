@@ -39,7 +39,7 @@ from spt_core.config import (
     to_dict,
 )
 from spt_core.data.dataset import PersonDataset
-from spt_core.data.parsing_pairs import fit_geometry, fit_labels, fit_poses
+from spt_core.data.parsing_pairs import fit_geometry, fit_labels, fit_poses, scaled_copy
 from spt_core.train.loop import IndexSchedule, Trainer
 
 KIND = "appearance"
@@ -141,13 +141,11 @@ class AppearanceTrainer(Trainer):
             raise ValueError(f"parsing_mode must be 'gt' or 'predicted', got {parsing_mode!r}")
         if parsing_mode == "predicted" and semantic is None:
             raise ValueError("parsing_mode 'predicted' needs a trained semantic network")
-        if parsing_mode == "predicted":
-            (s_h, s_w), (m_h, m_w) = semantic[1].size, model.size
-            if s_h * m_w != s_w * m_h:
-                raise ValueError(
-                    f"the semantic network works at {semantic[1].size}: it must work at the "
-                    f"appearance network's size {model.size} or a scaled copy of it"
-                )
+        if parsing_mode == "predicted" and not scaled_copy(semantic[1].size, model.size):
+            raise ValueError(
+                f"the semantic network works at {semantic[1].size}: it must work at the "
+                f"appearance network's size {model.size} or a scaled copy of it"
+            )
         progressive = ProgressiveConfig() if progressive is None else progressive
         check_setup(model, progressive, init_from)
         if model.parsing_channels not in (0, 9):
@@ -333,49 +331,81 @@ class AppearanceTrainer(Trainer):
 
         A semantic network at another (proportional) size, e.g. 128x128 for a 256x256 model
         (the paper predicts 256-px maps at 128), gets its inputs rescaled and its
-        probabilities are resized bilinearly.
+        probabilities are resized bilinearly (``semantic_inputs``, ``to_model_size``).
         """
         import torch
-        import torch.nn.functional as F
-
-        from spt_core.skeleton import pose_heatmaps_torch
 
         if self.parsing_mode == "gt":
             return target["parsing"], target["labels"]
         generator, config = self.semantic
+        inputs = self.semantic_inputs(source, target, config)
+        masks = (inputs["source_mask"], inputs["target_mask"])
+        with torch.no_grad():
+            probabilities = generator.predict(
+                lb.one_hot_torch(inputs["source_labels"].long()),
+                inputs["source_heatmaps"],
+                inputs["target_heatmaps"],
+                *(masks if config.use_pose_mask else (None, None)),
+            )
+            probabilities = self.to_model_size(probabilities)
+        return probabilities[:, 1:], probabilities
+
+    def semantic_inputs(self, source, target, config) -> dict:
+        """What a semantic network of ``config`` reads, at its own size, to move the source's
+        map into the target pose (TS-Pred here, end-to-end training in ``JointTrainer``).
+
+        Returns:
+            "source_labels" / "target_labels": (B, H, W) long label maps (nearest-resized),
+            "source_heatmaps" / "target_heatmaps": heat maps of the poses in its frame (with
+            its sigma; at the appearance size the batch's own), "source_mask" / "target_mask":
+            (B, 1, H, W) float PG2 pose masks of ``config.mask_radius`` (computed even without
+            ``use_pose_mask``: the pseudo-label cross-entropy weighs by the target's), and
+            "source_poses" / "target_poses" in its frame.
+        """
+        import torch
+
+        from spt_core import skeleton as sk
+        from spt_core.skeleton import pose_heatmaps_torch
+
         size, model_size = tuple(config.size), tuple(self.model.size)
-        labels, heatmaps = source["labels"], (source["heatmaps"], target["heatmaps"])
+        labels = (source["labels"], target["labels"])
+        heatmaps = (source["heatmaps"], target["heatmaps"])
         poses = (source["poses"], target["poses"])
         if size != model_size:
-            labels = torch.from_numpy(fit_labels(labels.cpu().numpy(), size)).to(self.device)
+            labels = tuple(
+                torch.from_numpy(fit_labels(item.cpu().numpy(), size)).to(self.device).long()
+                for item in labels
+            )
             poses = tuple(fit_poses(p, model_size, size) for p in poses)
             heatmaps = tuple(
                 pose_heatmaps_torch(torch.from_numpy(p).to(self.device), size,
                                     config.heatmap_sigma)
                 for p in poses
             )  # fmt: skip
-        with torch.no_grad():
-            probabilities = generator.predict(
-                lb.one_hot_torch(labels.long()), *heatmaps, *self._masks(poses, size, config)
-            )
-            if size != model_size:
-                probabilities = F.interpolate(
-                    probabilities, size=model_size, mode="bilinear", align_corners=False
-                )
-        return probabilities[:, 1:], probabilities
-
-    def _masks(self, poses, size, config):
-        import torch
-
-        from spt_core import skeleton as sk
-
-        if not config.use_pose_mask:
-            return None, None
-        return tuple(
+        masks = tuple(
             torch.from_numpy(np.stack([sk.pose_mask(p, size, config.mask_radius)
                                        for p in batch])).to(self.device)[:, None].float()
             for batch in poses
         )  # fmt: skip
+        inputs = {}
+        for index, side in enumerate(("source", "target")):
+            inputs[f"{side}_labels"] = labels[index]
+            inputs[f"{side}_heatmaps"] = heatmaps[index]
+            inputs[f"{side}_mask"] = masks[index]
+            inputs[f"{side}_poses"] = poses[index]
+        return inputs
+
+    def to_model_size(self, probabilities):
+        """A semantic network's (B, C, h, w) map resized bilinearly to the appearance size
+        (differentiable: in joint training the image losses reach G_S through it); unchanged
+        at that size."""
+        import torch.nn.functional as F
+
+        if tuple(probabilities.shape[-2:]) == tuple(self.model.size):
+            return probabilities
+        return F.interpolate(
+            probabilities, size=tuple(self.model.size), mode="bilinear", align_corners=False
+        )
 
     def render(self, source, source_parsing, source_heatmaps, target_parsing, target_heatmaps,
                source_poses, target_poses):  # fmt: skip

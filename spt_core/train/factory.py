@@ -85,8 +85,10 @@ class JointInputs:
     Attributes:
         semantic: pre-trained semantic run or checkpoint (G_S and D_S start from it; its
             architecture is the run's). Needed for a new run, unused when resuming.
-        appearance: pre-trained appearance run or checkpoint (G_A and D_A, at the same size).
-            Needed for a new run, unused when resuming.
+        appearance: pre-trained appearance run or checkpoint (G_A, D_A and, with the face
+            GAN, D_F; a 256-px local-enhanced run trains with alpha 1). The semantic run works
+            at its size or a smaller scaled copy of it (e.g. 128x128 under 256x256). Needed
+            for a new run, unused when resuming.
         pseudo_labels: pseudo-label file of the dataset; empty means ``pseudo_labels.npz`` in
             the dataset folder.
         posenet: pose regressor run or checkpoint folder; empty leaves the pose loss out.

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from progressive_configs import BIG, SMALL
 
 from spt_core import skeleton as sk
 from spt_core.config import (
@@ -23,8 +24,6 @@ from spt_core.config import (
     TrainConfig,
     to_dict,
 )
-from spt_core.data import synthetic
-from spt_core.data.dataset import PersonDataset
 from spt_core.models.appearance import (
     AppearanceGenerator,
     LocalEnhancedGenerator,
@@ -37,27 +36,16 @@ from spt_core.train.appearance import AppearanceTrainer, PersonSamples, load_app
 from spt_core.train.events import StepEvent
 from spt_core.train.loop import LOG, latest_checkpoint
 
-SMALL = AppearanceNetConfig.tiny(size=(32, 32), face_gan=True)
-BIG = AppearanceNetConfig.tiny(size=(64, 64), local_enhancer=True, face_gan=True,
-                               face_fade_in=True)  # fmt: skip
+pytest_plugins = ["progressive_fixtures"]
+
 QUICK = TrainConfig(steps=3, batch_size=2, lr=2e-3, log_every=1, preview_every=0,
                     checkpoint_every=100, device="cpu", decay_from=1.0)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory):
+def world(progressive_stage):
     """Six 64x64 people at both sizes and a finished 2-step run of the 32x32 stage."""
-    root = tmp_path_factory.mktemp("progressive")
-    synthetic.generate_dataset(root / "data", count=6, seed=4, size=(64, 64), workers=1)
-    dataset = PersonDataset(root / "data")
-    big = PersonSamples.from_dataset(dataset, BIG.size)
-    small = PersonSamples.from_dataset(dataset, SMALL.size)
-    assert not np.isnan(big.poses[:, list(sk.HEAD_JOINTS)]).all(), "the faces need heads"
-    stage = AppearanceTrainer(small, SMALL, AppearanceLossWeights(),
-                              dataclasses.replace(QUICK, steps=2), root / "r128")  # fmt: skip
-    list(stage.run())
-    return {"root": root, "data": root / "data", "big": big, "small": small,
-            "r128": root / "r128"}  # fmt: skip
+    return progressive_stage
 
 
 def _big(world, run_dir, fix=2, fade=4, resume=False, model=BIG, samples=None, **changes):
@@ -267,8 +255,8 @@ def test_impossible_combinations_are_refused(world, tmp_path):
                               progressive=progressive)  # fmt: skip
     with pytest.raises(ValueError, match="needs an even size"):
         AppearanceNetConfig.tiny(size=(63, 64), local_enhancer=True)
-    semantic = SemanticNetConfig(size=(64, 64), base_channels=8, max_channels=16, depth=3)
-    with pytest.raises(ValueError, match="joint training covers the global"):
+    semantic = SemanticNetConfig(size=(64, 32), base_channels=8, max_channels=16, depth=3)
+    with pytest.raises(ValueError, match="same size or a proportional one"):
         JointTrainer(world["big"], np.array([[0, 1]]), semantic, BIG, SemanticLossWeights(),
                      AppearanceLossWeights(), QUICK, tmp_path / "joint")  # fmt: skip
 

@@ -126,11 +126,14 @@ def test_checkpoint_holds_both_generators_and_resumes(world, tmp_path):
         load_appearance_generator(tmp_path / "run")
 
 
-def test_sizes_must_match(world, tmp_path):
-    other = dataclasses.replace(SEMANTIC, size=(64, 32))
-    with pytest.raises(ValueError, match="one size"):
-        JointTrainer(world["samples"], world["pairs"], other, APPEARANCE, SemanticLossWeights(),
-                     AppearanceLossWeights(), _train(), tmp_path / "run")  # fmt: skip
+def test_sizes_must_be_proportional_and_not_larger(world, tmp_path):
+    for size, message in (((32, 32), "same size or a proportional one"),
+                          ((64, 32), "larger than the appearance")):  # fmt: skip
+        other = dataclasses.replace(SEMANTIC, size=size)
+        with pytest.raises(ValueError, match=message):
+            JointTrainer(world["samples"], world["pairs"], other, APPEARANCE,
+                         SemanticLossWeights(), AppearanceLossWeights(), _train(),
+                         tmp_path / "run")  # fmt: skip
 
 
 def test_pseudo_label_pairs_index_the_dataset(world):
