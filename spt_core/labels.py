@@ -168,6 +168,19 @@ def merge_lip(lip: np.ndarray, source: str | Path | None = None) -> np.ndarray:
 # Files
 
 
+def read_label_array(path: Path) -> np.ndarray:
+    """A label map stored as ``.npy`` (H, W) or (H, W, 1), values unchecked.
+
+    Raises:
+        DataError: not a readable .npy array (the message names the file).
+    """
+    try:
+        labels = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise DataError(path, f"not a readable .npy array ({exc})") from None
+    return labels[..., 0] if labels.ndim == 3 and labels.shape[-1] == 1 else labels
+
+
 def read_parsing(path: str | Path, expected_size: tuple[int, int] | None = None) -> np.ndarray:
     """Read a parsing map from a PNG (indexed, grey, or RGB in :data:`PALETTE` colours) or .npy.
 
@@ -183,12 +196,7 @@ def read_parsing(path: str | Path, expected_size: tuple[int, int] | None = None)
     if not path.is_file():
         raise DataError(path, "parsing file not found")
     if path.suffix.lower() == ".npy":
-        try:
-            labels = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise DataError(path, f"not a readable .npy array ({exc})") from None
-        if labels.ndim == 3 and labels.shape[-1] == 1:
-            labels = labels[..., 0]
+        labels = read_label_array(path)
     else:
         try:
             with Image.open(path) as image:

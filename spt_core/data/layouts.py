@@ -163,12 +163,7 @@ def read_lip_parsing(path: str | Path, expected_size: tuple[int, int] | None = N
     if not path.is_file():
         raise DataError(path, "parsing file not found")
     if path.suffix.lower() == ".npy":
-        try:
-            lip = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as exc:
-            raise DataError(path, f"not a readable .npy array ({exc})") from None
-        if lip.ndim == 3 and lip.shape[-1] == 1:
-            lip = lip[..., 0]
+        lip = lb.read_label_array(path)
     else:
         try:
             with Image.open(path) as image:
