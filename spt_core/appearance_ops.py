@@ -20,14 +20,21 @@ def _tensors(image, parsing, pose, size, device):
 
     image_t = torch.from_numpy(np.ascontiguousarray(image)).to(device).permute(2, 0, 1)[None]
     labels = torch.from_numpy(lb.check_labels(parsing).astype(np.int64)).to(device)[None]
-    heatmaps = pose_heatmaps_torch(torch.from_numpy(np.asarray(pose, np.float32))[None].to(device),
-                                   size)  # fmt: skip
+    heatmaps = pose_heatmaps_torch(
+        torch.from_numpy(np.asarray(pose, np.float32))[None].to(device), size
+    )
     return image_t.float() / 127.5 - 1.0, lb.one_hot_torch(labels)[:, 1:], heatmaps
 
 
-def render(generator, source_image: np.ndarray, source_parsing: np.ndarray,
-           source_pose: np.ndarray, target_parsing: np.ndarray, target_pose: np.ndarray,
-           device="cpu") -> np.ndarray:  # fmt: skip
+def render(
+    generator,
+    source_image: np.ndarray,
+    source_parsing: np.ndarray,
+    source_pose: np.ndarray,
+    target_parsing: np.ndarray,
+    target_pose: np.ndarray,
+    device="cpu",
+) -> np.ndarray:
     """The source person drawn with ``target_parsing`` in ``target_pose`` ((H, W, 3) uint8).
 
     Args:
@@ -48,15 +55,22 @@ def render(generator, source_image: np.ndarray, source_parsing: np.ndarray,
     image, parsing, heatmaps = _tensors(source_image, source_parsing, source_pose, size, device)
     _, target, target_heatmaps = _tensors(source_image, target_parsing, target_pose, size, device)
     thetas, masks = part_warp_inputs(source_pose, target_pose, size, device)
-    extra = low_res_inputs(generator, parsing, target, np.asarray(source_pose)[None],
-                           np.asarray(target_pose)[None])  # fmt: skip
+    extra = low_res_inputs(
+        generator, parsing, target, np.asarray(source_pose)[None], np.asarray(target_pose)[None]
+    )
     with torch.no_grad():
         out = generator(image, parsing, heatmaps, target, target_heatmaps, thetas, masks, **extra)
     return to_uint8(out)[0]
 
 
-def manipulate(generator, image: np.ndarray, parsing: np.ndarray, pose: np.ndarray,
-               edited_parsing: np.ndarray, device="cpu") -> np.ndarray:  # fmt: skip
+def manipulate(
+    generator,
+    image: np.ndarray,
+    parsing: np.ndarray,
+    pose: np.ndarray,
+    edited_parsing: np.ndarray,
+    device="cpu",
+) -> np.ndarray:
     """Controlled manipulation: the same person and pose re-rendered with an edited map
     (e.g. upper-clothes labels painted over the arms for longer sleeves)."""
     return render(generator, image, parsing, pose, edited_parsing, pose, device)
@@ -79,7 +93,8 @@ def transfer_clothes(
     where B's map shows one of ``garments``. Everywhere else (face, hair, skin, background)
     B's own pixels stay: the compositing step the paper leaves unspecified (method §8).
     """
-    rendered = render(generator, clothes_image, clothes_parsing, clothes_pose, onto_parsing,
-                      onto_pose, device)  # fmt: skip
+    rendered = render(
+        generator, clothes_image, clothes_parsing, clothes_pose, onto_parsing, onto_pose, device
+    )
     region = np.isin(onto_parsing, np.asarray(garments))[..., None]
     return np.where(region, rendered, onto_image).astype(np.uint8)

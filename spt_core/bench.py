@@ -271,11 +271,14 @@ def _bench_people(size: tuple[int, int], count: int, seed: int = 0):
     from spt_core.pipeline import Person
 
     with tempfile.TemporaryDirectory(prefix="spt-bench-render-") as root:
-        synthetic.generate_dataset(f"{root}/p", count=max(count, 4), size=size, seed=seed,
-                                   workers=1)  # fmt: skip
+        synthetic.generate_dataset(
+            f"{root}/p", count=max(count, 4), size=size, seed=seed, workers=1
+        )
         data = PersonDataset(f"{root}/p")
-        people = [Person(data.load_image(i), data.poses[i], data.load_parsing(i))
-                  for i in range(len(data))]  # fmt: skip
+        people = [
+            Person(data.load_image(i), data.poses[i], data.load_parsing(i))
+            for i in range(len(data))
+        ]
     return people
 
 

@@ -505,17 +505,23 @@ def _composite_by_parts(parsing, image, source_pose, target_pose, geometry):
         if not valid[part]:
             continue
         warped = cv2.warpAffine(
-            np.asarray(parsing, np.uint8), affines[part], (width, height),
+            np.asarray(parsing, np.uint8),
+            affines[part],
+            (width, height),
             flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-        )  # fmt: skip
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
         region = masks[part] if part == 0 else masks[part] & (warped != 0)
         labels[region] = warped[region]
         if picture is not None:
             moved = cv2.warpAffine(
-                image, affines[part], (width, height),
+                image,
+                affines[part],
+                (width, height),
                 flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                borderMode=cv2.BORDER_CONSTANT, borderValue=0,
-            )  # fmt: skip
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=0,
+            )
             picture[region] = moved[region]
     return labels, picture

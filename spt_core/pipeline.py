@@ -72,8 +72,9 @@ class Person:
         image, pose, parsing = (np.asarray(a) for a in (self.image, self.pose, self.parsing))
         lead = image.shape[:-3]
         if image.ndim not in (3, 4) or image.shape[-1] != 3 or image.dtype != np.uint8:
-            raise ValueError(f"{what}.image must be (H, W, 3) uint8 RGB, got {image.shape} "
-                             f"{image.dtype}")  # fmt: skip
+            raise ValueError(
+                f"{what}.image must be (H, W, 3) uint8 RGB, got {image.shape} {image.dtype}"
+            )
         if pose.shape != (*lead, sk.NUM_JOINTS, 2):
             raise ValueError(f"{what}.pose must be {(*lead, 18, 2)}, got {pose.shape}")
         if parsing.shape != image.shape[:-1]:
@@ -111,8 +112,16 @@ class SPTPipeline:
     thread while another thread holds a reference.
     """
 
-    def __init__(self, semantic, semantic_config, appearance, appearance_config, device,
-                 name: str = "", path: Path | None = None):  # fmt: skip
+    def __init__(
+        self,
+        semantic,
+        semantic_config,
+        appearance,
+        appearance_config,
+        device,
+        name: str = "",
+        path: Path | None = None,
+    ):
         self.semantic, self.semantic_config = semantic.eval(), semantic_config
         self.appearance, self.appearance_config = appearance.eval(), appearance_config
         self.device = device
@@ -167,8 +176,9 @@ class SPTPipeline:
         return cls(semantic, s_cfg, appearance, a_cfg, device, checkpoint.name, checkpoint)
 
     @classmethod
-    def from_checkpoints(cls, semantic: str | Path, appearance: str | Path,
-                         device="auto") -> SPTPipeline:  # fmt: skip
+    def from_checkpoints(
+        cls, semantic: str | Path, appearance: str | Path, device="auto"
+    ) -> SPTPipeline:
         """A two-stage model from a semantic and an appearance run (or checkpoint)."""
         from spt_core.devices import resolve_device
         from spt_core.train.appearance import load_appearance_generator
@@ -177,12 +187,19 @@ class SPTPipeline:
         device = resolve_device(device)
         s_net, s_cfg = load_semantic_generator(semantic, device)
         a_net, a_cfg = load_appearance_generator(appearance, device)
-        return cls(s_net, s_cfg, a_net, a_cfg, device, f"{Path(semantic).name}+"
-                   f"{Path(appearance).name}")  # fmt: skip
+        return cls(
+            s_net, s_cfg, a_net, a_cfg, device, f"{Path(semantic).name}+{Path(appearance).name}"
+        )
 
     @classmethod
-    def random(cls, size: tuple[int, int] = (128, 64), seed: int = 0, base_channels: int = 16,
-               max_channels: int = 64, device="cpu") -> SPTPipeline:  # fmt: skip
+    def random(
+        cls,
+        size: tuple[int, int] = (128, 64),
+        seed: int = 0,
+        base_channels: int = 16,
+        max_channels: int = 64,
+        device="cpu",
+    ) -> SPTPipeline:
         """Untrained networks (for tests and development only; never a shipped model)."""
         import torch
 
@@ -195,11 +212,16 @@ class SPTPipeline:
         # The deepest U-Net (at most 5 levels) whose strides divide both sides.
         depth = next(d for d in (5, 4, 3, 2, 1) if size[0] % 2**d == 0 and size[1] % 2**d == 0)
         torch.manual_seed(seed)
-        s_cfg = SemanticNetConfig(size=tuple(size), base_channels=base_channels,
-                                  max_channels=max_channels, depth=depth)  # fmt: skip
-        a_cfg = AppearanceNetConfig(size=tuple(size), base_channels=base_channels,
-                                    max_channels=max_channels, depth=depth,
-                                    deformable_levels=min(4, depth))  # fmt: skip
+        s_cfg = SemanticNetConfig(
+            size=tuple(size), base_channels=base_channels, max_channels=max_channels, depth=depth
+        )
+        a_cfg = AppearanceNetConfig(
+            size=tuple(size),
+            base_channels=base_channels,
+            max_channels=max_channels,
+            depth=depth,
+            deformable_levels=min(4, depth),
+        )
         semantic = SemanticGenerator.from_config(s_cfg).to(device)
         appearance = AppearanceGenerator.from_config(a_cfg).to(device)
         return cls(semantic, s_cfg, appearance, a_cfg, device, f"random-{seed}")
@@ -224,8 +246,13 @@ class SPTPipeline:
         appearance, a_cfg = load_appearance_generator(path / meta["appearance"], device)
         return cls(semantic, s_cfg, appearance, a_cfg, device, meta.get("name", path.name), path)
 
-    def save_pretrained(self, directory: str | Path, half: bool = True, card: str | None = None,
-                        meta: dict | None = None) -> Path:  # fmt: skip
+    def save_pretrained(
+        self,
+        directory: str | Path,
+        half: bool = True,
+        card: str | None = None,
+        meta: dict | None = None,
+    ) -> Path:
         """Write a model directory atomically (float16 weights when ``half``; loading casts
         them back to float32, which loses nothing the networks can use)."""
         import shutil
@@ -243,12 +270,19 @@ class SPTPipeline:
                 ("appearance", self.appearance, self.appearance_config),
             ):
                 module = _half_copy(net) if half else net
-                save_checkpoint(staging / name, name, {"model": to_dict(cfg)},
-                                {"generator": module})  # fmt: skip
-            header = {"format": MODEL_FORMAT, "kind": MODEL_KIND, "name": directory.name,
-                      "size": list(self.size), "semantic": "semantic",
-                      "appearance": "appearance", "dtype": "float16" if half else "float32",
-                      **(meta or {})}  # fmt: skip
+                save_checkpoint(
+                    staging / name, name, {"model": to_dict(cfg)}, {"generator": module}
+                )
+            header = {
+                "format": MODEL_FORMAT,
+                "kind": MODEL_KIND,
+                "name": directory.name,
+                "size": list(self.size),
+                "semantic": "semantic",
+                "appearance": "appearance",
+                "dtype": "float16" if half else "float32",
+                **(meta or {}),
+            }
             (staging / MODEL_FILE).write_text(json.dumps(header, indent=2, sort_keys=True))
             if card is not None:
                 (staging / CARD_FILE).write_text(card)
@@ -274,11 +308,14 @@ class SPTPipeline:
         batch, was_batched = _as_batch(person)
         frame = batch.image.shape[1:3]
         if frame != self.size:
-            batch = Person(fit_images(batch.image, self.size),
-                           fit_poses(np.asarray(batch.pose, np.float32), frame, self.size),
-                           fit_labels(batch.parsing, self.size))  # fmt: skip
-        batch = Person(batch.image, np.asarray(batch.pose, np.float32),
-                       batch.parsing.astype(np.uint8))  # fmt: skip
+            batch = Person(
+                fit_images(batch.image, self.size),
+                fit_poses(np.asarray(batch.pose, np.float32), frame, self.size),
+                fit_labels(batch.parsing, self.size),
+            )
+        batch = Person(
+            batch.image, np.asarray(batch.pose, np.float32), batch.parsing.astype(np.uint8)
+        )
         return batch if was_batched else Person(batch.image[0], batch.pose[0], batch.parsing[0])
 
     def fit_pose(self, pose: np.ndarray, frame: tuple[int, int], count: int) -> np.ndarray:
@@ -320,8 +357,9 @@ class SPTPipeline:
             return ReposeResult(images[0], parsing[0], fitted)
         return ReposeResult(images, parsing, fitted)
 
-    def render(self, person: Person, target_pose: np.ndarray,
-               target_parsing: np.ndarray) -> np.ndarray:  # fmt: skip
+    def render(
+        self, person: Person, target_pose: np.ndarray, target_parsing: np.ndarray
+    ) -> np.ndarray:
         """The person drawn with a given (e.g. painted) target parsing in ``target_pose``.
 
         Skips the semantic network. ``target_parsing`` is at the model's size (or, like the
@@ -411,10 +449,11 @@ class SPTPipeline:
         masks = (None, None)
         if cfg.use_pose_mask:
             masks = tuple(
-                torch.from_numpy(np.stack([sk.pose_mask(p, size, cfg.mask_radius)
-                                           for p in poses])).to(device)[:, None].float()
+                torch.from_numpy(np.stack([sk.pose_mask(p, size, cfg.mask_radius) for p in poses]))
+                .to(device)[:, None]
+                .float()
                 for poses in (source, target)
-            )  # fmt: skip
+            )
         source_heatmaps, target_heatmaps = (
             sk.pose_heatmaps_torch(torch.from_numpy(poses).to(device), size, cfg.heatmap_sigma)
             for poses in (source, target)
@@ -446,8 +485,14 @@ class SPTPipeline:
         source_parsing = lb.one_hot_torch(labels)[:, 1:].float()
         target_parsing = target_parsing.float()
         # A local-enhanced model's core gets the half-size maps it was trained with.
-        extra = low_res_inputs(self.appearance, source_parsing, target_parsing, source_poses,
-                               target_poses, cfg.heatmap_sigma)  # fmt: skip
+        extra = low_res_inputs(
+            self.appearance,
+            source_parsing,
+            target_parsing,
+            source_poses,
+            target_poses,
+            cfg.heatmap_sigma,
+        )
         with torch.inference_mode():
             out = self.appearance(
                 image,

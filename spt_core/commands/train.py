@@ -101,8 +101,13 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
         posenet=str(args.posenet or ""),
         init=str(args.init or ""),
     )
-    sections = {"train": _train_config(args), "model": model, "losses": losses,
-                "progressive": progressive, "inputs": inputs}  # fmt: skip
+    sections = {
+        "train": _train_config(args),
+        "model": model,
+        "losses": losses,
+        "progressive": progressive,
+        "inputs": inputs,
+    }
     trainer = build_trainer("appearance", args.data, args.out, sections, args.resume)
     train = trainer.train
     note = "" if trainer.posenet is not None else " (no --posenet: pose loss off)"
@@ -156,9 +161,10 @@ def cmd_train_joint(args: argparse.Namespace) -> int:
     train, size = trainer.train, trainer.model.size
     semantic_size = tuple(trainer.semantic_model.size)
     where = f"{size[0]}x{size[1]}" + (
-        "" if semantic_size == tuple(size)
+        ""
+        if semantic_size == tuple(size)
         else f" (semantic network at {semantic_size[0]}x{semantic_size[1]}, upsampled)"
-    )  # fmt: skip
+    )
     return _run(
         trainer,
         args,

@@ -93,8 +93,14 @@ def find_layout(root: str | Path, split: str | None = None) -> Layout:
     if (root / PG2_ANNOTATIONS).is_file():
         parsing, labels = _parsing_folder(root, ["parsing"])
         pairs = root / PG2_PAIRS
-        return Layout("pg2", root / PG2_IMAGES, root / PG2_ANNOTATIONS,
-                      pairs if pairs.is_file() else None, parsing, labels)  # fmt: skip
+        return Layout(
+            "pg2",
+            root / PG2_IMAGES,
+            root / PG2_ANNOTATIONS,
+            pairs if pairs.is_file() else None,
+            parsing,
+            labels,
+        )
     found: dict[str, tuple[str, Path]] = {}
     for path in sorted(root.glob("*-annotation-*.csv")):
         match = _DEFGAN_ANNOTATION.match(path.name)
@@ -117,8 +123,9 @@ def find_layout(root: str | Path, split: str | None = None) -> Layout:
     images = next((c for c in candidates if c.is_dir()), candidates[0])
     parsing, labels = _parsing_folder(root, [f"{split}_parsing", "parsing"])
     pairs = root / f"{prefix}-pairs-{split}.csv"
-    return Layout("defgan", images, annotations, pairs if pairs.is_file() else None,
-                  parsing, labels, split)  # fmt: skip
+    return Layout(
+        "defgan", images, annotations, pairs if pairs.is_file() else None, parsing, labels, split
+    )
 
 
 # --------------------------------------------------------------------------------------------

@@ -120,8 +120,11 @@ def _steps(path, what: str) -> str:
         return str(meta.get("training", "model directory"))
     config = read_config(resolve_checkpoint(path))
     parts = []
-    for key, name in (("semantic_init", "semantic"), ("appearance_init", "appearance"),
-                      ("init_from", "appearance")):  # fmt: skip
+    for key, name in (
+        ("semantic_init", "semantic"),
+        ("appearance_init", "appearance"),
+        ("init_from", "appearance"),
+    ):
         if config.get(key):
             try:
                 parts.append(f"{read_config(resolve_checkpoint(config[key])).get('step')} {name}")
@@ -204,6 +207,12 @@ def ablation_sheet(
     for k in spread(count, len(pairs)):
         a, b = pairs[k]
         pose_tile = sk.draw_skeleton(np.zeros_like(samples.images[b]), samples.poses[b])
-        rows.append([samples.images[a], pose_tile, samples.images[b],
-                     *(images[k] for images, _ in saved.values())])  # fmt: skip
+        rows.append(
+            [
+                samples.images[a],
+                pose_tile,
+                samples.images[b],
+                *(images[k] for images, _ in saved.values()),
+            ]
+        )
     return tile_sheet(rows, scale=scale), list(saved)

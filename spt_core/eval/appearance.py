@@ -24,8 +24,9 @@ def ground_truth_pairs(dataset: PersonDataset, limit: int | None = None, seed: i
     return pairs
 
 
-def generate(generator, samples: PersonSamples, pairs: np.ndarray, device="cpu",
-             batch_size: int = 16) -> np.ndarray:  # fmt: skip
+def generate(
+    generator, samples: PersonSamples, pairs: np.ndarray, device="cpu", batch_size: int = 16
+) -> np.ndarray:
     """The network's images (N, H, W, 3) uint8 for (source, target) rows, target parsing = truth."""
     import torch
 
@@ -45,22 +46,33 @@ def generate(generator, samples: PersonSamples, pairs: np.ndarray, device="cpu",
             source_parsing = source["parsing"][:, :channels]
             target_parsing = target["parsing"][:, :channels]
             # A local enhancer's core gets its half-size maps, as in training.
-            extra = low_res_inputs(generator, source_parsing, target_parsing, source["poses"],
-                                   target["poses"])  # fmt: skip
-            images = generator(source["image"], source_parsing, source["heatmaps"],
-                               target_parsing, target["heatmaps"], thetas, masks,
-                               **extra)  # fmt: skip
+            extra = low_res_inputs(
+                generator, source_parsing, target_parsing, source["poses"], target["poses"]
+            )
+            images = generator(
+                source["image"],
+                source_parsing,
+                source["heatmaps"],
+                target_parsing,
+                target["heatmaps"],
+                thetas,
+                masks,
+                **extra,
+            )
             out.append(to_uint8(images))
     return np.concatenate(out)
 
 
 def part_warp_images(samples: PersonSamples, pairs: np.ndarray) -> np.ndarray:
     """The no-learning baseline for every (source, target) row."""
-    return np.stack([
-        parts.warp_image_by_parts(samples.images[a], samples.parsings[a], samples.poses[a],
-                                  samples.poses[b])
-        for a, b in pairs
-    ])  # fmt: skip
+    return np.stack(
+        [
+            parts.warp_image_by_parts(
+                samples.images[a], samples.parsings[a], samples.poses[a], samples.poses[b]
+            )
+            for a, b in pairs
+        ]
+    )
 
 
 def score(images: np.ndarray, samples: PersonSamples, pairs: np.ndarray) -> dict:
@@ -75,8 +87,14 @@ def score(images: np.ndarray, samples: PersonSamples, pairs: np.ndarray) -> dict
     return scores.summary()
 
 
-def contact_sheet(samples: PersonSamples, pairs: np.ndarray, warped: np.ndarray,
-                  generated: np.ndarray, count: int = 8, scale: int = 2) -> np.ndarray:  # fmt: skip
+def contact_sheet(
+    samples: PersonSamples,
+    pairs: np.ndarray,
+    warped: np.ndarray,
+    generated: np.ndarray,
+    count: int = 8,
+    scale: int = 2,
+) -> np.ndarray:
     """Rows: source | target pose | truth | part warp | network (RGB uint8), for ``count``
     pairs spread evenly over ``pairs`` (consecutive pairs tend to be the same person)."""
     from spt_core.sheets import spread, tile_sheet

@@ -143,11 +143,15 @@ def draw_parsing_sheet(
     batch = pairs.batch(rows, device, sigma)
     generator.eval()
     with torch.no_grad():
-        predicted = lb.argmax_labels(generator(
-            batch["source_parsing"], batch["source_heatmaps"], batch["target_heatmaps"],
-            batch["source_mask"] if use_pose_mask else None,
-            batch["target_mask"] if use_pose_mask else None,
-        ))  # fmt: skip
+        predicted = lb.argmax_labels(
+            generator(
+                batch["source_parsing"],
+                batch["source_heatmaps"],
+                batch["target_heatmaps"],
+                batch["source_mask"] if use_pose_mask else None,
+                batch["target_mask"] if use_pose_mask else None,
+            )
+        )
     lines = []
     for k, row in enumerate(rows):
         source, target = pairs.pairs[row]

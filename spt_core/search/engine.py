@@ -264,11 +264,12 @@ class PseudoLabelSearch:
         shortlist = torch.sort(shortlist, dim=1).values  # index order, for stable tie-breaking
         exact = torch.cat(
             [
-                _paired_distances(query_codes[rows[i : i + 32]],
-                                  candidate_codes[shortlist[i : i + 32]], weights)
+                _paired_distances(
+                    query_codes[rows[i : i + 32]], candidate_codes[shortlist[i : i + 32]], weights
+                )
                 for i in range(0, len(rows), 32)
             ]
-        )  # fmt: skip
+        )
         exact = exact.masked_fill(torch.gather(excluded, 1, shortlist), float("inf"))
         order = torch.sort(exact, dim=1, stable=True).indices[:, : self.config.top_k]
         return _pad(

@@ -64,8 +64,9 @@ def fit_images(images: np.ndarray, size: tuple[int, int]) -> np.ndarray:
 class PersonSamples:
     """Images, parsings and poses of a dataset in memory, at the network's size."""
 
-    def __init__(self, images: np.ndarray, parsings: np.ndarray, poses: np.ndarray,
-                 size: tuple[int, int]):  # fmt: skip
+    def __init__(
+        self, images: np.ndarray, parsings: np.ndarray, poses: np.ndarray, size: tuple[int, int]
+    ):
         self.size = tuple(size)
         self.images = fit_images(images, self.size)
         self.parsings = fit_labels(parsings, self.size)
@@ -307,9 +308,13 @@ class AppearanceTrainer(Trainer):
         if variant == "patch":
             import torch
 
-            return patch_style_loss(features1, torch.from_numpy(poses1).to(self.device),
-                                    features2, torch.from_numpy(poses2).to(self.device),
-                                    self.model.size)  # fmt: skip
+            return patch_style_loss(
+                features1,
+                torch.from_numpy(poses1).to(self.device),
+                features2,
+                torch.from_numpy(poses2).to(self.device),
+                self.model.size,
+            )
         return mask_style_loss(features1, map1, features2, map2)
 
     def _person_maps(self, source, target, target_style_map):
@@ -322,9 +327,10 @@ class AppearanceTrainer(Trainer):
 
         return tuple(
             torch.from_numpy(np.stack([sk.pose_mask(p, self.model.size) for p in item["poses"]]))
-            .to(self.device).long()
+            .to(self.device)
+            .long()
             for item in (source, target)
-        )  # fmt: skip
+        )
 
     def _target_parsing(self, source, target):
         """9-channel target parsing: the target image's map, or H_S's prediction.
@@ -378,15 +384,15 @@ class AppearanceTrainer(Trainer):
             )
             poses = tuple(fit_poses(p, model_size, size) for p in poses)
             heatmaps = tuple(
-                pose_heatmaps_torch(torch.from_numpy(p).to(self.device), size,
-                                    config.heatmap_sigma)
+                pose_heatmaps_torch(torch.from_numpy(p).to(self.device), size, config.heatmap_sigma)
                 for p in poses
-            )  # fmt: skip
+            )
         masks = tuple(
-            torch.from_numpy(np.stack([sk.pose_mask(p, size, config.mask_radius)
-                                       for p in batch])).to(self.device)[:, None].float()
+            torch.from_numpy(np.stack([sk.pose_mask(p, size, config.mask_radius) for p in batch]))
+            .to(self.device)[:, None]
+            .float()
             for batch in poses
-        )  # fmt: skip
+        )
         inputs = {}
         for index, side in enumerate(("source", "target")):
             inputs[f"{side}_labels"] = labels[index]
@@ -407,8 +413,16 @@ class AppearanceTrainer(Trainer):
             probabilities, size=tuple(self.model.size), mode="bilinear", align_corners=False
         )
 
-    def render(self, source, source_parsing, source_heatmaps, target_parsing, target_heatmaps,
-               source_poses, target_poses):  # fmt: skip
+    def render(
+        self,
+        source,
+        source_parsing,
+        source_heatmaps,
+        target_parsing,
+        target_heatmaps,
+        source_poses,
+        target_poses,
+    ):
         """G_A on full-size inputs. The local enhancer gets the step's alpha and its core's
         half-size maps (``low_res_inputs``); its image input at half size is the 2×2 average
         of ``source``, so in the cycle that is the pooled I~_t, as in the method (§4.1)."""
@@ -417,11 +431,27 @@ class AppearanceTrainer(Trainer):
         thetas, masks = part_warp_inputs(source_poses, target_poses, self.model.size, self.device)
         extra = {}
         if self.model.local_enhancer:
-            extra = {"alpha": self.alpha, **low_res_inputs(
-                self.generator, source_parsing, target_parsing, source_poses, target_poses,
-                self.model.heatmap_sigma)}  # fmt: skip
-        return self.generator(source, source_parsing, source_heatmaps, target_parsing,
-                              target_heatmaps, thetas, masks, **extra)  # fmt: skip
+            extra = {
+                "alpha": self.alpha,
+                **low_res_inputs(
+                    self.generator,
+                    source_parsing,
+                    target_parsing,
+                    source_poses,
+                    target_poses,
+                    self.model.heatmap_sigma,
+                ),
+            }
+        return self.generator(
+            source,
+            source_parsing,
+            source_heatmaps,
+            target_parsing,
+            target_heatmaps,
+            thetas,
+            masks,
+            **extra,
+        )
 
     def _faces(self, images, poses):
         """Face crops (method §4.4) of images in the frame of ``poses``; blank without a head."""
@@ -438,8 +468,7 @@ class AppearanceTrainer(Trainer):
         target = self.samples.batch(self.targets.indices(step), self.device, sigma)
         target_parsing, target_style_map = self._target_parsing(source, target)
         self.generator.train()
-        total, logs, fakes = self.generator_losses(source, target, target_parsing,
-                                                   target_style_map)  # fmt: skip
+        total, logs, fakes = self.generator_losses(source, target, target_parsing, target_style_map)
         self.optimise("generator", total)
         if self._generator_scope == "local":  # the fixed global part's gradients go unused
             getattr(self.generator, "module", self.generator).global_generator.zero_grad(
@@ -465,27 +494,44 @@ class AppearanceTrainer(Trainer):
 
         net_target, net_source = self._net(target_parsing), self._net(source["parsing"])
         with self.autocast():
-            fake_target = self.render(source["image"], net_source, source["heatmaps"],
-                                      net_target, target["heatmaps"], source["poses"],
-                                      target["poses"])  # fmt: skip
-            fake_source = self.render(fake_target, net_target, target["heatmaps"],
-                                      net_source, source["heatmaps"], target["poses"],
-                                      source["poses"])  # fmt: skip
+            fake_target = self.render(
+                source["image"],
+                net_source,
+                source["heatmaps"],
+                net_target,
+                target["heatmaps"],
+                source["poses"],
+                target["poses"],
+            )
+            fake_source = self.render(
+                fake_target,
+                net_target,
+                target["heatmaps"],
+                net_source,
+                source["heatmaps"],
+                target["poses"],
+                source["poses"],
+            )
             self.discriminator.requires_grad_(False)
-            adversarial = lsgan_generator_loss([
-                self.discriminator(fake_target, net_target),
-                self.discriminator(fake_source, net_source),
-            ])  # fmt: skip
+            adversarial = lsgan_generator_loss(
+                [
+                    self.discriminator(fake_target, net_target),
+                    self.discriminator(fake_source, net_source),
+                ]
+            )
             self.discriminator.requires_grad_(True)
             faces = face = None
             if self.face_discriminator is not None:
                 # The target-pose face of I~_t and the source-pose faces of I~_s and I_s.
-                faces = (self._faces(source["image"], source["poses"]),
-                         self._faces(fake_target, target["poses"]),
-                         self._faces(fake_source, source["poses"]))  # fmt: skip
+                faces = (
+                    self._faces(source["image"], source["poses"]),
+                    self._faces(fake_target, target["poses"]),
+                    self._faces(fake_source, source["poses"]),
+                )
                 self.face_discriminator.requires_grad_(False)
-                face = lsgan_generator_loss([self._face_scores(faces[1]),
-                                             self._face_scores(faces[2])])  # fmt: skip
+                face = lsgan_generator_loss(
+                    [self._face_scores(faces[1]), self._face_scores(faces[2])]
+                )
                 self.face_discriminator.requires_grad_(True)
         # The perceptual terms run in float32: Gram matrices overflow float16.
         scale = self.losses.feature_scale
@@ -496,12 +542,20 @@ class AppearanceTrainer(Trainer):
         content = content_loss(cycle_features, real_features)
         source_map, target_map = self._person_maps(source, target, target_style_map)
         style = self._style_loss(
-            target_features, target_map, target["poses"],
-            real_features, source_map, source["poses"],
+            target_features,
+            target_map,
+            target["poses"],
+            real_features,
+            source_map,
+            source["poses"],
         ) + self._style_loss(
-            cycle_features, source_map, source["poses"],
-            target_features, target_map, target["poses"],
-        )  # fmt: skip
+            cycle_features,
+            source_map,
+            source["poses"],
+            target_features,
+            target_map,
+            target["poses"],
+        )
         total = self.losses.adversarial * adversarial + self.losses.content * content
         total = total + self.losses.style * style
         if face is not None:
@@ -522,8 +576,9 @@ class AppearanceTrainer(Trainer):
             logs["g_face"] = float(face.detach())
         return total, logs, (fake_target, fake_source, faces)
 
-    def discriminator_step(self, source, target_parsing, fake_target, fake_source,
-                           faces=None) -> dict[str, float]:  # fmt: skip
+    def discriminator_step(
+        self, source, target_parsing, fake_target, fake_source, faces=None
+    ) -> dict[str, float]:
         """One update of D_A (and D_F, with ``faces``: one shared Adam) on the real source
         against both detached fakes; returns {"d": D_A's loss[, "d_face": D_F's]}."""
         from spt_core.losses.adversarial import lsgan_discriminator_loss
@@ -533,18 +588,22 @@ class AppearanceTrainer(Trainer):
             real_scores = self.discriminator(source["image"], net_source)
             d_loss = lsgan_discriminator_loss(
                 [real_scores, real_scores],
-                [self.discriminator(fake_target.detach(), net_target),
-                 self.discriminator(fake_source.detach(), net_source)],
-            )  # fmt: skip
+                [
+                    self.discriminator(fake_target.detach(), net_target),
+                    self.discriminator(fake_source.detach(), net_source),
+                ],
+            )
             total, logs = d_loss, {"d": d_loss}
             if faces is not None:
                 real_face, fake_target_face, fake_source_face = faces
                 real_face_scores = self._face_scores(real_face.detach())
                 d_face = lsgan_discriminator_loss(
                     [real_face_scores, real_face_scores],
-                    [self._face_scores(fake_target_face.detach()),
-                     self._face_scores(fake_source_face.detach())],
-                )  # fmt: skip
+                    [
+                        self._face_scores(fake_target_face.detach()),
+                        self._face_scores(fake_source_face.detach()),
+                    ],
+                )
                 total, logs["d_face"] = total + d_face, d_face
         self.optimise("discriminator", total)
         return {name: float(value.detach()) for name, value in logs.items()}
@@ -560,19 +619,27 @@ class AppearanceTrainer(Trainer):
         self.generator.eval()
         with torch.no_grad():
             target_parsing, _ = self._target_parsing(source, target)
-            fake = self.render(source["image"], self._net(source["parsing"]),
-                               source["heatmaps"], self._net(target_parsing),
-                               target["heatmaps"], source["poses"], target["poses"])  # fmt: skip
+            fake = self.render(
+                source["image"],
+                self._net(source["parsing"]),
+                source["heatmaps"],
+                self._net(target_parsing),
+                target["heatmaps"],
+                source["poses"],
+                target["poses"],
+            )
         self.generator.train()
 
         def to_rgb(images):
             return ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu()
 
         tiles = [to_rgb(source["image"]), to_rgb(target["image"]), to_rgb(fake)]
-        return {"appearance": np.concatenate(
-            [np.concatenate([t[k].numpy() for t in tiles], axis=1) for k in range(len(rows))],
-            axis=0,
-        )}  # fmt: skip
+        return {
+            "appearance": np.concatenate(
+                [np.concatenate([t[k].numpy() for t in tiles], axis=1) for k in range(len(rows))],
+                axis=0,
+            )
+        }
 
 
 def check_setup(model: AppearanceNetConfig, progressive: ProgressiveConfig, init_from) -> None:

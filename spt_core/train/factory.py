@@ -223,18 +223,31 @@ def presets(kind: str) -> dict[str, dict[str, Any]]:
     out the ``inputs`` section, so applying one keeps the files the user chose.
     """
     base = {name: cls() for name, cls in sections_of(kind).items() if name != "inputs"}
-    quick = TrainConfig(steps=200, batch_size=4, lr=2e-3, log_every=1, preview_every=10,
-                        checkpoint_every=50, decay_from=1.0)  # fmt: skip
+    quick = TrainConfig(
+        steps=200,
+        batch_size=4,
+        lr=2e-3,
+        log_every=1,
+        preview_every=10,
+        checkpoint_every=50,
+        decay_from=1.0,
+    )
     tiny = dict(base, train=quick)
     if kind == "semantic":
-        tiny["model"] = SemanticNetConfig(size=(32, 16), base_channels=8, max_channels=32,
-                                          depth=3, disc_channels=8, disc_layers=2,
-                                          mask_radius=1, heatmap_sigma=1.5)  # fmt: skip
+        tiny["model"] = SemanticNetConfig(
+            size=(32, 16),
+            base_channels=8,
+            max_channels=32,
+            depth=3,
+            disc_channels=8,
+            disc_layers=2,
+            mask_radius=1,
+            heatmap_sigma=1.5,
+        )
     elif kind == "appearance":
         tiny["model"] = AppearanceNetConfig.tiny()
     elif kind == "posenet":
-        tiny["model"] = PoseNetConfig(size=(32, 16), base_channels=8, n_blocks=2,
-                                      heatmap_sigma=1.5)  # fmt: skip
+        tiny["model"] = PoseNetConfig(size=(32, 16), base_channels=8, n_blocks=2, heatmap_sigma=1.5)
     return {"paper": base, "tiny": tiny}
 
 
@@ -405,11 +418,19 @@ def _appearance(dataset: PersonDataset, sections: dict, run_dir, resume: bool) -
         posenet = load_posenet(Path(inputs.posenet).expanduser())[0]
     init_from = Path(inputs.init).expanduser() if inputs.init else None
     samples = PersonSamples.from_dataset(dataset, sections["model"].size)
-    return AppearanceTrainer(samples, sections["model"], sections["losses"], sections["train"],
-                             run_dir, posenet=posenet, semantic=semantic,
-                             parsing_mode=inputs.parsing, resume=resume,
-                             init_from=init_from,
-                             progressive=sections["progressive"])  # fmt: skip
+    return AppearanceTrainer(
+        samples,
+        sections["model"],
+        sections["losses"],
+        sections["train"],
+        run_dir,
+        posenet=posenet,
+        semantic=semantic,
+        parsing_mode=inputs.parsing,
+        resume=resume,
+        init_from=init_from,
+        progressive=sections["progressive"],
+    )
 
 
 def _joint(dataset: PersonDataset, sections: dict, run_dir, resume: bool) -> Trainer:
@@ -447,7 +468,17 @@ def _joint(dataset: PersonDataset, sections: dict, run_dir, resume: bool) -> Tra
         posenet = load_posenet(Path(inputs.posenet).expanduser())[0]
     pairs = pseudo_label_pairs(dataset, _load_pseudo_labels(dataset, inputs))
     samples = PersonSamples.from_dataset(dataset, appearance_model.size)
-    return JointTrainer(samples, pairs, semantic_model, appearance_model,
-                        sections["semantic_losses"], sections["losses"], sections["train"],
-                        run_dir, semantic_init=semantic_init, appearance_init=appearance_init,
-                        posenet=posenet, resume=resume)  # fmt: skip
+    return JointTrainer(
+        samples,
+        pairs,
+        semantic_model,
+        appearance_model,
+        sections["semantic_losses"],
+        sections["losses"],
+        sections["train"],
+        run_dir,
+        semantic_init=semantic_init,
+        appearance_init=appearance_init,
+        posenet=posenet,
+        resume=resume,
+    )

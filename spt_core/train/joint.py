@@ -116,11 +116,18 @@ class JointTrainer(AppearanceTrainer):
             )
         # A finished 256-px run: alpha 1 and all parameters from the first step (no fixed
         # global phase, no ramp), so the one generator Adam is never rebuilt.
-        super().__init__(samples, appearance_model, appearance_losses, train, run_dir,
-                         posenet=posenet, parsing_mode="gt", resume=resume,
-                         init_from=appearance_init,
-                         progressive=ProgressiveConfig(fix_global_steps=0,
-                                                       fade_in_steps=0))  # fmt: skip
+        super().__init__(
+            samples,
+            appearance_model,
+            appearance_losses,
+            train,
+            run_dir,
+            posenet=posenet,
+            parsing_mode="gt",
+            resume=resume,
+            init_from=appearance_init,
+            progressive=ProgressiveConfig(fix_global_steps=0, fade_in_steps=0),
+        )
         self.pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         if not len(self.pairs) or self.pairs.max() >= len(samples) or self.pairs.min() < 0:
             raise ValueError(f"pairs must index the {len(samples)} samples")
@@ -150,9 +157,7 @@ class JointTrainer(AppearanceTrainer):
             load_weights(self.semantic_discriminator, path, "discriminator", device=self.device)
         self.optimizers = {
             "generator": self.make_adam(
-                itertools.chain(
-                    self.generator.parameters(), self.semantic_generator.parameters()
-                )  # fmt: skip
+                itertools.chain(self.generator.parameters(), self.semantic_generator.parameters())
             ),
             "discriminator": self.optimizers["discriminator"],
             "semantic_discriminator": self.make_adam(self.semantic_discriminator.parameters()),
@@ -224,8 +229,7 @@ class JointTrainer(AppearanceTrainer):
         # The soft map itself (labels 1..9), upsampled to G_A's size when G_S works smaller,
         # goes to G_A: gradients of the image losses reach G_S through it.
         soft_map = self.to_model_size(probabilities)
-        image_total, logs, fakes = self.generator_losses(source, target, soft_map[:, 1:],
-                                                         soft_map)  # fmt: skip
+        image_total, logs, fakes = self.generator_losses(source, target, soft_map[:, 1:], soft_map)
         total = (
             image_total
             + self.semantic_losses.cross_entropy * cross_entropy
@@ -262,9 +266,15 @@ class JointTrainer(AppearanceTrainer):
         self.semantic_generator.eval()
         with torch.no_grad():
             probabilities = self.to_model_size(self.predict_target(source, target)[1])
-            fake = self.render(source["image"], source["parsing"], source["heatmaps"],
-                               probabilities[:, 1:], target["heatmaps"], source["poses"],
-                               target["poses"])  # fmt: skip
+            fake = self.render(
+                source["image"],
+                source["parsing"],
+                source["heatmaps"],
+                probabilities[:, 1:],
+                target["heatmaps"],
+                source["poses"],
+                target["poses"],
+            )
         self.generator.train()
         self.semantic_generator.train()
 
@@ -278,9 +288,11 @@ class JointTrainer(AppearanceTrainer):
             np.stack([lb.colorize(p) for p in parsing]),
             to_rgb(fake).numpy(),
         ]
-        return {"joint": np.concatenate(
-            [np.concatenate([t[k] for t in tiles], axis=1) for k in range(len(rows))], axis=0
-        )}  # fmt: skip
+        return {
+            "joint": np.concatenate(
+                [np.concatenate([t[k] for t in tiles], axis=1) for k in range(len(rows))], axis=0
+            )
+        }
 
 
 def load_joint_generators(checkpoint: str | Path, device="cpu"):

@@ -22,8 +22,11 @@ KIND = "parser"
 #: Label permutation of a horizontally mirrored image: the person's left becomes right.
 MIRROR_LABELS = np.arange(lb.NUM_LABELS)
 MIRROR_LABELS[[lb.LEFT_ARM, lb.RIGHT_ARM, lb.LEFT_LEG, lb.RIGHT_LEG]] = [
-    lb.RIGHT_ARM, lb.LEFT_ARM, lb.RIGHT_LEG, lb.LEFT_LEG,
-]  # fmt: skip
+    lb.RIGHT_ARM,
+    lb.LEFT_ARM,
+    lb.RIGHT_LEG,
+    lb.LEFT_LEG,
+]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,8 +137,13 @@ class ParserTrainer(Trainer):
     def build(self) -> None:
         self.parser = self.dist.wrap(self.model.build().to(self.device))
         self.optimizers = {"parser": self.make_adam(self.parser.parameters())}
-        self.schedule = IndexSchedule(len(self.data), self.train.batch_size, self.train.seed,
-                                      self.dist.rank, self.dist.world_size)  # fmt: skip
+        self.schedule = IndexSchedule(
+            len(self.data),
+            self.train.batch_size,
+            self.train.seed,
+            self.dist.rank,
+            self.dist.world_size,
+        )
         rng = np.random.default_rng(self.train.seed)
         self.preview_rows = rng.choice(len(self.data), size=min(4, len(self.data)), replace=False)
 
@@ -254,8 +262,11 @@ def train_parser_from_args(
 
     dataset = PersonDataset(data, require_torso=False, require_parsing=True)
     saved = latest_checkpoint(out) if resume else None
-    asked = {k: v for k, v in {"size": size, "base_channels": base_channels,
-                               "depth": depth}.items() if v is not None}  # fmt: skip
+    asked = {
+        k: v
+        for k, v in {"size": size, "base_channels": base_channels, "depth": depth}.items()
+        if v is not None
+    }
     if saved is not None:
         config = read_config(saved, KIND)
         model = dataclasses.replace(from_dict(ParserConfig, config["model"]), **asked)
@@ -263,8 +274,11 @@ def train_parser_from_args(
     else:
         model = ParserConfig(**{"size": (128, 64), **asked})
         base_train = TrainConfig(lr=1e-3, beta1=0.9)
-    changes = {k: v for k, v in {"steps": steps, "batch_size": batch_size, "lr": lr}.items()
-               if v is not None}  # fmt: skip
+    changes = {
+        k: v
+        for k, v in {"steps": steps, "batch_size": batch_size, "lr": lr}.items()
+        if v is not None
+    }
     train = dataclasses.replace(base_train, device=device, **changes)
     if not quiet:
         print(f"loading {len(dataset)} images with parsing from {dataset.root}")

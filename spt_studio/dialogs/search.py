@@ -177,8 +177,13 @@ class SearchDialog(QDialog):
         self.cancel_button.setEnabled(running)
 
     def _set_running(self, running: bool) -> None:
-        for widget in (self.data_edit, self.out_edit, self.device_combo, self.replace_check,
-                       self.form):  # fmt: skip
+        for widget in (
+            self.data_edit,
+            self.out_edit,
+            self.device_combo,
+            self.replace_check,
+            self.form,
+        ):
             widget.setEnabled(not running)
         self._update_buttons()
 
@@ -204,8 +209,13 @@ class SearchDialog(QDialog):
         out = self.out_path
         if out.suffix != ".npz":  # the store writes .npz; keep the name the user will look for
             out = out.with_suffix(".npz")
-        self.worker = SearchWorker(self.data_dir, out, config, self.device_combo.currentText(),
-                                   replace=self.replace_check.isChecked())  # fmt: skip
+        self.worker = SearchWorker(
+            self.data_dir,
+            out,
+            config,
+            self.device_combo.currentText(),
+            replace=self.replace_check.isChecked(),
+        )
         # Bound methods: the worker's signals reach them queued, in the GUI thread.
         self.worker.status.connect(self.status_label.setText)
         self.worker.progress.connect(self._on_progress)

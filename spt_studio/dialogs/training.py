@@ -354,8 +354,15 @@ class TrainingDialog(QDialog):
 
     def _set_running(self, running: bool) -> None:
         # The forms, not the tab widget, are disabled: a run's settings stay readable.
-        for widget in (self.kind_combo, self.preset_combo, self.data_edit, self.run_edit,
-                       self.device_combo, self.search_button, *self.forms.values()):  # fmt: skip
+        for widget in (
+            self.kind_combo,
+            self.preset_combo,
+            self.data_edit,
+            self.run_edit,
+            self.device_combo,
+            self.search_button,
+            *self.forms.values(),
+        ):
             widget.setEnabled(not running)
         self._update_buttons()
 

@@ -38,5 +38,6 @@ def labels_to_photo(labels: np.ndarray, photo_size: tuple[int, int]) -> np.ndarr
     cropped = crop_to_photo(labels, photo_size)
     if cropped.shape == tuple(photo_size):
         return cropped.astype(np.uint8)
-    return cv2.resize(cropped.astype(np.uint8), (photo_size[1], photo_size[0]),
-                      interpolation=cv2.INTER_NEAREST)  # fmt: skip
+    return cv2.resize(
+        cropped.astype(np.uint8), (photo_size[1], photo_size[0]), interpolation=cv2.INTER_NEAREST
+    )

@@ -26,12 +26,27 @@ from spt_studio.document.model import Document
 #: The template pose in its 128 x 64 (H x W) Market image, (x, y) per joint.
 TEMPLATE_POSE_128x64 = np.array(
     [
-        [29, 13], [29, 26], [16, 26], [12, 43], [20, 56], [42, 27], [45, 43], [43, 53],
-        [20, 59], [20, 85], [21, 109], [36, 59], [35, 85], [32, 109],
-        [27, 10], [31, 10], [24, 12], [36, 12],
+        [29, 13],
+        [29, 26],
+        [16, 26],
+        [12, 43],
+        [20, 56],
+        [42, 27],
+        [45, 43],
+        [43, 53],
+        [20, 59],
+        [20, 85],
+        [21, 109],
+        [36, 59],
+        [35, 85],
+        [32, 109],
+        [27, 10],
+        [31, 10],
+        [24, 12],
+        [36, 12],
     ],
     dtype=np.float32,
-)  # fmt: skip
+)
 
 
 def template_pose(size: tuple[int, int], fill: float = 0.9) -> np.ndarray:

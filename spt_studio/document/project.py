@@ -152,8 +152,9 @@ def load_project(path: str | Path) -> Document:
                 except DataError as exc:
                     raise ProjectError(path, f"{member}: {exc.problem}") from None
                 if labels.shape != image.shape[:2]:
-                    raise ProjectError(path, f"{member} is {labels.shape}, the image is "
-                                       f"{image.shape[:2]}")  # fmt: skip
+                    raise ProjectError(
+                        path, f"{member} is {labels.shape}, the image is {image.shape[:2]}"
+                    )
             reference = None
             if meta.get("reference"):
                 ref = meta["reference"]

@@ -43,8 +43,10 @@ class LabelPalette(QWidget):
             button.setIcon(swatch(label))
             button.setCheckable(True)
             button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-            button.setSizePolicy(button.sizePolicy().horizontalPolicy().Expanding,
-                                 button.sizePolicy().verticalPolicy())  # fmt: skip
+            button.setSizePolicy(
+                button.sizePolicy().horizontalPolicy().Expanding,
+                button.sizePolicy().verticalPolicy(),
+            )
             tip = "background (the eraser paints it)" if label == 0 else label_title(label)
             button.setToolTip(f"Paint {tip}  [key {label}]")
             self.group.addButton(button, label)

@@ -66,8 +66,9 @@ class SearchSummary:
         return out
 
 
-def summarize(result, out: Path, device, seconds: float, record: dict | None,
-              cancelled: bool = False) -> SearchSummary:  # fmt: skip
+def summarize(
+    result, out: Path, device, seconds: float, record: dict | None, cancelled: bool = False
+) -> SearchSummary:
     """A :class:`SearchSummary` of a (possibly partial) PseudoLabels result."""
     from spt_core.search.report import garment_agreement
 
@@ -110,8 +111,14 @@ class SearchWorker(QObject):
     failed = Signal(str)
     ended = Signal()
 
-    def __init__(self, data_dir: str | Path, out: str | Path, config: SearchConfig | None = None,
-                 device: str = "auto", replace: bool = False):  # fmt: skip
+    def __init__(
+        self,
+        data_dir: str | Path,
+        out: str | Path,
+        config: SearchConfig | None = None,
+        device: str = "auto",
+        replace: bool = False,
+    ):
         super().__init__()
         self.data_dir, self.out = Path(data_dir), Path(out)
         self.config = config or SearchConfig()

@@ -29,5 +29,11 @@ def progressive_stage(tmp_path_factory) -> dict:
     small = PersonSamples.from_dataset(dataset, SMALL.size)
     assert not np.isnan(big.poses[:, list(sk.HEAD_JOINTS)]).all(), "the faces need heads"
     list(AppearanceTrainer(small, SMALL, AppearanceLossWeights(), STAGE, root / "r128").run())
-    return {"root": root, "data": root / "data", "dataset": dataset, "big": big,
-            "small": small, "r128": root / "r128"}  # fmt: skip
+    return {
+        "root": root,
+        "data": root / "data",
+        "dataset": dataset,
+        "big": big,
+        "small": small,
+        "r128": root / "r128",
+    }

@@ -10,13 +10,19 @@ from spt_core.pipeline import SPTPipeline
 
 
 def test_rows_and_ratios():
-    pipes = [SPTPipeline.random(size=(128, 64), base_channels=4, max_channels=8),
-             SPTPipeline.random(size=(256, 176), base_channels=4, max_channels=8)]  # fmt: skip
+    pipes = [
+        SPTPipeline.random(size=(128, 64), base_channels=4, max_channels=8),
+        SPTPipeline.random(size=(256, 176), base_channels=4, max_channels=8),
+    ]
     rows = bench_render(pipes, batch=2, repeats=1)
     assert [(r.size, r.batch) for r in rows] == [
-        ((128, 64), 1), ((128, 64), 1), ((128, 64), 2),
-        ((256, 176), 1), ((256, 176), 1), ((256, 176), 2),
-    ]  # fmt: skip
+        ((128, 64), 1),
+        ((128, 64), 1),
+        ((128, 64), 2),
+        ((256, 176), 1),
+        ((256, 176), 1),
+        ((256, 176), 2),
+    ]
     assert rows[0].ratio == 1.0
     for row in rows:
         assert row.per_image_s == pytest.approx(row.seconds / row.batch)
@@ -24,9 +30,28 @@ def test_rows_and_ratios():
 
 
 def test_command_prints_a_table(capsys):
-    assert main(["bench", "render", "--random", "--sizes", "128x64", "--batch", "2",
-                 "--repeats", "1", "--base-channels", "4", "--max-channels", "8",
-                 "--device", "cpu"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "bench",
+                "render",
+                "--random",
+                "--sizes",
+                "128x64",
+                "--batch",
+                "2",
+                "--repeats",
+                "1",
+                "--base-channels",
+                "4",
+                "--max-channels",
+                "8",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     # The command must leave the process as it found it (tests run after it train networks).
     import torch

@@ -24,8 +24,18 @@ def test_synth_writes_a_dataset_the_reader_loads(synth_dir, tmp_path, capsys):
     assert len(data.pairs) > 0
     preview = tmp_path / "sheet.png"
     out = tmp_path / "big"
-    argv = ["synth", "--out", str(out), "--count", "4", "--size", "256x176", "--quiet",
-            "--preview", str(preview)]  # fmt: skip
+    argv = [
+        "synth",
+        "--out",
+        str(out),
+        "--count",
+        "4",
+        "--size",
+        "256x176",
+        "--quiet",
+        "--preview",
+        str(preview),
+    ]
     assert main(argv) == 0
     big = PersonDataset(out)
     assert big.size == (256, 176) and big[0].image.shape == (256, 176, 3)
@@ -43,8 +53,19 @@ def test_data_check_reports_and_fails_clearly(synth_dir, tmp_path, capsys):
 
 def test_search_command_writes_labels_report_and_grid(synth_dir, tmp_path, capsys):
     out, grid = tmp_path / "pseudo.npz", tmp_path / "grid.png"
-    argv = ["search", str(synth_dir), "--out", str(out), "--device", "cpu", "--quiet",
-            "--show", "4", "--show-out", str(grid)]  # fmt: skip
+    argv = [
+        "search",
+        str(synth_dir),
+        "--out",
+        str(out),
+        "--device",
+        "cpu",
+        "--quiet",
+        "--show",
+        "4",
+        "--show-out",
+        str(grid),
+    ]
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "same garment types" in text and "with a pseudo label: 36 of 36" in text
@@ -100,25 +121,85 @@ def test_synth_refuses_a_used_folder_unless_overwrite(synth_dir, tmp_path, capsy
 
 def test_train_posenet_then_appearance_with_pose_loss(synth_dir, tmp_path, capsys):
     posenet = tmp_path / "posenet"
-    argv = ["train", "posenet", "--data", str(synth_dir), "--out", str(posenet), "--steps", "2",
-            "--batch-size", "2", "--size", "32x16", "--base-channels", "8", "--n-blocks", "1",
-            "--device", "cpu", "--quiet"]  # fmt: skip
+    argv = [
+        "train",
+        "posenet",
+        "--data",
+        str(synth_dir),
+        "--out",
+        str(posenet),
+        "--steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--size",
+        "32x16",
+        "--base-channels",
+        "8",
+        "--n-blocks",
+        "1",
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
     assert main(argv) == 0
     run = tmp_path / "appearance"
-    argv = ["train", "appearance", "--data", str(synth_dir), "--out", str(run), "--steps", "2",
-            "--batch-size", "2", "--size", "32x16", "--base-channels", "8", "--max-channels",
-            "16", "--posenet", str(posenet), "--device", "cpu", "--quiet"]  # fmt: skip
+    argv = [
+        "train",
+        "appearance",
+        "--data",
+        str(synth_dir),
+        "--out",
+        str(run),
+        "--steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--size",
+        "32x16",
+        "--base-channels",
+        "8",
+        "--max-channels",
+        "16",
+        "--posenet",
+        str(posenet),
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
     assert main(argv) == 0
     assert "finished at step 2" in capsys.readouterr().out
     sheet, table = tmp_path / "sheet.png", tmp_path / "table.csv"
-    argv = ["eval", "appearance", str(run), "--data", str(synth_dir), "--limit", "6",
-            "--device", "cpu", "--sheet", str(sheet), "--csv", str(table)]  # fmt: skip
+    argv = [
+        "eval",
+        "appearance",
+        str(run),
+        "--data",
+        str(synth_dir),
+        "--limit",
+        "6",
+        "--device",
+        "cpu",
+        "--sheet",
+        str(sheet),
+        "--csv",
+        str(table),
+    ]
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "part warp (no learning)" in text and "TS-GT" in text
     assert read_image_rgb(sheet).shape[1] == 2 * (5 * 16 + 4 * 2)
     assert len(table.read_text().splitlines()) == 3
-    argv = ["train", "appearance", "--data", str(synth_dir), "--out", str(tmp_path / "x"),
-            "--parsing", "predicted", "--quiet"]  # fmt: skip
+    argv = [
+        "train",
+        "appearance",
+        "--data",
+        str(synth_dir),
+        "--out",
+        str(tmp_path / "x"),
+        "--parsing",
+        "predicted",
+        "--quiet",
+    ]
     assert main(argv) == 2
     assert "--semantic" in capsys.readouterr().err

@@ -30,7 +30,8 @@ def test_part_warp_of_a_translated_pose_is_perfect():
     moved_pose = pose + np.array([2.0, 4.0], np.float32)
     moved = np.zeros_like(parsing)
     moved[4:, 2:] = parsing[:-4, :-2]
-    pairs = ParsingPairs(np.stack([parsing, moved]), np.stack([pose, moved_pose]),
-                         np.array([[0, 1]]), (128, 64))  # fmt: skip
+    pairs = ParsingPairs(
+        np.stack([parsing, moved]), np.stack([pose, moved_pose]), np.array([[0, 1]]), (128, 64)
+    )
     summary = evaluate_part_warp(pairs)
     assert summary["pixel_accuracy"] == 1.0 and summary["miou"] == 1.0

@@ -113,9 +113,19 @@ def test_render_and_transfer(model, tmp_path):
 
     # --target-pose reposes the person in the new clothes.
     pose_file = SAMPLES / "person_c" / "pose.json"
-    args = ["transfer", "--clothes-from", str(SAMPLES / "person_b"), "--onto",
-            str(SAMPLES / "person_a"), "--target-pose", str(pose_file), "--model", str(model),
-            "--out", str(tmp_path / "t2.png")]  # fmt: skip
+    args = [
+        "transfer",
+        "--clothes-from",
+        str(SAMPLES / "person_b"),
+        "--onto",
+        str(SAMPLES / "person_a"),
+        "--target-pose",
+        str(pose_file),
+        "--model",
+        str(model),
+        "--out",
+        str(tmp_path / "t2.png"),
+    ]
     assert main(args) == 0
     b = read_person(SAMPLES / "person_b")
     expected = pipe.transfer(b, a, lb.GARMENT_LABELS, target_pose=read_pose_file(pose_file))

@@ -110,11 +110,27 @@ def test_merge_table_follows_the_method():
     table = lb.lip_merge_table()
     assert table["lip_labels"] == LIP_ORDER
     expected = {
-        "background": 0, "hat": 2, "hair": 2, "glove": [6, 7], "sunglasses": 1,
-        "upper_clothes": 3, "dress": 3, "coat": 3, "socks": [8, 9], "pants": 4,
-        "jumpsuits": 3, "scarf": 3, "skirt": 5, "face": 1, "left_arm": 6, "right_arm": 7,
-        "left_leg": 8, "right_leg": 9, "left_shoe": 8, "right_shoe": 9,
-    }  # fmt: skip
+        "background": 0,
+        "hat": 2,
+        "hair": 2,
+        "glove": [6, 7],
+        "sunglasses": 1,
+        "upper_clothes": 3,
+        "dress": 3,
+        "coat": 3,
+        "socks": [8, 9],
+        "pants": 4,
+        "jumpsuits": 3,
+        "scarf": 3,
+        "skirt": 5,
+        "face": 1,
+        "left_arm": 6,
+        "right_arm": 7,
+        "left_leg": 8,
+        "right_leg": 9,
+        "left_shoe": 8,
+        "right_shoe": 9,
+    }
     assert table["to_spt"] == expected
 
 

@@ -72,8 +72,16 @@ def market(tmp_path_factory, shared_poses_dir):
     (root / "train_parsing_lip").mkdir()
     for name in usable[:3]:
         np.save(root / "train_parsing_lip" / f"{name[:-4]}.npy", lip)
-    return {"root": root, "chosen": chosen, "torso_less": torso_less, "missing": missing,
-            "usable": usable, "pairs": pairs, "dropped": dropped, "lip": lip}  # fmt: skip
+    return {
+        "root": root,
+        "chosen": chosen,
+        "torso_less": torso_less,
+        "missing": missing,
+        "usable": usable,
+        "pairs": pairs,
+        "dropped": dropped,
+        "lip": lip,
+    }
 
 
 def test_market_folder_loads_and_filters_with_reasons(market):

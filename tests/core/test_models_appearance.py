@@ -355,10 +355,16 @@ def _head_pose(centre_x: float = 30.0) -> np.ndarray:
     pose = sk.missing_pose()
     dx = centre_x - 30.0
     for joint, xy in {
-        sk.NOSE: (30, 20), sk.R_EYE: (28, 19), sk.L_EYE: (32, 19), sk.R_EAR: (26, 22),
-        sk.L_EAR: (34, 23), sk.R_SHOULDER: (20, 30), sk.L_SHOULDER: (40, 30),
-        sk.R_HIP: (20, 56), sk.L_HIP: (40, 56),
-    }.items():  # fmt: skip
+        sk.NOSE: (30, 20),
+        sk.R_EYE: (28, 19),
+        sk.L_EYE: (32, 19),
+        sk.R_EAR: (26, 22),
+        sk.L_EAR: (34, 23),
+        sk.R_SHOULDER: (20, 30),
+        sk.L_SHOULDER: (40, 30),
+        sk.R_HIP: (20, 56),
+        sk.L_HIP: (40, 56),
+    }.items():
         pose[joint] = (xy[0] + dx, xy[1])
     return pose
 

@@ -351,8 +351,12 @@ def test_patch_discriminator_default_layers():
     net = PatchDiscriminator(28)
     convs = [m for m in net.modules() if isinstance(m, nn.Conv2d)]
     assert [(c.in_channels, c.out_channels, c.stride[0]) for c in convs] == [
-        (28, 64, 2), (64, 128, 2), (128, 256, 2), (256, 512, 1), (512, 1, 1),
-    ]  # fmt: skip
+        (28, 64, 2),
+        (64, 128, 2),
+        (128, 256, 2),
+        (256, 512, 1),
+        (512, 1, 1),
+    ]
     assert all(c.bias is not None for c in convs)
     norms = [m for m in net.modules() if isinstance(m, nn.InstanceNorm2d)]
     assert len(norms) == 3 and not any(n.affine for n in norms)

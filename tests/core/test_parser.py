@@ -50,9 +50,18 @@ def four(data_dir):
 
 
 def _trainer(data, run_dir, resume=False, **changes):
-    train = TrainConfig(steps=6, batch_size=4, lr=3e-3, beta1=0.9, log_every=1,
-                        preview_every=0, checkpoint_every=3, device="cpu", seed=1,
-                        decay_from=1.0)  # fmt: skip
+    train = TrainConfig(
+        steps=6,
+        batch_size=4,
+        lr=3e-3,
+        beta1=0.9,
+        log_every=1,
+        preview_every=0,
+        checkpoint_every=3,
+        device="cpu",
+        seed=1,
+        decay_from=1.0,
+    )
     return ParserTrainer(data, TINY, dataclasses.replace(train, **changes), run_dir, resume)
 
 
@@ -138,9 +147,27 @@ def test_killed_run_resumes_at_the_saved_step(four, tmp_path):
 
 
 def test_train_parser_command(data_dir, tmp_path, capsys):
-    args = ["train", "parser", "--data", str(data_dir), "--out", str(tmp_path / "p"),
-            "--steps", "2", "--batch-size", "2", "--size", "32x16", "--base-channels", "8",
-            "--depth", "2", "--device", "cpu", "--quiet"]  # fmt: skip
+    args = [
+        "train",
+        "parser",
+        "--data",
+        str(data_dir),
+        "--out",
+        str(tmp_path / "p"),
+        "--steps",
+        "2",
+        "--batch-size",
+        "2",
+        "--size",
+        "32x16",
+        "--base-channels",
+        "8",
+        "--depth",
+        "2",
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
     assert main(args) == 0
     assert "finished at step 2" in capsys.readouterr().out
     _, model = load_parser(tmp_path / "p")

@@ -27,8 +27,9 @@ def people(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline")
     synthetic.generate_dataset(root / "data", count=4, seed=2, size=(128, 64), workers=1)
     dataset = PersonDataset(root / "data")
-    return [Person(dataset.load_image(i), dataset.poses[i], dataset.load_parsing(i))
-            for i in range(4)]  # fmt: skip
+    return [
+        Person(dataset.load_image(i), dataset.poses[i], dataset.load_parsing(i)) for i in range(4)
+    ]
 
 
 def test_render_matches_the_appearance_ops_path(pipe, people):
@@ -50,8 +51,11 @@ def test_repose_predicts_a_map_and_renders_it(pipe, people):
 
 def test_a_batch_equals_one_call_per_person(pipe, people):
     sources, targets = people[:3], people[1:4]
-    batch = Person(np.stack([p.image for p in sources]), np.stack([p.pose for p in sources]),
-                   np.stack([p.parsing for p in sources]))  # fmt: skip
+    batch = Person(
+        np.stack([p.image for p in sources]),
+        np.stack([p.pose for p in sources]),
+        np.stack([p.parsing for p in sources]),
+    )
     poses = np.stack([p.pose for p in targets])
     batched = pipe.repose(batch, poses)
     for k, (s, t) in enumerate(zip(sources, targets, strict=True)):
@@ -153,10 +157,18 @@ def test_two_stage_checkpoints_make_a_pipeline(tmp_path, people):
     from spt_core.models.checkpoint import save_checkpoint
 
     model = SPTPipeline.random(size=(128, 64), seed=1, base_channels=8, max_channels=16)
-    save_checkpoint(tmp_path / "s", "semantic", {"model": to_dict(model.semantic_config)},
-                    {"generator": model.semantic})  # fmt: skip
-    save_checkpoint(tmp_path / "a", "appearance", {"model": to_dict(model.appearance_config)},
-                    {"generator": model.appearance})  # fmt: skip
+    save_checkpoint(
+        tmp_path / "s",
+        "semantic",
+        {"model": to_dict(model.semantic_config)},
+        {"generator": model.semantic},
+    )
+    save_checkpoint(
+        tmp_path / "a",
+        "appearance",
+        {"model": to_dict(model.appearance_config)},
+        {"generator": model.appearance},
+    )
     pipe = SPTPipeline.from_checkpoints(tmp_path / "s", tmp_path / "a", device="cpu")
     a, b = people[0], people[1]
     assert np.array_equal(pipe.repose(a, b.pose).image, model.repose(a, b.pose).image)

@@ -141,8 +141,9 @@ def test_spt_prepare_on_the_astronaut_maps_back_to_the_photo(astronaut, detectio
     grey = np.repeat(astronaut.mean(axis=2, keepdims=True).astype(np.uint8), 3, axis=2)
     write_image_rgb(tmp_path / "photos" / "astronaut_grey.png", grey)
     out = tmp_path / "out"
-    status = main(["prepare", str(tmp_path / "photos"), "--out", str(out), "--size", "256x176",
-                   "--quiet"])  # fmt: skip
+    status = main(
+        ["prepare", str(tmp_path / "photos"), "--out", str(out), "--size", "256x176", "--quiet"]
+    )
     assert status == 0
     data = PersonDataset(out, require_torso=False)
     assert data.names == ["astronaut.png", "astronaut_grey.png"] and data.size == (256, 176)

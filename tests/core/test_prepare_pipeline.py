@@ -166,10 +166,14 @@ def test_prepare_with_a_trained_parser(photos, tmp_path):
     # A parser trained for a few steps on the rules' own output: enough to check the wiring.
     data = PersonDataset(rules_out)
     model = ParserConfig(size=(32, 16), base_channels=4, max_channels=8, depth=2, flip=False)
-    train = dataclasses.replace(TrainConfig(), steps=2, batch_size=2, device="cpu",
-                                preview_every=0, log_every=1)  # fmt: skip
-    list(ParserTrainer(ParsingImages.from_dataset(data, model.size), model, train,
-                       tmp_path / "parser").run())  # fmt: skip
+    train = dataclasses.replace(
+        TrainConfig(), steps=2, batch_size=2, device="cpu", preview_every=0, log_every=1
+    )
+    list(
+        ParserTrainer(
+            ParsingImages.from_dataset(data, model.size), model, train, tmp_path / "parser"
+        ).run()
+    )
     predictor = ParserPredictor(tmp_path / "parser")
     out = tmp_path / "parsed"
     report = prepare_photos(folder, out, (128, 64), detector, parser=predictor)

@@ -51,12 +51,23 @@ def test_rules_beat_the_trivial_guess_on_synthetic_people(people):
 def _standing_pose() -> np.ndarray:
     pose = sk.missing_pose()
     joints = {
-        sk.NOSE: (32, 14), sk.NECK: (32, 26), sk.R_EYE: (29, 12), sk.L_EYE: (35, 12),
-        sk.R_SHOULDER: (22, 28), sk.L_SHOULDER: (42, 28), sk.R_ELBOW: (18, 48),
-        sk.L_ELBOW: (46, 48), sk.R_WRIST: (16, 66), sk.L_WRIST: (48, 66), sk.R_HIP: (26, 66),
-        sk.L_HIP: (38, 66), sk.R_KNEE: (25, 92), sk.L_KNEE: (39, 92), sk.R_ANKLE: (25, 118),
+        sk.NOSE: (32, 14),
+        sk.NECK: (32, 26),
+        sk.R_EYE: (29, 12),
+        sk.L_EYE: (35, 12),
+        sk.R_SHOULDER: (22, 28),
+        sk.L_SHOULDER: (42, 28),
+        sk.R_ELBOW: (18, 48),
+        sk.L_ELBOW: (46, 48),
+        sk.R_WRIST: (16, 66),
+        sk.L_WRIST: (48, 66),
+        sk.R_HIP: (26, 66),
+        sk.L_HIP: (38, 66),
+        sk.R_KNEE: (25, 92),
+        sk.L_KNEE: (39, 92),
+        sk.R_ANKLE: (25, 118),
         sk.L_ANKLE: (39, 118),
-    }  # fmt: skip
+    }
     for joint, xy in joints.items():
         pose[joint] = xy
     return pose
@@ -75,11 +86,19 @@ def test_hand_made_person_with_bare_arms_and_blue_trousers():
         pa, pb = tuple(int(v) for v in pose[a]), tuple(int(v) for v in pose[b])
         cv2.line(image, pa, pb, colour, **line)
 
-    for a, b in ((sk.R_HIP, sk.R_KNEE), (sk.R_KNEE, sk.R_ANKLE), (sk.L_HIP, sk.L_KNEE),
-                 (sk.L_KNEE, sk.L_ANKLE)):  # fmt: skip
+    for a, b in (
+        (sk.R_HIP, sk.R_KNEE),
+        (sk.R_KNEE, sk.R_ANKLE),
+        (sk.L_HIP, sk.L_KNEE),
+        (sk.L_KNEE, sk.L_ANKLE),
+    ):
         seg(a, b, blue)
-    for a, b in ((sk.R_SHOULDER, sk.R_ELBOW), (sk.R_ELBOW, sk.R_WRIST),
-                 (sk.L_SHOULDER, sk.L_ELBOW), (sk.L_ELBOW, sk.L_WRIST)):  # fmt: skip
+    for a, b in (
+        (sk.R_SHOULDER, sk.R_ELBOW),
+        (sk.R_ELBOW, sk.R_WRIST),
+        (sk.L_SHOULDER, sk.L_ELBOW),
+        (sk.L_ELBOW, sk.L_WRIST),
+    ):
         seg(a, b, skin)
     torso = pose[[sk.R_SHOULDER, sk.L_SHOULDER, sk.L_HIP, sk.R_HIP]].astype(np.int32)
     cv2.fillPoly(image, [torso], red)

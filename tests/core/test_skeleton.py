@@ -189,9 +189,12 @@ def test_pose_helpers_by_hand():
 
 @pytest.mark.parametrize(
     ("file_name", "row", "count"),
-    [(MARKET_CSV, MARKET_ROW_1, 12936), (MARKET_CSV, MARKET_ROW_2, 12936),
-     (FASHION_CSV, FASHION_ROW_1, 8146)],
-)  # fmt: skip
+    [
+        (MARKET_CSV, MARKET_ROW_1, 12936),
+        (MARKET_CSV, MARKET_ROW_2, 12936),
+        (FASHION_CSV, FASHION_ROW_1, 8146),
+    ],
+)
 def test_known_rows_read_with_nan_for_missing(file_name, row, count, request):
     poses = _poses_of(file_name, request)
     assert len(poses) == count

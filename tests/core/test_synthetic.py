@@ -31,11 +31,28 @@ def _pose(points: dict[int, tuple[float, float]]) -> np.ndarray:
 
 
 def _frontal() -> np.ndarray:
-    return _pose({
-        0: (32, 14), 1: (32, 26), 2: (22, 27), 3: (19, 44), 4: (18, 60), 5: (42, 27),
-        6: (45, 44), 7: (46, 60), 8: (26, 62), 9: (26, 88), 10: (26, 114), 11: (38, 62),
-        12: (38, 88), 13: (38, 114), 14: (30, 12), 15: (34, 12), 16: (27, 13), 17: (37, 13),
-    })  # fmt: skip
+    return _pose(
+        {
+            0: (32, 14),
+            1: (32, 26),
+            2: (22, 27),
+            3: (19, 44),
+            4: (18, 60),
+            5: (42, 27),
+            6: (45, 44),
+            7: (46, 60),
+            8: (26, 62),
+            9: (26, 88),
+            10: (26, 114),
+            11: (38, 62),
+            12: (38, 88),
+            13: (38, 114),
+            14: (30, 12),
+            15: (34, 12),
+            16: (27, 13),
+            17: (37, 13),
+        }
+    )
 
 
 def _poses() -> dict[str, np.ndarray]:
@@ -55,9 +72,13 @@ def _poses() -> dict[str, np.ndarray]:
     no_wrist = standing.copy()
     no_wrist[sk.L_WRIST] = np.nan  # unusable: a body joint is missing
     return {
-        "standing.jpg": standing, "arms_out.jpg": arms_out, "walking.jpg": walking,
-        "crossed.jpg": crossed, "back.jpg": back, "no_wrist.jpg": no_wrist,
-    }  # fmt: skip
+        "standing.jpg": standing,
+        "arms_out.jpg": arms_out,
+        "walking.jpg": walking,
+        "crossed.jpg": crossed,
+        "back.jpg": back,
+        "no_wrist.jpg": no_wrist,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -70,8 +91,9 @@ def pose_csv(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory, pose_csv) -> tuple[Path, dict]:
     root = tmp_path_factory.mktemp("synth") / "set"
-    report = generate_dataset(root, 20, SIZE, seed=7, poses_per_identity=4, pose_csv=pose_csv,
-                              workers=1)  # fmt: skip
+    report = generate_dataset(
+        root, 20, SIZE, seed=7, poses_per_identity=4, pose_csv=pose_csv, workers=1
+    )
     return root, report
 
 
@@ -109,8 +131,9 @@ def test_layout_names_and_sizes(dataset):
 
 
 def test_last_identity_holds_the_remainder(tmp_path, pose_csv):
-    report = generate_dataset(tmp_path / "set", 7, SIZE, seed=1, poses_per_identity=3,
-                              pose_csv=pose_csv, workers=1)  # fmt: skip
+    report = generate_dataset(
+        tmp_path / "set", 7, SIZE, seed=1, poses_per_identity=3, pose_csv=pose_csv, workers=1
+    )
     names = sorted(p.name for p in (tmp_path / "set" / "images").glob("*.png"))
     assert names[-1] == "00002_00.png" and report["identities"] == 3
     assert report["pairs"] == 3 * 2 + 3 * 2 + 0
@@ -348,8 +371,9 @@ def test_capsule_labels_match_the_distance_to_the_segment():
 
 
 def test_frame_coordinates_invert_the_bilinear_map():
-    frame = Frame(np.array([30.0, 20.0]), np.array([34.0, 60.0]),
-                  np.array([12.0, 1.0]), np.array([8.0, -2.0]))  # fmt: skip
+    frame = Frame(
+        np.array([30.0, 20.0]), np.array([34.0, 60.0]), np.array([12.0, 1.0]), np.array([8.0, -2.0])
+    )
     for u, s in ((0.0, 0.0), (0.3, -0.7), (0.9, 0.95), (0.5, 0.2)):
         x, y = frame.point(u, s)
         win = window((x, y, x, y), (100, 80))

@@ -33,10 +33,19 @@ def samples(tmp_path_factory):
 
 
 def _trainer(samples, run_dir, **changes):
-    train = TrainConfig(steps=4, batch_size=4, lr=2e-3, log_every=1, preview_every=0,
-                        checkpoint_every=2, device="cpu", decay_from=1.0)  # fmt: skip
-    options = {k: changes.pop(k) for k in ("posenet", "semantic", "parsing_mode", "resume")
-               if k in changes}  # fmt: skip
+    train = TrainConfig(
+        steps=4,
+        batch_size=4,
+        lr=2e-3,
+        log_every=1,
+        preview_every=0,
+        checkpoint_every=2,
+        device="cpu",
+        decay_from=1.0,
+    )
+    options = {
+        k: changes.pop(k) for k in ("posenet", "semantic", "parsing_mode", "resume") if k in changes
+    }
     train = dataclasses.replace(train, **changes)
     return AppearanceTrainer(samples, TINY, AppearanceLossWeights(), train, run_dir, **options)
 
@@ -66,8 +75,15 @@ def test_checkpoint_round_trip_and_kind_check(samples, tmp_path):
     batch = samples.batch([0, 1], "cpu")
     trainer.generator.eval()
     with torch.no_grad():
-        args = (batch["image"], batch["parsing"], batch["heatmaps"], batch["parsing"].flip(0),
-                batch["heatmaps"].flip(0), batch["poses"], batch["poses"][::-1])  # fmt: skip
+        args = (
+            batch["image"],
+            batch["parsing"],
+            batch["heatmaps"],
+            batch["parsing"].flip(0),
+            batch["heatmaps"].flip(0),
+            batch["poses"],
+            batch["poses"][::-1],
+        )
         assert torch.equal(trainer.render(*args), _render(generator, *args))
     with pytest.raises(CheckpointError, match="'appearance' checkpoint, but a 'semantic'"):
         from spt_core.train.semantic import load_semantic_generator
@@ -85,12 +101,19 @@ def _render(generator, image, parsing, heatmaps, target_parsing, target_heatmaps
 
 
 def test_predicted_parsing_and_pose_loss_paths(samples, tmp_path):
-    semantic_config = SemanticNetConfig(size=TINY.size, base_channels=8, depth=3,
-                                        max_channels=32, mask_radius=1)  # fmt: skip
+    semantic_config = SemanticNetConfig(
+        size=TINY.size, base_channels=8, depth=3, max_channels=32, mask_radius=1
+    )
     semantic = SemanticGenerator.from_config(semantic_config).eval()
     posenet = PoseRegressor(base_channels=8, n_blocks=1)
-    trainer = _trainer(samples, tmp_path / "run", steps=2, parsing_mode="predicted",
-                       semantic=(semantic, semantic_config), posenet=posenet)  # fmt: skip
+    trainer = _trainer(
+        samples,
+        tmp_path / "run",
+        steps=2,
+        parsing_mode="predicted",
+        semantic=(semantic, semantic_config),
+        posenet=posenet,
+    )
     losses = [e.losses for e in trainer.run() if isinstance(e, StepEvent)]
     assert len(losses) == 2 and all(row["pose"] > 0 for row in losses)
     assert all(p.grad is None for p in posenet.parameters())
@@ -107,8 +130,15 @@ def test_pose_loss_gradient_reaches_the_generator(samples):
     batch = samples.batch([0, 1], "cpu")
     thetas, masks = part_warp_inputs(batch["poses"], batch["poses"][::-1], TINY.size)
     target_parsing, target_heatmaps = batch["parsing"].flip(0), batch["heatmaps"].flip(0)
-    fake = generator(batch["image"], batch["parsing"], batch["heatmaps"], target_parsing,
-                     target_heatmaps, thetas, masks)  # fmt: skip
+    fake = generator(
+        batch["image"],
+        batch["parsing"],
+        batch["heatmaps"],
+        target_parsing,
+        target_heatmaps,
+        thetas,
+        masks,
+    )
     pose_loss_from_images(posenet, fake, target_heatmaps).backward()
     first = next(generator.parameters())
     assert first.grad is not None and first.grad.abs().sum() > 0
@@ -141,5 +171,11 @@ def test_applications_are_callable_and_transfer_keeps_the_rest(samples):
 def out_b(generator, samples, a, b):
     from spt_core.appearance_ops import render
 
-    return render(generator, samples.images[a], samples.parsings[a], samples.poses[a],
-                  samples.parsings[b], samples.poses[b])  # fmt: skip
+    return render(
+        generator,
+        samples.images[a],
+        samples.parsings[a],
+        samples.poses[a],
+        samples.parsings[b],
+        samples.poses[b],
+    )

@@ -38,8 +38,16 @@ from spt_core.train.loop import LOG, latest_checkpoint
 
 pytest_plugins = ["progressive_fixtures"]
 
-QUICK = TrainConfig(steps=3, batch_size=2, lr=2e-3, log_every=1, preview_every=0,
-                    checkpoint_every=100, device="cpu", decay_from=1.0)  # fmt: skip
+QUICK = TrainConfig(
+    steps=3,
+    batch_size=2,
+    lr=2e-3,
+    log_every=1,
+    preview_every=0,
+    checkpoint_every=100,
+    device="cpu",
+    decay_from=1.0,
+)
 
 
 @pytest.fixture(scope="module")
@@ -49,11 +57,18 @@ def world(progressive_stage):
 
 
 def _big(world, run_dir, fix=2, fade=4, resume=False, model=BIG, samples=None, **changes):
-    progressive = ProgressiveConfig(global_from=str(world["r128"]), fix_global_steps=fix,
-                                    fade_in_steps=fade)  # fmt: skip
-    return AppearanceTrainer(samples or world["big"], model, AppearanceLossWeights(),
-                             dataclasses.replace(QUICK, **changes), run_dir, resume=resume,
-                             progressive=progressive)  # fmt: skip
+    progressive = ProgressiveConfig(
+        global_from=str(world["r128"]), fix_global_steps=fix, fade_in_steps=fade
+    )
+    return AppearanceTrainer(
+        samples or world["big"],
+        model,
+        AppearanceLossWeights(),
+        dataclasses.replace(QUICK, **changes),
+        run_dir,
+        resume=resume,
+        progressive=progressive,
+    )
 
 
 def _params(module) -> dict[str, torch.Tensor]:
@@ -82,20 +97,29 @@ def test_local_enhancer_alone_first_then_everything(world, tmp_path):
                 p.numel() for g in trainer.optimizers["generator"].param_groups for p in g["params"]
             )
     local_names = {n for n, _ in generator.named_parameters() if not n.startswith("global_")}
-    glob = {k.removeprefix("global_generator."): v for k, v in snapshots[2].items()
-            if k not in local_names}  # fmt: skip
+    glob = {
+        k.removeprefix("global_generator."): v
+        for k, v in snapshots[2].items()
+        if k not in local_names
+    }
     assert set(glob) == set(loaded)
     # Steps 1 and 2 (index 0, 1 < fix_global_steps): the global part is the 128-px run's.
     for step in (1, 2):
-        glob = {k.removeprefix("global_generator."): v for k, v in snapshots[step].items()
-                if k not in local_names}  # fmt: skip
+        glob = {
+            k.removeprefix("global_generator."): v
+            for k, v in snapshots[step].items()
+            if k not in local_names
+        }
         assert _equal(glob, loaded) == list(loaded), f"global part moved by step {step}"
     local_1 = {k: v for k, v in snapshots[1].items() if k in local_names}
     local_2 = {k: v for k, v in snapshots[2].items() if k in local_names}
     assert len(_equal(local_1, local_2)) < len(local_1) / 2, "the local enhancer did not learn"
     # Step 3 rebuilt the optimiser over every parameter: now the global part learns too.
-    glob_3 = {k.removeprefix("global_generator."): v for k, v in snapshots[3].items()
-              if k not in local_names}  # fmt: skip
+    glob_3 = {
+        k.removeprefix("global_generator."): v
+        for k, v in snapshots[3].items()
+        if k not in local_names
+    }
     assert len(_equal(glob_3, loaded)) < len(loaded) / 2
     local_count = sum(p.numel() for n, p in generator.named_parameters() if n in local_names)
     total = sum(p.numel() for p in generator.parameters())
@@ -121,8 +145,15 @@ def test_global_from_makes_alpha_zero_the_128_generator(world, tmp_path):
     samples = world["big"]
     source, target = samples.batch([0, 1], "cpu"), samples.batch([2, 3], "cpu")
     trainer.generator.eval()
-    args = (source["image"], source["parsing"], source["heatmaps"], target["parsing"],
-            target["heatmaps"], source["poses"], target["poses"])  # fmt: skip
+    args = (
+        source["image"],
+        source["parsing"],
+        source["heatmaps"],
+        target["parsing"],
+        target["heatmaps"],
+        source["poses"],
+        target["poses"],
+    )
     with torch.no_grad():
         ours = trainer.render(*args)
         trainer.alpha = 1.0
@@ -138,11 +169,15 @@ def test_global_from_makes_alpha_zero_the_128_generator(world, tmp_path):
         return sk.pose_heatmaps_torch(torch.from_numpy(poses * 0.5), half, BIG.heatmap_sigma)
 
     with torch.no_grad():
-        expected = reference(F.avg_pool2d(source["image"], 2), source["parsing"][..., ::2, ::2],
-                             heat(source["poses"]), target["parsing"][..., ::2, ::2],
-                             heat(target["poses"]), thetas,
-                             F.interpolate(masks, size=half, mode="bilinear",
-                                           align_corners=False))  # fmt: skip
+        expected = reference(
+            F.avg_pool2d(source["image"], 2),
+            source["parsing"][..., ::2, ::2],
+            heat(source["poses"]),
+            target["parsing"][..., ::2, ::2],
+            heat(target["poses"]),
+            thetas,
+            F.interpolate(masks, size=half, mode="bilinear", align_corners=False),
+        )
     assert ours.shape == (2, 3, 64, 64)
     torch.testing.assert_close(ours, expected, rtol=0, atol=1e-6)
     assert (faded_in - expected).abs().max() > 1e-2
@@ -168,8 +203,12 @@ def test_face_discriminator_learns_and_headless_faces_stay_finite(world, tmp_pat
         assert len(_equal(_params(d_f), before)) < len(before), name
         assert all(torch.isfinite(p).all() for p in trainer.generator.parameters())
         # The face term is part of G's objective with its weight.
-        parts = (weights.adversarial * logs["g_adversarial"] + weights.content * logs["content"]
-                 + weights.style * logs["style"] + weights.face * logs["g_face"])  # fmt: skip
+        parts = (
+            weights.adversarial * logs["g_adversarial"]
+            + weights.content * logs["content"]
+            + weights.style * logs["style"]
+            + weights.face * logs["g_face"]
+        )
         assert logs["g_total"] == pytest.approx(parts, rel=1e-5)
         # The 32x32 run's D_F starts D_F's 128-px path.
         plain = FaceDiscriminator.from_config(SMALL)
@@ -187,8 +226,11 @@ def test_face_discriminator_learns_and_headless_faces_stay_finite(world, tmp_pat
 
 def test_killed_runs_resume_across_the_phase_change(world, tmp_path):
     def weights(trainer):
-        return {f"{name}.{k}": v for name, net in trainer.networks().items()
-                for k, v in net.state_dict().items()}  # fmt: skip
+        return {
+            f"{name}.{k}": v
+            for name, net in trainer.networks().items()
+            for k, v in net.state_dict().items()
+        }
 
     reference = _big(world, tmp_path / "whole", fix=2, fade=3, steps=5, checkpoint_every=1)
     list(reference.run())
@@ -217,19 +259,32 @@ def test_global_from_must_be_a_global_run_of_the_core(world, tmp_path):
 
     def starting_from(path):
         progressive = ProgressiveConfig(global_from=str(path))
-        trainer = AppearanceTrainer(world["big"], BIG, AppearanceLossWeights(), QUICK,
-                                    tmp_path / f"from_{path.name}",
-                                    progressive=progressive)  # fmt: skip
+        trainer = AppearanceTrainer(
+            world["big"],
+            BIG,
+            AppearanceLossWeights(),
+            QUICK,
+            tmp_path / f"from_{path.name}",
+            progressive=progressive,
+        )
         trainer.build()
 
     wider = dataclasses.replace(SMALL, base_channels=16)
-    path = fake_run("wider", wider, generator=AppearanceGenerator.from_config(wider),
-                    discriminator=ImageDiscriminator.from_config(wider))  # fmt: skip
+    path = fake_run(
+        "wider",
+        wider,
+        generator=AppearanceGenerator.from_config(wider),
+        discriminator=ImageDiscriminator.from_config(wider),
+    )
     with pytest.raises(CheckpointError, match="base_channels 16 there, 8 here"):
         starting_from(path)
     whole = dataclasses.replace(BIG, face_gan=False, face_fade_in=False)
-    path = fake_run("whole", whole, generator=LocalEnhancedGenerator.from_config(whole),
-                    discriminator=ImageDiscriminator.from_config(whole))  # fmt: skip
+    path = fake_run(
+        "whole",
+        whole,
+        generator=LocalEnhancedGenerator.from_config(whole),
+        discriminator=ImageDiscriminator.from_config(whole),
+    )
     with pytest.raises(CheckpointError, match=r"local enhancer itself.*core size \(32, 32\)"):
         starting_from(path)
     semantic = SemanticNetConfig(size=(32, 32), base_channels=8, max_channels=16, depth=3)
@@ -250,15 +305,29 @@ def test_impossible_combinations_are_refused(world, tmp_path):
     ]
     for model, progressive, init, message in cases:
         with pytest.raises(ValueError, match=message):
-            AppearanceTrainer(world["small"], model, AppearanceLossWeights(), QUICK,
-                              tmp_path / "x", init_from=init,
-                              progressive=progressive)  # fmt: skip
+            AppearanceTrainer(
+                world["small"],
+                model,
+                AppearanceLossWeights(),
+                QUICK,
+                tmp_path / "x",
+                init_from=init,
+                progressive=progressive,
+            )
     with pytest.raises(ValueError, match="needs an even size"):
         AppearanceNetConfig.tiny(size=(63, 64), local_enhancer=True)
     semantic = SemanticNetConfig(size=(64, 32), base_channels=8, max_channels=16, depth=3)
     with pytest.raises(ValueError, match="same size or a proportional one"):
-        JointTrainer(world["big"], np.array([[0, 1]]), semantic, BIG, SemanticLossWeights(),
-                     AppearanceLossWeights(), QUICK, tmp_path / "joint")  # fmt: skip
+        JointTrainer(
+            world["big"],
+            np.array([[0, 1]]),
+            semantic,
+            BIG,
+            SemanticLossWeights(),
+            AppearanceLossWeights(),
+            QUICK,
+            tmp_path / "joint",
+        )
 
 
 def test_a_local_enhanced_run_loads_exports_and_evaluates(world, tmp_path):
@@ -278,20 +347,39 @@ def test_a_local_enhanced_run_loads_exports_and_evaluates(world, tmp_path):
     source, target = samples.batch(pairs[:, 0], "cpu"), samples.batch(pairs[:, 1], "cpu")
     trainer.generator.eval()
     with torch.no_grad():
-        rendered = trainer.render(source["image"], source["parsing"], source["heatmaps"],
-                                  target["parsing"], target["heatmaps"], source["poses"],
-                                  target["poses"])  # fmt: skip
+        rendered = trainer.render(
+            source["image"],
+            source["parsing"],
+            source["heatmaps"],
+            target["parsing"],
+            target["heatmaps"],
+            source["poses"],
+            target["poses"],
+        )
     # ``spt eval appearance`` renders what the trainer renders (half-size maps included).
     assert np.array_equal(generate(generator, samples, pairs), to_uint8(rendered))
-    assert low_res_inputs(AppearanceGenerator.from_config(SMALL), source["parsing"],
-                          target["parsing"], source["poses"], target["poses"]) == {}  # fmt: skip
+    assert (
+        low_res_inputs(
+            AppearanceGenerator.from_config(SMALL),
+            source["parsing"],
+            target["parsing"],
+            source["poses"],
+            target["poses"],
+        )
+        == {}
+    )
 
     # A semantic network at the core size, as the paper predicts 256-px maps at 128.
     torch.manual_seed(0)
-    s_cfg = SemanticNetConfig(size=(32, 32), base_channels=8, max_channels=16, depth=3,
-                              mask_radius=1)  # fmt: skip
-    save_checkpoint(tmp_path / "semantic", "semantic", {"model": to_dict(s_cfg)},
-                    {"generator": SemanticGenerator.from_config(s_cfg)})  # fmt: skip
+    s_cfg = SemanticNetConfig(
+        size=(32, 32), base_channels=8, max_channels=16, depth=3, mask_radius=1
+    )
+    save_checkpoint(
+        tmp_path / "semantic",
+        "semantic",
+        {"model": to_dict(s_cfg)},
+        {"generator": SemanticGenerator.from_config(s_cfg)},
+    )
     pipe = SPTPipeline.from_checkpoints(tmp_path / "semantic", tmp_path / "run", device="cpu")
     a = Person(samples.images[0], samples.poses[0], samples.parsings[0])
     b = Person(samples.images[1], samples.poses[1], samples.parsings[1])
@@ -318,34 +406,118 @@ def test_cli_trains_both_stages_and_evaluates(world, tmp_path, capsys):
 
     from spt_core.cli import main
 
-    common = ["--data", str(world["data"]), "--batch-size", "2", "--base-channels", "8",
-              "--max-channels", "16", "--face-gan", "--device", "cpu", "--quiet"]  # fmt: skip
+    common = [
+        "--data",
+        str(world["data"]),
+        "--batch-size",
+        "2",
+        "--base-channels",
+        "8",
+        "--max-channels",
+        "16",
+        "--face-gan",
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
     stage1, stage2 = tmp_path / "r128", tmp_path / "r256"
-    assert main(["train", "appearance", "--out", str(stage1), "--size", "32x32", "--steps", "1",
-                 *common]) == 0  # fmt: skip
-    argv = ["train", "appearance", "--out", str(stage2), "--size", "64x64", "--steps", "2",
-            "--local-enhancer", "--global-from", str(stage1), "--fix-global-steps", "1",
-            "--fade-in-steps", "2", *common]  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "appearance",
+                "--out",
+                str(stage1),
+                "--size",
+                "32x32",
+                "--steps",
+                "1",
+                *common,
+            ]
+        )
+        == 0
+    )
+    argv = [
+        "train",
+        "appearance",
+        "--out",
+        str(stage2),
+        "--size",
+        "64x64",
+        "--steps",
+        "2",
+        "--local-enhancer",
+        "--global-from",
+        str(stage1),
+        "--fix-global-steps",
+        "1",
+        "--fade-in-steps",
+        "2",
+        *common,
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "finished at step 2" in out
     config = json.loads((latest_checkpoint(stage2) / "config.json").read_text())
     assert config["model"]["local_enhancer"] and config["model"]["face_fade_in"]
-    assert config["progressive"] == {"global_from": str(stage1), "fix_global_steps": 1,
-                                     "fade_in_steps": 2}  # fmt: skip
+    assert config["progressive"] == {
+        "global_from": str(stage1),
+        "fix_global_steps": 1,
+        "fade_in_steps": 2,
+    }
     # Resuming needs the schedule again but not the starting run.
-    resume = ["train", "appearance", "--out", str(stage2), "--size", "64x64", "--steps", "3",
-              "--local-enhancer", "--fix-global-steps", "1", "--fade-in-steps", "2", "--resume",
-              *common]  # fmt: skip
+    resume = [
+        "train",
+        "appearance",
+        "--out",
+        str(stage2),
+        "--size",
+        "64x64",
+        "--steps",
+        "3",
+        "--local-enhancer",
+        "--fix-global-steps",
+        "1",
+        "--fade-in-steps",
+        "2",
+        "--resume",
+        *common,
+    ]
     assert main(resume) == 0
     assert "finished at step 3" in capsys.readouterr().out
     assert main(resume[: -len(common)] + ["--fade-in-steps", "5", *common]) == 2
     assert "fade_in_steps 2 in the checkpoint, 5 asked" in capsys.readouterr().err
-    assert main(["eval", "appearance", str(stage2), "--data", str(world["data"]), "--limit", "2",
-                 "--device", "cpu"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "eval",
+                "appearance",
+                str(stage2),
+                "--data",
+                str(world["data"]),
+                "--limit",
+                "2",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     assert "TS-GT" in capsys.readouterr().out
-    assert main(["train", "appearance", "--out", str(tmp_path / "x"), "--global-from",
-                 str(stage1), *common]) == 2  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "appearance",
+                "--out",
+                str(tmp_path / "x"),
+                "--global-from",
+                str(stage1),
+                *common,
+            ]
+        )
+        == 2
+    )
     assert "add --local-enhancer" in capsys.readouterr().err
 
 
@@ -353,29 +525,47 @@ def test_ts_pred_with_a_semantic_network_at_the_core_size(world, tmp_path):
     from spt_core import labels as lb
     from spt_core.models.semantic import SemanticGenerator
 
-    s_cfg = SemanticNetConfig(size=(32, 32), base_channels=8, max_channels=16, depth=3,
-                              mask_radius=1)  # fmt: skip
+    s_cfg = SemanticNetConfig(
+        size=(32, 32), base_channels=8, max_channels=16, depth=3, mask_radius=1
+    )
     semantic = SemanticGenerator.from_config(s_cfg).eval()
-    trainer = AppearanceTrainer(world["big"], BIG, AppearanceLossWeights(), QUICK, tmp_path / "r",
-                                semantic=(semantic, s_cfg), parsing_mode="predicted",
-                                progressive=ProgressiveConfig(fix_global_steps=0))  # fmt: skip
+    trainer = AppearanceTrainer(
+        world["big"],
+        BIG,
+        AppearanceLossWeights(),
+        QUICK,
+        tmp_path / "r",
+        semantic=(semantic, s_cfg),
+        parsing_mode="predicted",
+        progressive=ProgressiveConfig(fix_global_steps=0),
+    )
     source, target = world["big"].batch([0, 1], "cpu"), world["big"].batch([2, 3], "cpu")
     parsing, probabilities = trainer._target_parsing(source, target)
     # By hand: the maps and poses at 32x32, the prediction upsampled to 64x64.
     poses = [source["poses"] * 0.5, target["poses"] * 0.5]
-    masks = [torch.from_numpy(np.stack([sk.pose_mask(p, (32, 32), 1) for p in batch]))[:, None]
-             for batch in poses]  # fmt: skip
+    masks = [
+        torch.from_numpy(np.stack([sk.pose_mask(p, (32, 32), 1) for p in batch]))[:, None]
+        for batch in poses
+    ]
     with torch.no_grad():
         small = semantic.predict(
             lb.one_hot_torch(source["labels"][:, ::2, ::2]),
-            *(sk.pose_heatmaps_torch(torch.from_numpy(p), (32, 32), s_cfg.heatmap_sigma)
-              for p in poses),
+            *(
+                sk.pose_heatmaps_torch(torch.from_numpy(p), (32, 32), s_cfg.heatmap_sigma)
+                for p in poses
+            ),
             *(m.float() for m in masks),
-        )  # fmt: skip
+        )
     expected = F.interpolate(small, size=(64, 64), mode="bilinear", align_corners=False)
     torch.testing.assert_close(probabilities, expected)
     assert parsing.shape == (2, 9, 64, 64)
     with pytest.raises(ValueError, match="scaled copy"):
-        AppearanceTrainer(world["big"], BIG, AppearanceLossWeights(), QUICK, tmp_path / "x",
-                          semantic=(semantic, dataclasses.replace(s_cfg, size=(32, 16))),
-                          parsing_mode="predicted")  # fmt: skip
+        AppearanceTrainer(
+            world["big"],
+            BIG,
+            AppearanceLossWeights(),
+            QUICK,
+            tmp_path / "x",
+            semantic=(semantic, dataclasses.replace(s_cfg, size=(32, 16))),
+            parsing_mode="predicted",
+        )

@@ -23,8 +23,16 @@ from spt_core.train import factory
 from spt_core.train.events import DoneEvent, StepEvent
 from spt_core.train.loop import LOG, latest_checkpoint
 
-QUICK = TrainConfig(steps=4, batch_size=4, lr=2e-3, log_every=1, preview_every=0,
-                    checkpoint_every=2, device="cpu", decay_from=1.0)  # fmt: skip
+QUICK = TrainConfig(
+    steps=4,
+    batch_size=4,
+    lr=2e-3,
+    log_every=1,
+    preview_every=0,
+    checkpoint_every=2,
+    device="cpu",
+    decay_from=1.0,
+)
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +95,12 @@ def test_defaults_follow_the_dataset_size(tmp_path):
     assert factory.default_sections("semantic", tmp_path)["model"].size == (128, 64)
     assert factory.default_sections("posenet", tmp_path / "missing")["model"].size == (128, 64)
     assert set(factory.default_sections("appearance")) == {
-        "train", "model", "losses", "progressive", "inputs"
-    }  # fmt: skip
+        "train",
+        "model",
+        "losses",
+        "progressive",
+        "inputs",
+    }
 
 
 def test_semantic_run_from_the_dataset_then_resume(people, tmp_path):
@@ -107,9 +119,12 @@ def test_semantic_run_from_the_dataset_then_resume(people, tmp_path):
     assert info.sections["train"] == QUICK
 
     resumed = factory.build_trainer(
-        "semantic", people, run, dict(info.sections, train=dataclasses.replace(QUICK, steps=6)),
+        "semantic",
+        people,
+        run,
+        dict(info.sections, train=dataclasses.replace(QUICK, steps=6)),
         resume=True,
-    )  # fmt: skip
+    )
     events = list(resumed.run())
     assert [e.step for e in events if isinstance(e, StepEvent)] == [5, 6]
     assert isinstance(events[-1], DoneEvent) and events[-1].reason == "finished"

@@ -26,13 +26,22 @@ from spt_core.train.events import DoneEvent, StepEvent
 from spt_core.train.joint import JointTrainer, load_joint_generators, pseudo_label_pairs
 
 APPEARANCE = AppearanceNetConfig.tiny()
-SEMANTIC = SemanticNetConfig(size=(32, 16), base_channels=8, max_channels=16, depth=3,
-                             mask_radius=1)  # fmt: skip
+SEMANTIC = SemanticNetConfig(
+    size=(32, 16), base_channels=8, max_channels=16, depth=3, mask_radius=1
+)
 
 
 def _train(**changes) -> TrainConfig:
-    base = TrainConfig(steps=4, batch_size=4, lr=2e-3, log_every=1, preview_every=0,
-                       checkpoint_every=2, device="cpu", decay_from=1.0)  # fmt: skip
+    base = TrainConfig(
+        steps=4,
+        batch_size=4,
+        lr=2e-3,
+        log_every=1,
+        preview_every=0,
+        checkpoint_every=2,
+        device="cpu",
+        decay_from=1.0,
+    )
     return dataclasses.replace(base, **changes)
 
 
@@ -45,27 +54,46 @@ def world(tmp_path_factory):
     # Pre-trained networks: a few appearance steps, and an untrained semantic pair saved as a
     # semantic checkpoint (what `spt train semantic` writes).
     appearance_run = root / "appearance"
-    list(AppearanceTrainer(samples, APPEARANCE, AppearanceLossWeights(), _train(steps=2),
-                           appearance_run).run())  # fmt: skip
+    list(
+        AppearanceTrainer(
+            samples, APPEARANCE, AppearanceLossWeights(), _train(steps=2), appearance_run
+        ).run()
+    )
     torch.manual_seed(0)
     semantic_ckpt = save_checkpoint(
         root / "semantic" / "checkpoints" / "step_0000001",
         "semantic",
         {"model": dataclasses.asdict(SEMANTIC)},
-        {"generator": SemanticGenerator.from_config(SEMANTIC),
-         "discriminator": ParsingDiscriminator.from_config(SEMANTIC)},
-    )  # fmt: skip
+        {
+            "generator": SemanticGenerator.from_config(SEMANTIC),
+            "discriminator": ParsingDiscriminator.from_config(SEMANTIC),
+        },
+    )
     pairs = np.stack([np.arange(8), (np.arange(8) + 3) % 8], axis=1)
-    return {"root": root, "dataset": dataset, "samples": samples, "pairs": pairs,
-            "appearance": appearance_run, "semantic": semantic_ckpt}  # fmt: skip
+    return {
+        "root": root,
+        "dataset": dataset,
+        "samples": samples,
+        "pairs": pairs,
+        "appearance": appearance_run,
+        "semantic": semantic_ckpt,
+    }
 
 
 def _joint(world, run_dir, semantic_losses=None, resume=False, **changes):
-    return JointTrainer(world["samples"], world["pairs"], SEMANTIC, APPEARANCE,
-                        semantic_losses or SemanticLossWeights(), AppearanceLossWeights(),
-                        _train(**changes), run_dir, semantic_init=world["semantic"],
-                        appearance_init=world["appearance"],
-                        resume=resume)  # fmt: skip
+    return JointTrainer(
+        world["samples"],
+        world["pairs"],
+        SEMANTIC,
+        APPEARANCE,
+        semantic_losses or SemanticLossWeights(),
+        AppearanceLossWeights(),
+        _train(**changes),
+        run_dir,
+        semantic_init=world["semantic"],
+        appearance_init=world["appearance"],
+        resume=resume,
+    )
 
 
 def test_image_losses_reach_the_semantic_network(world, tmp_path):
@@ -74,8 +102,11 @@ def test_image_losses_reach_the_semantic_network(world, tmp_path):
     trainer.build()
     before = {k: v.clone() for k, v in trainer.semantic_generator.state_dict().items()}
     logs = trainer.train_step(0)
-    changed = [k for k, v in trainer.semantic_generator.state_dict().items()
-               if v.is_floating_point() and not torch.equal(v, before[k])]  # fmt: skip
+    changed = [
+        k
+        for k, v in trainer.semantic_generator.state_dict().items()
+        if v.is_floating_point() and not torch.equal(v, before[k])
+    ]
     assert changed, "no gradient from the image losses reached G_S"
     assert logs["cross_entropy"] > 0 and np.isfinite(logs["total"])
 
@@ -101,9 +132,17 @@ def test_checkpoint_holds_both_generators_and_resumes(world, tmp_path):
     assert isinstance(events[-1], DoneEvent) and events[-1].step == 2
     semantic, semantic_model, appearance, appearance_model = load_joint_generators(tmp_path / "run")
     assert semantic_model == SEMANTIC and appearance_model == APPEARANCE
-    resumed = JointTrainer(world["samples"], world["pairs"], SEMANTIC, APPEARANCE,
-                           SemanticLossWeights(), AppearanceLossWeights(), _train(steps=4),
-                           tmp_path / "run", resume=True)  # fmt: skip
+    resumed = JointTrainer(
+        world["samples"],
+        world["pairs"],
+        SEMANTIC,
+        APPEARANCE,
+        SemanticLossWeights(),
+        AppearanceLossWeights(),
+        _train(steps=4),
+        tmp_path / "run",
+        resume=True,
+    )
     assert [e.step for e in resumed.run() if isinstance(e, StepEvent)] == [3, 4]
     # The resumed run (started without inits) still records where its first steps started.
     from spt_core.models.checkpoint import read_config
@@ -117,8 +156,9 @@ def test_checkpoint_holds_both_generators_and_resumes(world, tmp_path):
     a = load_joint_generators(tmp_path / "run")
     b = load_joint_generators(tmp_path / "straight")
     for net_a, net_b in ((a[0], b[0]), (a[2], b[2])):
-        for (key, va), vb in zip(net_a.state_dict().items(), net_b.state_dict().values(),
-                                 strict=True):  # fmt: skip
+        for (key, va), vb in zip(
+            net_a.state_dict().items(), net_b.state_dict().values(), strict=True
+        ):
             assert torch.allclose(va, vb, atol=1e-6), key
     with pytest.raises(CheckpointError, match="'joint' checkpoint, but a 'appearance'"):
         from spt_core.train.appearance import load_appearance_generator
@@ -127,13 +167,22 @@ def test_checkpoint_holds_both_generators_and_resumes(world, tmp_path):
 
 
 def test_sizes_must_be_proportional_and_not_larger(world, tmp_path):
-    for size, message in (((32, 32), "same size or a proportional one"),
-                          ((64, 32), "larger than the appearance")):  # fmt: skip
+    for size, message in (
+        ((32, 32), "same size or a proportional one"),
+        ((64, 32), "larger than the appearance"),
+    ):
         other = dataclasses.replace(SEMANTIC, size=size)
         with pytest.raises(ValueError, match=message):
-            JointTrainer(world["samples"], world["pairs"], other, APPEARANCE,
-                         SemanticLossWeights(), AppearanceLossWeights(), _train(),
-                         tmp_path / "run")  # fmt: skip
+            JointTrainer(
+                world["samples"],
+                world["pairs"],
+                other,
+                APPEARANCE,
+                SemanticLossWeights(),
+                AppearanceLossWeights(),
+                _train(),
+                tmp_path / "run",
+            )
 
 
 def test_pseudo_label_pairs_index_the_dataset(world):
@@ -159,8 +208,14 @@ def test_baseline_sees_no_parsing_and_learns(world, tmp_path):
 
 def test_init_from_another_architecture_is_refused(world, tmp_path):
     model = dataclasses.replace(APPEARANCE, base_channels=4)
-    trainer = AppearanceTrainer(world["samples"], model, AppearanceLossWeights(), _train(),
-                                tmp_path / "run", init_from=world["appearance"])  # fmt: skip
+    trainer = AppearanceTrainer(
+        world["samples"],
+        model,
+        AppearanceLossWeights(),
+        _train(),
+        tmp_path / "run",
+        init_from=world["appearance"],
+    )
     with pytest.raises(CheckpointError, match="do not fit"):
         list(trainer.run())
 
@@ -174,12 +229,37 @@ def test_train_joint_command_and_its_resume(world, tmp_path, capsys):
     PseudoLabelSearch(SearchConfig(), device="cpu").run(
         SearchInputs.from_dataset(world["dataset"]), pseudo
     )
-    common = ["train", "joint", "--data", str(world["dataset"].root), "--pseudo", str(pseudo),
-              "--out", str(tmp_path / "run"), "--batch-size", "2", "--device", "cpu"]  # fmt: skip
+    common = [
+        "train",
+        "joint",
+        "--data",
+        str(world["dataset"].root),
+        "--pseudo",
+        str(pseudo),
+        "--out",
+        str(tmp_path / "run"),
+        "--batch-size",
+        "2",
+        "--device",
+        "cpu",
+    ]
     assert main([*common, "--steps", "1"]) == 2  # no starting networks
     assert "pre-trained networks" in capsys.readouterr().err
-    assert main([*common, "--steps", "1", "--semantic", str(world["semantic"]),
-                 "--appearance", str(world["appearance"]), "--quiet"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                *common,
+                "--steps",
+                "1",
+                "--semantic",
+                str(world["semantic"]),
+                "--appearance",
+                str(world["appearance"]),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert main([*common, "--steps", "2", "--resume", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "finished at step 1" in out and "finished at step 2" in out

@@ -35,39 +35,68 @@ from spt_core.train.loop import latest_checkpoint
 
 pytest_plugins = ["progressive_fixtures"]
 
-SEMANTIC = SemanticNetConfig(size=(32, 32), base_channels=8, max_channels=16, depth=3,
-                             mask_radius=1)  # fmt: skip
-QUICK = TrainConfig(steps=2, batch_size=2, lr=2e-3, log_every=1, preview_every=0,
-                    checkpoint_every=100, device="cpu", decay_from=1.0)  # fmt: skip
+SEMANTIC = SemanticNetConfig(
+    size=(32, 32), base_channels=8, max_channels=16, depth=3, mask_radius=1
+)
+QUICK = TrainConfig(
+    steps=2,
+    batch_size=2,
+    lr=2e-3,
+    log_every=1,
+    preview_every=0,
+    checkpoint_every=100,
+    device="cpu",
+    decay_from=1.0,
+)
 
 
 @pytest.fixture(scope="module")
 def world(progressive_stage, tmp_path_factory):
     root, big = tmp_path_factory.mktemp("joint256"), progressive_stage["big"]
-    progressive = ProgressiveConfig(global_from=str(progressive_stage["r128"]), fix_global_steps=1,
-                                    fade_in_steps=1)  # fmt: skip
-    list(AppearanceTrainer(big, BIG, AppearanceLossWeights(), QUICK, root / "r256",
-                           progressive=progressive).run())  # fmt: skip
+    progressive = ProgressiveConfig(
+        global_from=str(progressive_stage["r128"]), fix_global_steps=1, fade_in_steps=1
+    )
+    list(
+        AppearanceTrainer(
+            big, BIG, AppearanceLossWeights(), QUICK, root / "r256", progressive=progressive
+        ).run()
+    )
     torch.manual_seed(0)
     semantic = save_checkpoint(
-        root / "semantic" / "checkpoints" / "step_0000001", "semantic",
+        root / "semantic" / "checkpoints" / "step_0000001",
+        "semantic",
         {"model": to_dict(SEMANTIC)},
-        {"generator": SemanticGenerator.from_config(SEMANTIC),
-         "discriminator": ParsingDiscriminator.from_config(SEMANTIC)},
-    )  # fmt: skip
+        {
+            "generator": SemanticGenerator.from_config(SEMANTIC),
+            "discriminator": ParsingDiscriminator.from_config(SEMANTIC),
+        },
+    )
     pairs = np.stack([np.arange(6), (np.arange(6) + 2) % 6], axis=1)
-    return {"root": root, "data": progressive_stage["data"],
-            "dataset": progressive_stage["dataset"], "big": big,
-            "pairs": pairs, "r256": root / "r256", "semantic": semantic}  # fmt: skip
+    return {
+        "root": root,
+        "data": progressive_stage["data"],
+        "dataset": progressive_stage["dataset"],
+        "big": big,
+        "pairs": pairs,
+        "r256": root / "r256",
+        "semantic": semantic,
+    }
 
 
 def _joint(world, run_dir, semantic_losses=None, resume=False, model=BIG, **changes):
-    return JointTrainer(world["big"], world["pairs"], SEMANTIC, model,
-                        semantic_losses or SemanticLossWeights(), AppearanceLossWeights(),
-                        dataclasses.replace(QUICK, **changes), run_dir,
-                        semantic_init=None if resume else world["semantic"],
-                        appearance_init=None if resume else world["r256"],
-                        resume=resume)  # fmt: skip
+    return JointTrainer(
+        world["big"],
+        world["pairs"],
+        SEMANTIC,
+        model,
+        semantic_losses or SemanticLossWeights(),
+        AppearanceLossWeights(),
+        dataclasses.replace(QUICK, **changes),
+        run_dir,
+        semantic_init=None if resume else world["semantic"],
+        appearance_init=None if resume else world["r256"],
+        resume=resume,
+    )
 
 
 def _params(module) -> dict[str, torch.Tensor]:
@@ -79,8 +108,11 @@ def _moved(before: dict, module) -> list[str]:
 
 
 def _weights(trainer) -> dict[str, torch.Tensor]:
-    return {f"{name}.{k}": v for name, net in trainer.networks().items()
-            for k, v in net.state_dict().items()}  # fmt: skip
+    return {
+        f"{name}.{k}": v
+        for name, net in trainer.networks().items()
+        for k, v in net.state_dict().items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -161,8 +193,13 @@ def test_killed_run_resumes_to_the_uninterrupted_weights(world, whole, tmp_path)
     assert [e.step for e in resumed.run() if isinstance(e, StepEvent)] == [2, 3]
     ours, theirs = _weights(resumed), _weights(whole["trainer"])
     assert set(ours) == set(theirs)
-    names = {"generator", "discriminator", "face_discriminator", "semantic_generator",
-             "semantic_discriminator"}  # fmt: skip
+    names = {
+        "generator",
+        "discriminator",
+        "face_discriminator",
+        "semantic_generator",
+        "semantic_discriminator",
+    }
     assert {k.split(".")[0] for k in ours} == names
     different = [k for k in theirs if not torch.equal(ours[k], theirs[k])]
     assert not different, different[:5]
@@ -199,10 +236,31 @@ def test_cli_reads_both_architectures_from_the_starting_runs(world, tmp_path, ca
     PseudoLabelSearch(SearchConfig(), device="cpu").run(
         SearchInputs.from_dataset(world["dataset"]), pseudo
     )
-    assert main(["train", "joint", "--data", str(world["data"]), "--pseudo", str(pseudo),
-                 "--semantic", str(world["semantic"]), "--appearance", str(world["r256"]),
-                 "--out", str(tmp_path / "run"), "--steps", "1", "--batch-size", "2",
-                 "--device", "cpu"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "train",
+                "joint",
+                "--data",
+                str(world["data"]),
+                "--pseudo",
+                str(pseudo),
+                "--semantic",
+                str(world["semantic"]),
+                "--appearance",
+                str(world["r256"]),
+                "--out",
+                str(tmp_path / "run"),
+                "--steps",
+                "1",
+                "--batch-size",
+                "2",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     assert "semantic network at 32x32, upsampled" in capsys.readouterr().out
     _, s_cfg, _, a_cfg = load_joint_generators(tmp_path / "run")
     assert s_cfg == SEMANTIC and a_cfg == BIG

@@ -53,8 +53,16 @@ def four_images(data_dir):
 
 
 def _trainer(images, run_dir, model=TINY, resume=False, **changes):
-    train = TrainConfig(steps=6, batch_size=4, lr=2e-3, log_every=1, preview_every=0,
-                        checkpoint_every=3, device="cpu", seed=1)  # fmt: skip
+    train = TrainConfig(
+        steps=6,
+        batch_size=4,
+        lr=2e-3,
+        log_every=1,
+        preview_every=0,
+        checkpoint_every=3,
+        device="cpu",
+        seed=1,
+    )
     return PoseNetTrainer(images, model, dataclasses.replace(train, **changes), run_dir, resume)
 
 
@@ -100,14 +108,22 @@ def test_flip_swaps_left_and_right_channels(tmp_path):
     assert flipped["heatmaps"][0, sk.L_ELBOW].abs().max() == 0  # missing stays empty
     # The image moved with it: the red mark is at column 12 now, in [-1, 1] scaling.
     assert flipped["images"][0, 0, 20, 12] == 1.0 and flipped["images"][0, 0, 20, 3] == -1.0
-    expected = sk.pose_heatmaps(_pose({sk.L_WRIST: (12, 20), sk.R_WRIST: (3, 22),
-                                       sk.NOSE: (8, 4)}), (32, 16), 1.5)  # fmt: skip
+    expected = sk.pose_heatmaps(
+        _pose({sk.L_WRIST: (12, 20), sk.R_WRIST: (3, 22), sk.NOSE: (8, 4)}), (32, 16), 1.5
+    )
     np.testing.assert_allclose(flipped["heatmaps"][0].numpy(), expected, atol=1e-6)
 
 
 def test_pck_counts_present_joints_within_a_quarter_torso():
-    pose = _pose({sk.R_SHOULDER: (4, 8), sk.L_SHOULDER: (12, 8), sk.R_HIP: (4, 24),
-                  sk.L_HIP: (12, 24), sk.NOSE: (8, 3)})  # fmt: skip
+    pose = _pose(
+        {
+            sk.R_SHOULDER: (4, 8),
+            sk.L_SHOULDER: (12, 8),
+            sk.R_HIP: (4, 24),
+            sk.L_HIP: (12, 24),
+            sk.NOSE: (8, 3),
+        }
+    )
     # torso scale 16: tolerance 4 px. Predict the nose 5 px off, a hip 3 px off.
     predicted = pose.copy()
     predicted[sk.NOSE] = (8, 8)
@@ -120,12 +136,14 @@ def test_pck_counts_present_joints_within_a_quarter_torso():
 
 
 def test_tiny_network_overfits_four_images(four_images, tmp_path):
-    trainer = _trainer(four_images, tmp_path / "run", steps=120, checkpoint_every=1000,
-                       log_every=1, decay_from=1.0)  # fmt: skip
+    trainer = _trainer(
+        four_images, tmp_path / "run", steps=120, checkpoint_every=1000, log_every=1, decay_from=1.0
+    )
     trainer.build()
     before = evaluate_posenet(trainer.posenet, four_images, sigma=TINY.heatmap_sigma)
-    trainer = _trainer(four_images, tmp_path / "run", steps=120, checkpoint_every=1000,
-                       log_every=1, decay_from=1.0)  # fmt: skip
+    trainer = _trainer(
+        four_images, tmp_path / "run", steps=120, checkpoint_every=1000, log_every=1, decay_from=1.0
+    )
     losses = [e.losses["mse"] for e in trainer.run() if isinstance(e, StepEvent)]
     after = evaluate_posenet(trainer.posenet, four_images, sigma=TINY.heatmap_sigma)
     assert losses[-1] < 0.5 * losses[0], losses
@@ -166,27 +184,36 @@ def test_killed_run_resumes_at_the_saved_step(four_images, tmp_path):
     assert latest_checkpoint(tmp_path / "killed").name == "step_0000003"
     resumed = _trainer(four_images, tmp_path / "killed", flipping, resume=True)
     assert [e.step for e in resumed.run() if isinstance(e, StepEvent)] == [4, 5, 6]
-    for a, b in zip(reference.posenet.state_dict().values(),
-                    resumed.posenet.state_dict().values(), strict=True):  # fmt: skip
+    for a, b in zip(
+        reference.posenet.state_dict().values(), resumed.posenet.state_dict().values(), strict=True
+    ):
         assert torch.equal(a, b)
 
 
 def test_from_args_trains_resumes_and_refuses_another_architecture(data_dir, tmp_path):
     out = tmp_path / "run"
     trainer = train_posenet_from_args(
-        data_dir, out, steps=2, batch_size=2, size=(32, 16), base_channels=8, n_blocks=1,
-        device="cpu", quiet=True, heatmap_sigma=1.5,
-    )  # fmt: skip
+        data_dir,
+        out,
+        steps=2,
+        batch_size=2,
+        size=(32, 16),
+        base_channels=8,
+        n_blocks=1,
+        device="cpu",
+        quiet=True,
+        heatmap_sigma=1.5,
+    )
     assert len(trainer.images) == 8 and trainer.model.flip
     assert trainer.model.heatmap_sigma == 1.5
     assert isinstance(list(trainer.run())[-1], DoneEvent)
     # Resuming needs no architecture flag and continues from step 2.
-    resumed = train_posenet_from_args(data_dir, out, steps=3, device="cpu", resume=True,
-                                      quiet=True)  # fmt: skip
+    resumed = train_posenet_from_args(data_dir, out, steps=3, device="cpu", resume=True, quiet=True)
     assert resumed.model == trainer.model and resumed.train.batch_size == 2
     events = list(resumed.run())
     assert [e.step for e in events if isinstance(e, StepEvent)] == [3]
     assert any(isinstance(e, CheckpointEvent) and e.step == 3 for e in events)
     with pytest.raises(CheckpointError, match="base_channels 8 in the checkpoint, 16 asked"):
-        train_posenet_from_args(data_dir, out, steps=4, base_channels=16, device="cpu",
-                                resume=True, quiet=True)  # fmt: skip
+        train_posenet_from_args(
+            data_dir, out, steps=4, base_channels=16, device="cpu", resume=True, quiet=True
+        )

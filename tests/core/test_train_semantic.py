@@ -47,8 +47,16 @@ def people(tmp_path_factory):
 
 
 def _train(pairs, run_dir, resume=False, **changes):
-    train = TrainConfig(steps=6, batch_size=4, lr=2e-3, log_every=1, preview_every=0,
-                        checkpoint_every=3, device="cpu", seed=1)  # fmt: skip
+    train = TrainConfig(
+        steps=6,
+        batch_size=4,
+        lr=2e-3,
+        log_every=1,
+        preview_every=0,
+        checkpoint_every=3,
+        device="cpu",
+        seed=1,
+    )
     train = dataclasses.replace(train, **changes)
     return SemanticTrainer(pairs, TINY, SemanticLossWeights(), train, run_dir, resume)
 
@@ -69,8 +77,15 @@ def test_tiny_network_overfits_eight_samples(people, tmp_path):
     _, dataset, pseudo = people
     pairs = ParsingPairs.from_pseudo_labels(dataset, pseudo, TINY.size, TINY.mask_radius)
     pairs.pairs = pairs.pairs[:8]
-    trainer = _train(pairs, tmp_path / "run", steps=300, batch_size=8, checkpoint_every=1000,
-                     log_every=10, decay_from=1.0)  # fmt: skip
+    trainer = _train(
+        pairs,
+        tmp_path / "run",
+        steps=300,
+        batch_size=8,
+        checkpoint_every=1000,
+        log_every=10,
+        decay_from=1.0,
+    )
     losses = [e.losses["cross_entropy"] for e in trainer.run() if isinstance(e, StepEvent)]
     assert losses[0] > 1.0
     assert losses[-1] < 0.1, losses[-5:]
@@ -87,8 +102,13 @@ def test_checkpoint_round_trip_gives_identical_outputs(people, tmp_path):
     batch = pairs.batch([0, 1, 2], "cpu", TINY.heatmap_sigma)
     trainer.generator.eval()
     with torch.no_grad():
-        args = (batch["source_parsing"], batch["source_heatmaps"], batch["target_heatmaps"],
-                batch["source_mask"], batch["target_mask"])  # fmt: skip
+        args = (
+            batch["source_parsing"],
+            batch["source_heatmaps"],
+            batch["target_heatmaps"],
+            batch["source_mask"],
+            batch["target_mask"],
+        )
         assert torch.equal(trainer.generator(*args), generator(*args))
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [row["step"] for row in log] == [1, 2, 3]
@@ -128,8 +148,11 @@ def test_killed_run_resumes_to_the_same_weights(people, tmp_path):
     resumed = _train(pairs, tmp_path / "killed", resume=True)
     steps = [e.step for e in resumed.run() if isinstance(e, StepEvent)]
     assert steps == [4, 5, 6]
-    for a, b in zip(reference.generator.state_dict().values(),
-                    resumed.generator.state_dict().values(), strict=True):  # fmt: skip
+    for a, b in zip(
+        reference.generator.state_dict().values(),
+        resumed.generator.state_dict().values(),
+        strict=True,
+    ):
         assert torch.equal(a, b)
 
 
@@ -153,14 +176,43 @@ def test_torchrun_two_cpu_processes(people, tmp_path):
     out = tmp_path / "ddp"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     command = [
-        sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29517",
-        "-m", "spt_core.cli", "train", "semantic", "--data", str(root / "data"),
-        "--pseudo", str(root / "pseudo.npz"), "--out", str(out), "--steps", "4",
-        "--batch-size", "2", "--size", "32x16", "--base-channels", "8", "--depth", "3",
-        "--device", "cpu", "--quiet",
-    ]  # fmt: skip
-    done = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                          cwd=Path(__file__).resolve().parents[2], env=env)  # fmt: skip
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node=2",
+        "--master_port=29517",
+        "-m",
+        "spt_core.cli",
+        "train",
+        "semantic",
+        "--data",
+        str(root / "data"),
+        "--pseudo",
+        str(root / "pseudo.npz"),
+        "--out",
+        str(out),
+        "--steps",
+        "4",
+        "--batch-size",
+        "2",
+        "--size",
+        "32x16",
+        "--base-channels",
+        "8",
+        "--depth",
+        "3",
+        "--device",
+        "cpu",
+        "--quiet",
+    ]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert latest_checkpoint(out).name == "step_0000004"
     log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
@@ -175,9 +227,21 @@ def test_eval_parsing_command_prints_the_three_rows(people, tmp_path, capsys):
     pairs = ParsingPairs.from_pseudo_labels(dataset, pseudo, TINY.size, TINY.mask_radius)
     list(_train(pairs, tmp_path / "run", steps=2).run())
     csv_path = tmp_path / "table.csv"
-    argv = ["eval", "parsing", str(tmp_path / "run"), "--data", str(root / "data"),
-            "--pseudo", str(root / "pseudo.npz"), "--limit", "10", "--device", "cpu",
-            "--csv", str(csv_path)]  # fmt: skip
+    argv = [
+        "eval",
+        "parsing",
+        str(tmp_path / "run"),
+        "--data",
+        str(root / "data"),
+        "--pseudo",
+        str(root / "pseudo.npz"),
+        "--limit",
+        "10",
+        "--device",
+        "cpu",
+        "--csv",
+        str(csv_path),
+    ]
     assert main(argv) == 0
     text = capsys.readouterr().out
     for row in ("network", "part warp (no learning)", "pseudo labels (search)"):

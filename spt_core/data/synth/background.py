@@ -124,8 +124,14 @@ def cast_shadow(
     half_width = (np.ptp(stack[:, 0]) / 2 + 0.3 * S) * rng.uniform(0.9, 1.4)
     mask = np.zeros((height, width), np.float32)
     cv2.ellipse(
-        mask, (int(centre[0]), int(centre[1])), (max(int(half_width), 1), max(int(0.07 * S), 1)),
-        0, 0, 360, 1.0, -1,
-    )  # fmt: skip
+        mask,
+        (int(centre[0]), int(centre[1])),
+        (max(int(half_width), 1), max(int(0.07 * S), 1)),
+        0,
+        0,
+        360,
+        1.0,
+        -1,
+    )
     mask = cv2.GaussianBlur(mask, (0, 0), max(0.06 * S, 0.8))
     image *= 1.0 - rng.uniform(0.2, 0.4) * mask[..., None]

@@ -181,8 +181,9 @@ class HairPainter:
 
     def _hang(self, a: np.ndarray, b: np.ndarray, radius_a: float, radius_b: float) -> None:
         p = self.p
-        shape = capsule(p.canvas.size, a, b, radius_a, radius_b,
-                        wobble=(0.03 * p.S, 1.2, self.strand_phase))  # fmt: skip
+        shape = capsule(
+            p.canvas.size, a, b, radius_a, radius_b, wobble=(0.03 * p.S, 1.2, self.strand_phase)
+        )
         if shape is None:
             return
         shade = tx.cylinder_shade(shape.across / shape.radius, shape.normal, p.light, 0.7)

@@ -224,29 +224,38 @@ def sample_pattern(rng: np.random.Generator, kinds: dict[str, float], base: Colo
         return Pattern("solid", (base,))
     if kind == "stripes":
         return Pattern(
-            "stripes", (base, second),
+            "stripes",
+            (base, second),
             period=float(rng.choice([0.07, 0.1, 0.14, 0.2, 0.3, 0.42])),
             duty=round(float(rng.uniform(0.3, 0.6)), 2),
             angle=float(rng.choice([0.0, 0.0, 0.0, 90.0, 90.0, 45.0, -45.0, 30.0, -60.0])),
-        )  # fmt: skip
+        )
     if kind == "checks":
         style = "plaid" if rng.random() < 0.45 else "gingham"
         return Pattern(
-            "checks", (base, second, _cloth(rng, avoid=second)),
-            period=float(rng.choice([0.1, 0.15, 0.22, 0.3])), duty=0.5,
-            angle=float(rng.choice([0.0, 0.0, 45.0])), style=style,
-        )  # fmt: skip
+            "checks",
+            (base, second, _cloth(rng, avoid=second)),
+            period=float(rng.choice([0.1, 0.15, 0.22, 0.3])),
+            duty=0.5,
+            angle=float(rng.choice([0.0, 0.0, 45.0])),
+            style=style,
+        )
     if kind == "dots":
         return Pattern(
-            "dots", (base, second), period=float(rng.choice([0.12, 0.18, 0.26])),
-            duty=round(float(rng.uniform(0.2, 0.34)), 2), angle=float(rng.choice([0.0, 30.0])),
-        )  # fmt: skip
+            "dots",
+            (base, second),
+            period=float(rng.choice([0.12, 0.18, 0.26])),
+            duty=round(float(rng.uniform(0.2, 0.34)), 2),
+            angle=float(rng.choice([0.0, 30.0])),
+        )
     style = "camo" if rng.random() < 0.5 else "heather"
     wavelength = (0.25, 0.6) if style == "camo" else (0.08, 0.2)
     return Pattern(
-        "noise", (base, second, _cloth(rng, avoid=second)), style=style,
+        "noise",
+        (base, second, _cloth(rng, avoid=second)),
+        style=style,
         waves=_waves(rng, 4, wavelength),
-    )  # fmt: skip
+    )
 
 
 def _logo(rng: np.random.Generator, base: Colour) -> Logo:
@@ -320,8 +329,12 @@ def _hair(rng: np.random.Generator) -> Hair:
     weights = np.array([_HAIR_COLOURS[n][1] for n in names])
     colour = _HAIR_COLOURS[names[int(rng.choice(len(names), p=weights / weights.sum()))]][0]
     length = {"long": rng.uniform(0.35, 0.9), "ponytail": rng.uniform(0.3, 0.55)}.get(style, 0.0)
-    return Hair(style, _jitter(rng, colour, 0.06), round(float(length), 3),
-                round(float(rng.uniform(0.04, 0.12)), 3))  # fmt: skip
+    return Hair(
+        style,
+        _jitter(rng, colour, 0.06),
+        round(float(length), 3),
+        round(float(rng.uniform(0.04, 0.12)), 3),
+    )
 
 
 def sample_outfit(rng: np.random.Generator, identity: int, sleeves: str, lower: str) -> Outfit:

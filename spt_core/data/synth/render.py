@@ -75,10 +75,15 @@ class PersonPainter:
         self.folds = {
             name: tx.random_folds(rng, looseness)
             for name, looseness in (
-                ("torso", loose), ("sleeve_right", loose), ("sleeve_left", loose),
-                ("pelvis", 1.0), ("trousers_right", 1.2), ("trousers_left", 1.2), ("skirt", 1.3),
+                ("torso", loose),
+                ("sleeve_right", loose),
+                ("sleeve_left", loose),
+                ("pelvis", 1.0),
+                ("trousers_right", 1.2),
+                ("trousers_left", 1.2),
+                ("skirt", 1.3),
             )
-        }  # fmt: skip
+        }
         self.wobble_phase = float(rng.uniform(0, 2 * math.pi))
         self.hair = HairPainter(self, rng)
 
@@ -170,9 +175,17 @@ class PersonPainter:
         hem = knee + shin * lower.length + (shin / max(np.hypot(*shin), 1e-6)) * 0.03 * S
         flare = ease * (1.3 if lower.length >= 0.99 else 1.0)
         self.cloth_limb(
-            knee, hem, r_knee + ease, r_ankle + flare + 0.02 * S, lb.PANTS, lower.pattern, folds,
-            along0=float(np.hypot(*(knee - hip))), flat_b=True, wobble=0.012,
-        )  # fmt: skip
+            knee,
+            hem,
+            r_knee + ease,
+            r_ankle + flare + 0.02 * S,
+            lb.PANTS,
+            lower.pattern,
+            folds,
+            along0=float(np.hypot(*(knee - hip))),
+            flat_b=True,
+            wobble=0.012,
+        )
 
     def shoe(self, side: str, label: int) -> None:
         heel, toe = self.figure.feet[side]
@@ -254,10 +267,13 @@ class PersonPainter:
         r_leg = self.figure.leg_radii[0]
         S = self.S
         extras = (
-            0.1 * r_arm * body.shoulders, 0.5 * r_arm * body.shoulders, 0.3 * r_arm,
-            -body.waist * S + 0.4 * r_leg * (body.hips - 0.6), 0.8 * r_leg * body.hips,
+            0.1 * r_arm * body.shoulders,
+            0.5 * r_arm * body.shoulders,
+            0.3 * r_arm,
+            -body.waist * S + 0.4 * r_leg * (body.hips - 0.6),
+            0.8 * r_leg * body.hips,
             0.85 * r_leg * body.hips,
-        )  # fmt: skip
+        )
         return sample.half + np.interp(sample.u, _TORSO_KNOTS, extras).astype(np.float32) + ease
 
     def neck(self) -> None:
@@ -400,17 +416,42 @@ def draw_order(view: View, outfit: Outfit) -> list[tuple[str, ...]]:
         trunk = [("lower_garment",), ("neck",), ("torso",)]
     legs = [("leg", "right"), ("leg", "left")]
     if view.kind == "front":
-        return [("hair_back",), *legs, *trunk, ("arm", "right"), ("arm", "left"), ("head",),
-                ("hair_accessory",)]  # fmt: skip
+        return [
+            ("hair_back",),
+            *legs,
+            *trunk,
+            ("arm", "right"),
+            ("arm", "left"),
+            ("head",),
+            ("hair_accessory",),
+        ]
     if view.kind == "back":
         lower_first = [] if outfit.upper.tucked else [("lower_garment",)]
         lower_last = [("lower_garment",)] if outfit.upper.tucked else []
-        return [*legs, *lower_first, ("arm", "right"), ("arm", "left"), ("neck",), ("torso",),
-                *lower_last, ("hair_back",), ("head",), ("hair_accessory",)]  # fmt: skip
+        return [
+            *legs,
+            *lower_first,
+            ("arm", "right"),
+            ("arm", "left"),
+            ("neck",),
+            ("torso",),
+            *lower_last,
+            ("hair_back",),
+            ("head",),
+            ("hair_accessory",),
+        ]
     near = view.near_side()
     far = "left" if near == "right" else "right"
-    return [("arm", far), ("leg", far), ("hair_back",), ("leg", near), *trunk, ("arm", near),
-            ("head",), ("hair_accessory",)]  # fmt: skip
+    return [
+        ("arm", far),
+        ("leg", far),
+        ("hair_back",),
+        ("leg", near),
+        *trunk,
+        ("arm", near),
+        ("head",),
+        ("hair_accessory",),
+    ]
 
 
 def render_person(

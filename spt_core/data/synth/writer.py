@@ -146,10 +146,14 @@ def _jobs(root: Path, count: int, size, seed: int, per_identity: int, pool: Pose
         chosen = rng.choice(len(pool.names), size=images, replace=images > len(pool.names))
         jobs.append(
             IdentityJob(
-                str(root), tuple(size), seed, identity,
-                tuple(pool.names[i] for i in chosen), pool.poses[chosen],
+                str(root),
+                tuple(size),
+                seed,
+                identity,
+                tuple(pool.names[i] for i in chosen),
+                pool.poses[chosen],
             )
-        )  # fmt: skip
+        )
     return jobs
 
 

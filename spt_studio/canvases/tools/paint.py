@@ -45,9 +45,14 @@ class BrushTool(Tool):
             # An undo in mid-stroke closed our gesture: the rest is a new step.
             self.gesture = canvas.history.begin_gesture()
         command = PaintStroke.segment(
-            canvas.history.doc, canvas.layer, p0, p1, canvas.brush_size / 2.0, self.label(),
+            canvas.history.doc,
+            canvas.layer,
+            p0,
+            p1,
+            canvas.brush_size / 2.0,
+            self.label(),
             gesture=self.gesture,
-        )  # fmt: skip
+        )
         canvas.history.push(command)
 
 

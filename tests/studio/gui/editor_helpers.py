@@ -33,8 +33,9 @@ def drag(canvas, points: list[QPoint], delay: int = 0) -> None:
     QTest.mousePress(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[0])
     for point in points[1:]:
         QTest.mouseMove(viewport, point, delay)
-    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                       points[-1])  # fmt: skip
+    QTest.mouseRelease(
+        viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, points[-1]
+    )
 
 
 def set_zoom(canvas, zoom: float, centre: tuple[float, float]) -> None:

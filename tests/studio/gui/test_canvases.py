@@ -48,8 +48,9 @@ def test_handles_keep_their_screen_size_and_stay_grabbable(qtbot, zoom):
     assert canvas.handle_at(edge) == joint
     start = history.doc.target_pose[joint].copy()
     drag(canvas, [edge, QPoint(edge.x() + 10, edge.y() + 20)])
-    np.testing.assert_allclose(history.doc.target_pose[joint] - start, np.array([10, 20]) / zoom,
-                               atol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(
+        history.doc.target_pose[joint] - start, np.array([10, 20]) / zoom, atol=1e-4
+    )
     assert len(history) == 1
 
 
@@ -68,8 +69,9 @@ def test_bone_lock_drag_keeps_bone_lengths(qtbot):
     after = history.doc.target_pose
     assert not np.allclose(after[sk.R_WRIST], before[sk.R_WRIST])  # the forearm followed
     for a, b in sk.LIMBS:
-        assert np.hypot(*(after[a] - after[b])) == pytest.approx(np.hypot(*(before[a] - before[b])),
-                                                                abs=1e-3)  # fmt: skip
+        assert np.hypot(*(after[a] - after[b])) == pytest.approx(
+            np.hypot(*(before[a] - before[b])), abs=1e-3
+        )
     history.undo()
     np.testing.assert_array_equal(history.doc.target_pose, before)
 
@@ -142,9 +144,16 @@ def test_wheel_zooms_about_the_cursor_and_middle_drag_pans(qtbot):
     set_zoom(canvas, 6.0, (32, 64))
     point = QPointF(canvas.viewport().width() / 2 + 30, canvas.viewport().height() / 2 + 10)
     under = canvas.mapToScene(point.toPoint())
-    event = QWheelEvent(point, canvas.viewport().mapToGlobal(point), QPoint(0, 0), QPoint(0, 120),
-                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier,
-                        Qt.ScrollPhase.NoScrollPhase, False)  # fmt: skip
+    event = QWheelEvent(
+        point,
+        canvas.viewport().mapToGlobal(point),
+        QPoint(0, 0),
+        QPoint(0, 120),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     canvas.wheelEvent(event)
     assert canvas.zoom == pytest.approx(7.5)
     after = canvas.mapToScene(point.toPoint())
@@ -154,8 +163,12 @@ def test_wheel_zooms_about_the_cursor_and_middle_drag_pans(qtbot):
     centre = QPoint(viewport.width() // 2, viewport.height() // 2)
     QTest.mousePress(viewport, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier, centre)
     QTest.mouseMove(viewport, QPoint(centre.x() - 25, centre.y()))
-    QTest.mouseRelease(viewport, Qt.MouseButton.MiddleButton, Qt.KeyboardModifier.NoModifier,
-                       QPoint(centre.x() - 25, centre.y()))  # fmt: skip
+    QTest.mouseRelease(
+        viewport,
+        Qt.MouseButton.MiddleButton,
+        Qt.KeyboardModifier.NoModifier,
+        QPoint(centre.x() - 25, centre.y()),
+    )
     assert canvas.horizontalScrollBar().value() == scroll + 25
     assert len(history) == 0  # panning edits nothing
 
@@ -175,8 +188,12 @@ def test_undo_in_mid_drag_starts_a_new_step_for_the_rest(qtbot):
     np.testing.assert_array_equal(history.doc.target_pose, history.doc.source_pose)
     QTest.mouseMove(viewport, QPoint(start.x() + 24, start.y()))
     QTest.mouseMove(viewport, QPoint(start.x() + 32, start.y()))
-    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                       QPoint(start.x() + 32, start.y()))  # fmt: skip
+    QTest.mouseRelease(
+        viewport,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        QPoint(start.x() + 32, start.y()),
+    )
     assert len(history) == 1 and history.index == 1  # the rest of the drag: one new step
     moved = history.doc.target_pose[sk.NOSE] - history.doc.source_pose[sk.NOSE]
     np.testing.assert_allclose(moved, [32 / 4, 0], atol=1e-4)

@@ -226,8 +226,9 @@ def test_save_and_reopen_a_project(qtbot, make_window, synth_dataset, tmp_path):
     wait_for_render(qtbot, other)
 
 
-def test_bad_files_show_a_message_naming_them(qtbot, make_window, synth_dataset, tmp_path,
-                                              monkeypatch):  # fmt: skip
+def test_bad_files_show_a_message_naming_them(
+    qtbot, make_window, synth_dataset, tmp_path, monkeypatch
+):
     shown = []
     monkeypatch.setattr(QMessageBox, "warning", lambda *args: shown.append(args[2]))
     window = make_window()

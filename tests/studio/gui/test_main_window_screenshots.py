@@ -90,7 +90,7 @@ def test_screenshots(qtbot, tmp_path):
                 tuple(pose_of(doc, wrist)),
                 3.5,
                 label,
-            )  # fmt: skip
+            )
         )
     window.choose_label(lb.LEFT_ARM)
     window.brush_spin.setValue(7)

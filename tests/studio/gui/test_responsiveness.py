@@ -67,8 +67,12 @@ def test_gui_thread_stays_responsive_while_dragging(qtbot, make_window, synth_da
     qtbot.wait(int(DRAG_SECONDS * 1000))
     mover.stop()
     heartbeat.stop()
-    QTest.mouseRelease(viewport, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
-                       canvas.joint_screen_pos(sk.L_WRIST))  # fmt: skip
+    QTest.mouseRelease(
+        viewport,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+        canvas.joint_screen_pos(sk.L_WRIST),
+    )
     renders = window.renderer.completed - renders_before
     replaced = window.renderer.replaced
     wait_for_render(qtbot, window)
