@@ -76,11 +76,7 @@ def bench_warp(
     masks_full = parts.part_masks(target, size).astype(np.float32)
     thetas = parts.affine_to_theta(torch.from_numpy(affines), size, size).float().to(dev)
     height, width = size
-    workloads = {
-        "image 3ch": (3, 1.0),
-        "one-hot 10ch": (10, 1.0),
-        "features 64ch @1/2": (64, 0.5),
-    }
+    workloads = {"image 3ch": (3, 1.0), "one-hot 10ch": (10, 1.0), "features 64ch @1/2": (64, 0.5)}
 
     def sync() -> None:
         if dev.type == "cuda":
@@ -203,11 +199,7 @@ def reference_search(inputs, config, queries: list[int]) -> tuple[list[int], flo
 
 
 def bench_search(
-    inputs,
-    queries: int = 50,
-    device: str = "cpu",
-    seed: int = 0,
-    config=None,
+    inputs, queries: int = 50, device: str = "cpu", seed: int = 0, config=None
 ) -> dict:
     """Exact mode against :func:`reference_search` on a query subset; fast mode against exact.
 

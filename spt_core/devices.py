@@ -26,3 +26,11 @@ def resolve_device(device=None):
         return torch.device(name)
     except RuntimeError:
         raise DeviceError(f"unknown device {device!r} (use auto, cpu, cuda or cuda:N)") from None
+
+
+def available_devices() -> tuple[str, ...]:
+    """The devices to offer: "auto", "cpu", then "cuda:0", "cuda:1"... for every visible GPU."""
+    import torch
+
+    gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    return ("auto", "cpu", *(f"cuda:{i}" for i in range(gpus)))

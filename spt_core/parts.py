@@ -178,9 +178,7 @@ def fit_affine_batch(
 
 
 def part_affines(
-    source_poses: np.ndarray,
-    target_poses: np.ndarray,
-    geometry: PartGeometry = DEFAULT_GEOMETRY,
+    source_poses: np.ndarray, target_poses: np.ndarray, geometry: PartGeometry = DEFAULT_GEOMETRY
 ) -> tuple[np.ndarray, np.ndarray]:
     """The 10 part transforms from target frame to source frame, for one pair or a batch.
 

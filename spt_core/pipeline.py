@@ -29,6 +29,7 @@ import numpy as np
 from spt_core import labels as lb
 from spt_core import skeleton as sk
 from spt_core.errors import SptError
+from spt_core.letterbox import Letterbox, scaled_copy
 
 MODEL_FILE = "model.json"
 MODEL_KIND = "spt-model"
@@ -90,11 +91,14 @@ class ReposeResult:
         image: (H, W, 3) uint8 the person in the target pose.
         parsing: (H, W) uint8 the predicted target parsing (argmax of the soft map).
         source: the (fitted) source person the result is aligned with.
+        letterbox: how the person's frame maps into the result's (``letterbox.crop(image)``
+            cuts the padding off; identity when the person was at the model's size).
     """
 
     image: np.ndarray
     parsing: np.ndarray
     source: Person
+    letterbox: Letterbox
 
 
 def _as_batch(person: Person) -> tuple[Person, bool]:
@@ -128,8 +132,6 @@ class SPTPipeline:
         self.name = name
         self.path = path
         self._lock = threading.Lock()
-        from spt_core.data.parsing_pairs import scaled_copy
-
         if not scaled_copy(semantic_config.size, appearance_config.size):
             raise SptError(
                 f"{name or 'model'}: the semantic network works at {semantic_config.size} and "
@@ -149,7 +151,8 @@ class SPTPipeline:
             CheckpointError: a directory that is not a model, or weights that do not fit.
         """
         from spt_core.devices import resolve_device
-        from spt_core.models.checkpoint import CheckpointError, read_config
+        from spt_core.models.checkpoint import CheckpointError, read_config, resolve_checkpoint
+        from spt_core.models.loading import load_joint_generators
 
         path = default_model_path() if path is None else Path(path)
         device = resolve_device(device)
@@ -160,8 +163,6 @@ class SPTPipeline:
             )
         if (path / MODEL_FILE).is_file():
             return cls._from_model_dir(path, device)
-        from spt_core.train.loop import resolve_checkpoint
-
         checkpoint = resolve_checkpoint(path)
         kind = read_config(checkpoint).get("kind")
         if kind != "joint":
@@ -170,8 +171,6 @@ class SPTPipeline:
                 f"directory ({MODEL_FILE}), an end-to-end run, or SPTPipeline.from_checkpoints"
                 "(semantic=..., appearance=...)"
             )
-        from spt_core.train.joint import load_joint_generators
-
         semantic, s_cfg, appearance, a_cfg = load_joint_generators(checkpoint, device)
         return cls(semantic, s_cfg, appearance, a_cfg, device, checkpoint.name, checkpoint)
 
@@ -181,8 +180,7 @@ class SPTPipeline:
     ) -> SPTPipeline:
         """A two-stage model from a semantic and an appearance run (or checkpoint)."""
         from spt_core.devices import resolve_device
-        from spt_core.train.appearance import load_appearance_generator
-        from spt_core.train.semantic import load_semantic_generator
+        from spt_core.models.loading import load_appearance_generator, load_semantic_generator
 
         device = resolve_device(device)
         s_net, s_cfg = load_semantic_generator(semantic, device)
@@ -205,8 +203,7 @@ class SPTPipeline:
 
         from spt_core.config import AppearanceNetConfig, SemanticNetConfig
         from spt_core.devices import resolve_device
-        from spt_core.models.appearance import AppearanceGenerator
-        from spt_core.models.semantic import SemanticGenerator
+        from spt_core.models.loading import build_network
 
         device = resolve_device(device)
         # The deepest U-Net (at most 5 levels) whose strides divide both sides.
@@ -222,8 +219,8 @@ class SPTPipeline:
             depth=depth,
             deformable_levels=min(4, depth),
         )
-        semantic = SemanticGenerator.from_config(s_cfg).to(device)
-        appearance = AppearanceGenerator.from_config(a_cfg).to(device)
+        semantic = build_network(s_cfg).to(device)
+        appearance = build_network(a_cfg).to(device)
         return cls(semantic, s_cfg, appearance, a_cfg, device, f"random-{seed}")
 
     @classmethod
@@ -239,8 +236,7 @@ class SPTPipeline:
                 f"{path / MODEL_FILE}: not an SPT model of format {MODEL_FORMAT} "
                 f"(kind {meta.get('kind')!r}, format {meta.get('format')!r})"
             )
-        from spt_core.train.appearance import load_appearance_generator
-        from spt_core.train.semantic import load_semantic_generator
+        from spt_core.models.loading import load_appearance_generator, load_semantic_generator
 
         semantic, s_cfg = load_semantic_generator(path / meta["semantic"], device)
         appearance, a_cfg = load_appearance_generator(path / meta["appearance"], device)
@@ -299,36 +295,31 @@ class SPTPipeline:
         """(H, W) the model works at."""
         return tuple(self.appearance_config.size)
 
+    def letterbox(self, frame: tuple[int, int]) -> Letterbox:
+        """The mapping from a person's frame (H, W) into the model's."""
+        return Letterbox.fit(tuple(frame), self.size)
+
     def fit(self, person: Person) -> Person:
         """The person letterboxed to the model's size (unchanged when already that size)."""
-        from spt_core.data.parsing_pairs import fit_labels, fit_poses
-        from spt_core.train.appearance import fit_images
-
         person.check()
         batch, was_batched = _as_batch(person)
-        frame = batch.image.shape[1:3]
-        if frame != self.size:
-            batch = Person(
-                fit_images(batch.image, self.size),
-                fit_poses(np.asarray(batch.pose, np.float32), frame, self.size),
-                fit_labels(batch.parsing, self.size),
-            )
+        letterbox = self.letterbox(batch.image.shape[1:3])
         batch = Person(
-            batch.image, np.asarray(batch.pose, np.float32), batch.parsing.astype(np.uint8)
+            letterbox.images(batch.image),
+            letterbox.poses(np.asarray(batch.pose, np.float32)),
+            letterbox.labels(batch.parsing),
         )
         return batch if was_batched else Person(batch.image[0], batch.pose[0], batch.parsing[0])
 
     def fit_pose(self, pose: np.ndarray, frame: tuple[int, int], count: int) -> np.ndarray:
         """(count, 18, 2) target poses moved from an image of size ``frame`` into the model's
         frame (letterboxed like :meth:`fit`); a single (18, 2) pose is shared by all."""
-        from spt_core.data.parsing_pairs import fit_poses
-
         pose = np.asarray(pose, np.float32)
         if pose.shape == (sk.NUM_JOINTS, 2):
             pose = np.repeat(pose[None], count, axis=0)
         if pose.shape != (count, sk.NUM_JOINTS, 2):
             raise ValueError(f"target_pose must be (18, 2) or ({count}, 18, 2), got {pose.shape}")
-        return fit_poses(pose, frame, self.size) if tuple(frame) != self.size else pose
+        return self.letterbox(frame).poses(pose)
 
     # ---- inference ------------------------------------------------------------------------
 
@@ -348,14 +339,16 @@ class SPTPipeline:
         """
         fitted = self.fit(person)
         batch, was_batched = _as_batch(fitted)
-        targets = self.fit_pose(target_pose, person.image.shape[-3:-1], len(batch.image))
+        frame = person.image.shape[-3:-1]
+        targets = self.fit_pose(target_pose, frame, len(batch.image))
         with self._lock:
             probabilities = self._probabilities(batch, targets)
             images = self._render(batch, targets, probabilities[:, 1:])
         parsing = lb.argmax_labels(probabilities).astype(np.uint8)
+        letterbox = self.letterbox(frame)
         if not was_batched:
-            return ReposeResult(images[0], parsing[0], fitted)
-        return ReposeResult(images, parsing, fitted)
+            return ReposeResult(images[0], parsing[0], fitted, letterbox)
+        return ReposeResult(images, parsing, fitted, letterbox)
 
     def render(
         self, person: Person, target_pose: np.ndarray, target_parsing: np.ndarray
@@ -367,16 +360,13 @@ class SPTPipeline:
         """
         import torch
 
-        from spt_core.data.parsing_pairs import fit_labels
-
         batch, was_batched = _as_batch(self.fit(person))
         frame = person.image.shape[-3:-1]
         targets = self.fit_pose(target_pose, frame, len(batch.image))
         target_parsing = lb.check_labels(np.asarray(target_parsing))
         if target_parsing.ndim == 2:
             target_parsing = np.repeat(target_parsing[None], len(batch.image), axis=0)
-        if target_parsing.shape[1:] != self.size:
-            target_parsing = fit_labels(target_parsing, self.size)
+        target_parsing = Letterbox.fit(target_parsing.shape[1:], self.size).labels(target_parsing)
         labels = torch.from_numpy(target_parsing.astype(np.int64)).to(self.device)
         with self._lock:
             images = self._render(batch, targets, lb.one_hot_torch(labels)[:, 1:].float())
@@ -428,83 +418,39 @@ class SPTPipeline:
     def _probabilities(self, batch: Person, targets: np.ndarray):
         """(B, 10, H, W) soft target parsing (a torch tensor on the device).
 
-        A semantic network at a smaller (proportional) size than the model's gets the maps and
-        poses scaled down, and its probabilities are upsampled bilinearly (the paper predicts
-        256-px parsings at 128 px).
+        A semantic network at a smaller (proportional) size than the model's reads the maps and
+        poses letterboxed to its size, and its probabilities are upsampled bilinearly (the
+        paper predicts 256-px parsings at 128 px).
         """
         import torch
-        import torch.nn.functional as F
 
-        from spt_core.data.parsing_pairs import fit_labels, fit_poses
+        from spt_core.models.inputs import SemanticInputs, resize_soft_map
 
-        cfg = self.semantic_config
-        device = self.device
-        size = tuple(cfg.size)
-        parsing = batch.parsing
-        source, target = np.asarray(batch.pose, np.float32), np.asarray(targets, np.float32)
-        if size != self.size:
-            parsing = fit_labels(parsing, size)
-            source, target = fit_poses(source, self.size, size), fit_poses(target, self.size, size)
-        labels = torch.from_numpy(parsing.astype(np.int64)).to(device)
-        masks = (None, None)
-        if cfg.use_pose_mask:
-            masks = tuple(
-                torch.from_numpy(np.stack([sk.pose_mask(p, size, cfg.mask_radius) for p in poses]))
-                .to(device)[:, None]
-                .float()
-                for poses in (source, target)
-            )
-        source_heatmaps, target_heatmaps = (
-            sk.pose_heatmaps_torch(torch.from_numpy(poses).to(device), size, cfg.heatmap_sigma)
-            for poses in (source, target)
+        inputs = SemanticInputs.build(
+            self.semantic_config, self.size, batch.parsing, batch.pose, targets, self.device
         )
         with torch.inference_mode():
-            probabilities = self.semantic.predict(
-                lb.one_hot_torch(labels).float(), source_heatmaps, target_heatmaps, *masks
-            ).float()
-            if size != self.size:
-                probabilities = F.interpolate(
-                    probabilities, size=self.size, mode="bilinear", align_corners=False
-                )
-            return probabilities
+            probabilities = self.semantic.predict(*inputs.generator_args()).float()
+            return resize_soft_map(probabilities, self.size)
 
     def _render(self, batch: Person, targets: np.ndarray, target_parsing) -> np.ndarray:
         import torch
 
         from spt_core.metrics import to_uint8
-        from spt_core.models.appearance import low_res_inputs, part_warp_inputs
+        from spt_core.models.inputs import AppearanceInputs, images_to_tensor
 
-        cfg = self.appearance_config
-        device = self.device
-        image = torch.from_numpy(np.ascontiguousarray(batch.image)).to(device)
-        image = image.permute(0, 3, 1, 2).float() / 127.5 - 1.0
-        labels = torch.from_numpy(batch.parsing.astype(np.int64)).to(device)
-        source_poses = torch.from_numpy(np.asarray(batch.pose, np.float32)).to(device)
-        target_poses = torch.from_numpy(targets).to(device)
-        thetas, masks = part_warp_inputs(batch.pose, targets, self.size, device)
-        source_parsing = lb.one_hot_torch(labels)[:, 1:].float()
-        target_parsing = target_parsing.float()
-        # A local-enhanced model's core gets the half-size maps it was trained with.
-        extra = low_res_inputs(
+        labels = torch.from_numpy(batch.parsing.astype(np.int64)).to(self.device)
+        inputs = AppearanceInputs.build(
             self.appearance,
-            source_parsing,
-            target_parsing,
-            source_poses,
-            target_poses,
-            cfg.heatmap_sigma,
+            images_to_tensor(batch.image, self.device),
+            lb.one_hot_torch(labels)[:, 1:].float(),
+            target_parsing.float(),
+            np.asarray(batch.pose, np.float32),
+            np.asarray(targets, np.float32),
+            self.appearance_config.heatmap_sigma,
         )
         with torch.inference_mode():
-            out = self.appearance(
-                image,
-                source_parsing,
-                sk.pose_heatmaps_torch(source_poses, self.size, cfg.heatmap_sigma),
-                target_parsing,
-                sk.pose_heatmaps_torch(target_poses, self.size, cfg.heatmap_sigma),
-                thetas,
-                masks,
-                **extra,
-            )
-        return to_uint8(out)
+            return to_uint8(inputs.render(self.appearance))
 
 
 def _half_copy(module):

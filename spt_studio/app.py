@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SPT Studio")
     if args.samples:
-        from spt_studio.sample_viewer import SampleViewer
+        from spt_studio.dialogs.sample_viewer import SampleViewer
 
         viewer = SampleViewer(args.samples)
         viewer.show()
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         if path.is_dir():
             from spt_core.data.dataset import PersonDataset
             from spt_core.errors import SptError
-            from spt_studio.sample_viewer import SamplePickerDialog
+            from spt_studio.dialogs.sample_viewer import SamplePickerDialog
 
             SamplePickerDialog.last_folder = str(path)
             try:

@@ -1,9 +1,11 @@
 """The editor window: menus, toolbars, docks and the wiring between them.
 
-Behaviour lives elsewhere: edits are commands on the document's History
-(:mod:`spt_studio.document`), mouse tools are in :mod:`spt_studio.canvases.tools`, renders run
+Behaviour lives elsewhere: the editing rules (mode, which parsing is shown, what is rendered,
+pose and parsing edits) are the :class:`~spt_studio.document.session.EditorSession`'s, edits
+are commands on its History, mouse tools are in :mod:`spt_studio.canvases.tools`, renders run
 in :mod:`spt_studio.workers.render`. Actions are built from one table
-(:meth:`MainWindow._action_table`).
+(:mod:`spt_studio.main_window_actions`); the File, Edit, rendering and Tools commands are
+mixins beside this module.
 
 Layout: the mode's editor (pose canvas | label canvas | transfer page) on the left of a splitter,
 the live result on the right; the label palette dock on the left in paint mode; the overview
@@ -17,13 +19,12 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QSlider,
     QSpinBox,
     QSplitter,
@@ -37,32 +38,23 @@ from spt_core import skeleton as sk
 from spt_studio import resources  # noqa: F401 - PySide6/3.11 None refcount guard
 from spt_studio.canvases.label_canvas import LabelCanvas
 from spt_studio.canvases.pose_canvas import PoseCanvas
-from spt_studio.document import (
-    MODES,
-    Change,
-    Document,
-    History,
-)
+from spt_studio.document import MODES, Change, Document, EditorSession, History
 from spt_studio.document.autosave import Autosaver
-from spt_studio.document.frames import crop_to_photo
+from spt_studio.document.session import check_mode
+from spt_studio.main_window_actions import MENUS, TOOLBARS, action_table
 from spt_studio.main_window_edits import EditCommandsMixin
 from spt_studio.main_window_files import FileCommandsMixin
-from spt_studio.widgets.actions import ActionSpec, create_actions, exclusive, fill
+from spt_studio.main_window_render import RenderingMixin
+from spt_studio.main_window_tools import ToolsMixin
+from spt_studio.widgets.actions import create_actions, exclusive, fill
 from spt_studio.widgets.image_panel import ImagePanel
 from spt_studio.widgets.label_palette import LabelPalette, label_title
 from spt_studio.widgets.overview import OverviewStrip
 from spt_studio.widgets.transfer_panel import TransferPanel
-from spt_studio.workers.render import (
-    RenderController,
-    RenderResult,
-    pose_unchanged,
-    request_for,
-)
-
-MODE_TITLES = {"repose": "Repose", "paint": "Paint parsing", "transfer": "Transfer"}
+from spt_studio.workers.render import RenderController, RenderResult
 
 
-class MainWindow(EditCommandsMixin, FileCommandsMixin, QMainWindow):
+class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixin, QMainWindow):
     """SPT Studio's editor window.
 
     Args:
@@ -82,7 +74,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, QMainWindow):
         autosave_ms: int = 60_000,
     ):
         super().__init__()
-        self.history: History | None = None
+        self.session: EditorSession | None = None
         self.project_path: Path | None = None
         self.ask_before_close = True
         self.model_path, self.model_device = "", "auto"
@@ -195,273 +187,8 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, QMainWindow):
         self.statusBar().addPermanentWidget(self.model_label)
         self.statusBar().showMessage("File > Open image or Open dataset sample to start")
 
-    def _action_table(self) -> list[ActionSpec]:
-        std = QKeySequence.StandardKey
-        specs = [
-            ActionSpec(
-                "open_image",
-                "&Open image...",
-                self.open_image,
-                "fa5s.image",
-                std.Open,
-                "Open a photo of one person",
-                needs_document=False,
-            ),
-            ActionSpec(
-                "open_sample",
-                "Open dataset &sample...",
-                self.open_sample,
-                "fa5s.database",
-                "Ctrl+Shift+O",
-                "Open a sample of a dataset folder",
-                needs_document=False,
-            ),
-            ActionSpec(
-                "open_project",
-                "Open &project...",
-                self.open_project,
-                "fa5s.folder-open",
-                "Ctrl+Shift+P",
-                "Open a .sptproj project",
-                needs_document=False,
-            ),
-            ActionSpec(
-                "save",
-                "&Save project",
-                self.save,
-                "fa5s.save",
-                std.Save,
-                "Save the project (.sptproj)",
-            ),
-            ActionSpec(
-                "save_as",
-                "Save project &as...",
-                self.save_as,
-                "",
-                std.SaveAs,
-                "Save the project under a new name",
-            ),
-            ActionSpec(
-                "export",
-                "&Export result PNG...",
-                self.export_result,
-                "fa5s.file-export",
-                "Ctrl+E",
-                "Write the result image as PNG",
-            ),
-            ActionSpec("quit", "&Quit", self.close, "", std.Quit, needs_document=False),
-            ActionSpec("undo", "&Undo", self.undo, "fa5s.undo", std.Undo, "Undo one gesture"),
-            ActionSpec("redo", "&Redo", self.redo, "fa5s.redo", std.Redo, "Redo"),
-            ActionSpec(
-                "mirror",
-                "&Mirror left/right",
-                self.mirror_pose,
-                "fa5s.arrows-alt-h",
-                "M",
-                "Swap the left and right side of the target pose",
-            ),
-            ActionSpec(
-                "reset_pose",
-                "&Reset to source pose",
-                self.reset_pose,
-                "fa5s.undo-alt",
-                "Ctrl+R",
-                "Make the target pose the photo's pose again",
-            ),
-            ActionSpec(
-                "toggle_joint",
-                "&Hide/show selected joint",
-                self.toggle_joint,
-                "fa5s.eye-slash",
-                "H",
-                "A hidden joint is missing for the model",
-            ),
-            ActionSpec(
-                "bone_lock",
-                "&Bone-length lock",
-                self.set_bone_lock,
-                "fa5s.lock",
-                "L",
-                "Keep bone lengths while dragging",
-                checkable=True,
-                pass_checked=True,
-            ),
-            ActionSpec(
-                "copy_pose_sample",
-                "Copy pose from dataset &sample...",
-                self.copy_pose_from_sample,
-                "fa5s.copy",
-                "",
-                "Take the pose of a dataset sample",
-            ),
-            ActionSpec(
-                "copy_pose_reference",
-                "Copy pose from &second person",
-                self.copy_pose_from_reference,
-                "",
-                "",
-                "Take the pose of the second person (transfer mode)",
-            ),
-            ActionSpec(
-                "copy_pose_image",
-                "Copy pose from &image...",
-                self.copy_pose_from_image,
-                "",
-                "",
-                "Detect the pose in another photo (needs the detect extra)",
-            ),
-            ActionSpec(
-                "brush",
-                "&Brush",
-                lambda: self.set_paint_tool("brush"),
-                "fa5s.paint-brush",
-                "B",
-                "Paint the current label",
-                checkable=True,
-            ),
-            ActionSpec(
-                "eraser",
-                "&Eraser",
-                lambda: self.set_paint_tool("eraser"),
-                "fa5s.eraser",
-                "E",
-                "Paint background",
-                checkable=True,
-            ),
-            ActionSpec(
-                "fill",
-                "&Fill",
-                lambda: self.set_paint_tool("fill"),
-                "fa5s.fill-drip",
-                "G",
-                "Flood-fill a region of one label",
-                checkable=True,
-            ),
-            ActionSpec(
-                "picker",
-                "&Picker",
-                lambda: self.set_paint_tool("picker"),
-                "fa5s.eye-dropper",
-                "I",
-                "Pick the label under the cursor",
-                checkable=True,
-            ),
-            ActionSpec(
-                "brush_smaller",
-                "Smaller brush",
-                lambda: self.resize_brush(1 / 1.25),
-                "",
-                "[",
-                "Brush size / 1.25",
-            ),
-            ActionSpec(
-                "brush_larger",
-                "Larger brush",
-                lambda: self.resize_brush(1.25),
-                "",
-                "]",
-                "Brush size x 1.25",
-            ),
-            ActionSpec(
-                "use_predicted",
-                "Use &predicted parsing",
-                self.use_predicted_parsing,
-                "fa5s.magic",
-                "P",
-                "Paint from the parsing the model predicted",
-            ),
-            ActionSpec(
-                "parsing_from_pose",
-                "&Initialise from pose",
-                self.parsing_from_pose,
-                "fa5s.user",
-                "",
-                "Draw a plain parsing from the target pose",
-            ),
-            ActionSpec(
-                "reset_parsing",
-                "Reset to &source parsing",
-                self.reset_parsing,
-                "",
-                "",
-                "Make the target parsing the photo's parsing again",
-            ),
-            ActionSpec(
-                "zoom_in", "Zoom &in", lambda: self._zoom(1.25), "fa5s.search-plus", std.ZoomIn
-            ),
-            ActionSpec(
-                "zoom_out", "Zoom &out", lambda: self._zoom(0.8), "fa5s.search-minus", std.ZoomOut
-            ),
-            ActionSpec("zoom_fit", "&Fit", lambda: self._zoom(None), "fa5s.expand", "Ctrl+0"),
-            ActionSpec(
-                "train",
-                "&Train...",
-                self.open_training,
-                "fa5s.dumbbell",
-                "",
-                "Train the networks on a dataset",
-                needs_document=False,
-            ),
-            ActionSpec(
-                "search",
-                "Pseudo-label &search...",
-                self.open_search,
-                "fa5s.search",
-                "",
-                "Search pseudo labels for semantic training",
-                needs_document=False,
-            ),
-            ActionSpec(
-                "model",
-                "&Model and device...",
-                self.choose_model,
-                "fa5s.cogs",
-                "",
-                "Choose the model and CPU / CUDA",
-                needs_document=False,
-            ),
-            ActionSpec(
-                "help",
-                "Editor &help",
-                self.show_help,
-                "fa5s.question-circle",
-                std.HelpContents,
-                needs_document=False,
-            ),
-            ActionSpec("about", "&About", self.show_about, "", "", needs_document=False),
-        ]
-        for i, mode in enumerate(MODES, start=1):
-            specs.append(
-                ActionSpec(
-                    f"mode_{mode}",
-                    MODE_TITLES[mode],
-                    lambda _c=False, m=mode: self.set_mode(m),
-                    {
-                        "repose": "fa5s.walking",
-                        "paint": "fa5s.paint-brush",
-                        "transfer": "fa5s.tshirt",
-                    }[mode],
-                    f"Ctrl+{i}",
-                    f"{MODE_TITLES[mode]} mode",
-                    checkable=True,
-                    needs_document=False,
-                )
-            )
-        for label in range(lb.NUM_LABELS):
-            specs.append(
-                ActionSpec(
-                    f"label_{label}",
-                    f"Label {label}: {label_title(label)}",
-                    lambda _c=False, k=label: self.choose_label(k),
-                    "",
-                    str(label),
-                    needs_document=False,
-                )
-            )
-        return specs
-
     def _build_actions(self) -> None:
-        specs = self._action_table()
+        specs = action_table(self)
         self.actions_by_key.update(create_actions(self, specs))
         self._document_actions = [self.actions_by_key[s.key] for s in specs if s.needs_document]
         a = self.actions_by_key
@@ -471,72 +198,15 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, QMainWindow):
 
     def _build_menus_and_toolbars(self) -> None:
         a = self.actions_by_key
-        menus = {
-            "&File": [
-                "open_image",
-                "open_sample",
-                "open_project",
-                None,
-                "save",
-                "save_as",
-                None,
-                "export",
-                None,
-                "quit",
-            ],
-            "&Edit": ["undo", "redo"],
-            "&View": [
-                "mode_repose",
-                "mode_paint",
-                "mode_transfer",
-                None,
-                "zoom_in",
-                "zoom_out",
-                "zoom_fit",
-            ],
-            "&Pose": [
-                "mirror",
-                "reset_pose",
-                "toggle_joint",
-                "bone_lock",
-                None,
-                "copy_pose_sample",
-                "copy_pose_reference",
-                "copy_pose_image",
-            ],
-            "P&arsing": [
-                "brush",
-                "eraser",
-                "fill",
-                "picker",
-                "brush_smaller",
-                "brush_larger",
-                None,
-                "use_predicted",
-                "parsing_from_pose",
-                "reset_parsing",
-                None,
-            ]
-            + [f"label_{k}" for k in range(lb.NUM_LABELS)],
-            "&Tools": ["train", "search", None, "model"],
-            "&Help": ["help", "about"],
-        }
-        for title, keys in menus.items():
+        for title, keys in MENUS.items():
             menu = self.menuBar().addMenu(title)
             fill(menu, a, keys)
             if title == "&View":
                 menu.addSeparator()
                 menu.addAction(self.palette_dock.toggleViewAction())
                 menu.addAction(self.overview_dock.toggleViewAction())
-        toolbars = {
-            "File": ["open_image", "open_sample", "save", "export", None, "undo", "redo"],
-            "Mode": ["mode_repose", "mode_paint", "mode_transfer"],
-            "Pose": ["mirror", "reset_pose", "toggle_joint", "bone_lock"],
-            "Paint": ["brush", "eraser", "fill", "picker", "use_predicted"],
-            "View": ["zoom_in", "zoom_out", "zoom_fit"],
-        }
         self.toolbars = {}
-        for title, keys in toolbars.items():
+        for title, keys in TOOLBARS.items():
             bar = self.addToolBar(title)
             bar.setObjectName(f"toolbar_{title.lower()}")
             fill(bar, a, keys)
@@ -546,26 +216,32 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, QMainWindow):
     # Document
 
     @property
+    def history(self) -> History | None:
+        """The open document's History (None before a document is opened)."""
+        return None if self.session is None else self.session.history
+
+    @property
     def doc(self) -> Document | None:
-        return None if self.history is None else self.history.doc
+        """The open document, or None."""
+        return None if self.session is None else self.session.doc
 
     def set_document(self, doc: Document, project_path: Path | None = None) -> None:
-        """Start editing ``doc`` (a fresh history: the document counts as saved)."""
-        if self.history is not None:
-            self.history.remove_listener(self.on_change)
-        self.history = History(doc)
-        self.history.add_listener(self.on_change)
+        """Start editing ``doc`` (a fresh session: the document counts as saved)."""
+        if self.session is not None:
+            self.session.history.remove_listener(self.on_change)
+        self.session = session = EditorSession(doc)
+        session.history.add_listener(self.on_change)
         self._generation += 1
         self.project_path = project_path
-        self.pose_canvas.set_history(self.history)
-        self.label_canvas.set_history(self.history)
+        self.pose_canvas.set_history(session.history)
+        self.label_canvas.set_history(session.history)
         self.last_result = None
         self.result_panel.set_image(doc.result)
-        self.set_mode(doc.mode)
-        self.transfer_panel.set_labels(doc.settings.get("transfer_labels", []))
+        self.set_mode(session.mode)
+        self.transfer_panel.set_labels(session.transfer_labels)
         self.transfer_panel.show_people(doc)
-        self.actions_by_key["bone_lock"].setChecked(bool(doc.settings.get("bone_lock")))
-        self.pose_canvas.bone_lock = bool(doc.settings.get("bone_lock"))
+        self.actions_by_key["bone_lock"].setChecked(session.bone_lock)
+        self.pose_canvas.bone_lock = session.bone_lock
         self._changes = self._autosaved_changes = 0
         self._update_actions()
         self.update_overview()
@@ -574,92 +250,32 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, QMainWindow):
     def on_change(self, change: Change) -> None:
         """Every document change: refresh what depends on it and schedule a render."""
         self._changes += 1
+        session = self.session
         if change.what in ("reference", "settings", "all"):
-            doc = self.doc
-            self.transfer_panel.set_labels(doc.settings.get("transfer_labels", []))
-            self.transfer_panel.show_people(doc)
+            self.transfer_panel.set_labels(session.transfer_labels)
+            self.transfer_panel.show_people(session.doc)
+        if self.editors.currentIndex() != MODES.index(session.mode):
+            # An edit whose rule switches the mode (a second person: transfer).
+            self._show_mode(session.mode)
         self._update_actions()
         if not self._overview_timer.isActive():
             self._overview_timer.start()
         self.schedule_render()
 
-    def schedule_render(self) -> None:
-        """Send the current document to the render worker (latest request wins)."""
-        if self.doc is None:
-            return
-        request = request_for(self.doc)
-        if request is None:
-            self.render_label.setText("transfer: load a second person")
-            return
-        if self._model_missing:
-            self.render_label.setText("no model: Tools > Model and device")
-            return
-        request.tag = self._generation
-        self.renderer.request(request)
-
-    def on_result(self, result: RenderResult) -> None:
-        doc = self.doc
-        if doc is None or result.tag != self._generation:
-            return  # rendered for a document that is no longer open
-        self.last_result = result
-        # Results come in the model's letterboxed frame: show them with the photo's shape.
-        doc.result = crop_to_photo(result.image, doc.size)
-        if result.parsing is not None:
-            doc.predicted_parsing = result.parsing
-        self.result_panel.set_image(doc.result)
-        self.render_label.setText(
-            f"render {result.seconds * 1000:.0f} ms (edit to result {result.latency * 1000:.0f} ms)"
-        )
-        if not self._overview_timer.isActive():
-            self._overview_timer.start()
-
-    def on_render_failed(self, message: str) -> None:
-        if not self.renderer.has_model:
-            self.render_label.setText("no model: Tools > Model and device")
-            return
-        self.render_label.setText("render failed")
-        self.statusBar().showMessage(f"Render failed: {message}", 10000)
-
-    def on_model_loaded(self, text: str) -> None:
-        self._model_missing = False
-        self.model_label.setText(text)
-        self.schedule_render()
-
-    def on_model_failed(self, message: str) -> None:
-        self._model_missing = not self.renderer.has_model
-        self.model_label.setText(
-            self.renderer.model_text if self.renderer.has_model else "no model"
-        )
-        if self._model_missing:
-            self.render_label.setText("no model: Tools > Model and device")
-        self.statusBar().showMessage(
-            f"No model: {message}. Choose one in Tools > Model and device.", 15000
-        )
-
     def update_overview(self) -> None:
-        doc = self.doc
-        if doc is None:
+        """Show what the session says the overview strip shows."""
+        if self.session is None:
             return
-        # The parsing and pose the current mode renders with: repose shows the predicted
-        # map, paint the painted one, transfer this person's own map unless she is reposed.
-        pose = doc.effective_target_pose()
-        if doc.mode == "paint":
-            parsing = doc.target_parsing
-        elif doc.mode == "transfer" and pose_unchanged(doc.source_pose, pose):
-            parsing = doc.source_parsing
-        elif doc.predicted_parsing is not None:
-            parsing = crop_to_photo(doc.predicted_parsing, doc.size)
-        else:
-            parsing = doc.source_parsing if doc.mode == "transfer" else doc.target_parsing
+        shown = self.session.overview()
         self.overview.set_images(
-            source=doc.image,
-            parsing=lb.colorize(parsing),
-            pose=sk.draw_skeleton(doc.image // 2, pose),
-            result=doc.result,
+            source=shown.image,
+            parsing=lb.colorize(shown.parsing),
+            pose=sk.draw_skeleton(shown.image // 2, shown.pose),
+            result=shown.result,
         )
 
     def _update_actions(self) -> None:
-        has_doc = self.history is not None
+        has_doc = self.session is not None
         for action in self._document_actions:
             action.setEnabled(has_doc)
         a = self.actions_by_key
@@ -682,27 +298,30 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, QMainWindow):
     # Modes and tools
 
     def set_mode(self, mode: str) -> None:
-        """Switch the editor page and the pipeline call (a view setting, saved with the
-        project but not an undo step)."""
-        if mode not in MODES:
-            raise ValueError(f"unknown mode {mode!r}")
+        """Switch the mode (the session's view setting: saved with the project, not an undo
+        step), show its page and re-render when it changed."""
+        check_mode(mode)
+        changed = self.session is not None and self.session.set_mode(mode)
+        self._show_mode(mode)
+        if changed:
+            self.update_overview()
+            self.schedule_render()
+
+    def _show_mode(self, mode: str) -> None:
         self.editors.setCurrentIndex(MODES.index(mode))
         self.actions_by_key[f"mode_{mode}"].setChecked(True)
         self.palette_dock.setVisible(mode == "paint")
         for title, visible in (("Pose", mode == "repose"), ("Paint", mode == "paint")):
             self.toolbars[title].setVisible(visible)
-        doc = self.doc
-        if doc is not None and doc.settings.get("mode") != mode:
-            doc.settings["mode"] = mode
-            self.update_overview()
-            self.schedule_render()
 
     def set_paint_tool(self, name: str) -> None:
+        """Pick the label canvas's tool ("brush", "eraser", "fill" or "picker")."""
         self.label_canvas.set_tool(name)
         self.actions_by_key[name].setChecked(True)
         self.statusBar().showMessage(f"{name} tool", 2000)
 
     def choose_label(self, label: int) -> None:
+        """Paint with ``label`` (keys 0-9)."""
         self.label_canvas.set_label(label)
         self._label_changed(label)
 
@@ -711,6 +330,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, QMainWindow):
         self.statusBar().showMessage(f"label {label}: {label_title(label)}", 2000)
 
     def resize_brush(self, factor: float) -> None:
+        """Scale the brush; always by at least one pixel, so small brushes still change."""
         size = self.brush_spin.value()
         new = round(size * factor)
         new = new if new != size else size + (1 if factor > 1 else -1)
@@ -726,6 +346,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, QMainWindow):
             canvas.zoom_by(factor)
 
     def show_cursor(self, x: float, y: float) -> None:
+        """Image position and label under the cursor, in the status bar."""
         doc = self.doc
         if doc is None:
             return
@@ -735,55 +356,9 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, QMainWindow):
             self.statusBar().showMessage(f"x {column}  y {row}  label {label_title(label)}")
 
     # ------------------------------------------------------------------------------------------
-    # Tools and help
-
-    def open_training(self) -> None:
-        try:
-            from spt_studio.dialogs.training import TrainingDialog
-        except ImportError as exc:
-            QMessageBox.information(
-                self, "Training", f"The training dialog is not available ({exc})."
-            )
-            return
-        dialog = TrainingDialog(self)
-        self._dialogs.append(dialog)
-        dialog.show()
-
-    def open_search(self) -> None:
-        try:
-            from spt_studio.dialogs.search import SearchDialog
-        except ImportError as exc:
-            QMessageBox.information(self, "Search", f"The search dialog is not available ({exc}).")
-            return
-        dialog = SearchDialog(self)
-        self._dialogs.append(dialog)
-        dialog.show()
-
-    def choose_model(self) -> None:
-        from spt_studio.widgets.model_dialog import ModelDialog
-
-        dialog = ModelDialog(self, self.model_path, self.model_device)
-        if dialog.exec() == ModelDialog.DialogCode.Accepted:
-            self.model_path, self.model_device = dialog.choice()
-            self.model_label.setText("loading model...")
-            self.renderer.load_model(self.model_path, self.model_device)
-
-    def show_help(self) -> None:
-        from spt_studio.help import show_help
-
-        self._dialogs.append(show_help(self))
-
-    def show_about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About SPT Studio",
-            "SPT Studio: person image generation with Semantic Parsing Transformation "
-            "(Song et al., CVPR 2019).",
-        )
-
-    # ------------------------------------------------------------------------------------------
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Ask about unsaved work, then stop autosave and the render thread."""
         if self.ask_before_close and not self.confirm_discard():
             event.ignore()
             return

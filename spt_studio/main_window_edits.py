@@ -1,7 +1,9 @@
 """The main window's edit commands: pose (mirror, reset, hide, copy, bone lock), parsing
 (use the predicted map, initialise from the pose, reset) and the second person of clothing
-transfer. Each pushes a command on the document's History. A mixin of
-:class:`~spt_studio.main_window.MainWindow`, kept apart so the window stays wiring."""
+transfer. The rules are the editing session's
+(:class:`~spt_studio.document.session.EditorSession`); this mixin of
+:class:`~spt_studio.main_window.MainWindow` asks the user (file pickers, messages) and passes
+the answer on, so the window stays wiring."""
 
 from __future__ import annotations
 
@@ -10,65 +12,53 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from spt_core import skeleton as sk
 from spt_core.errors import SptError
-from spt_studio.document import (
-    MirrorPose,
-    PersonData,
-    ResetPose,
-    SetParsing,
-    SetPose,
-    SetReference,
-    SetSetting,
-)
-from spt_studio.document.frames import labels_to_photo
-from spt_studio.document.person_init import (
-    detect_person,
-    document_from_image,
-    document_from_sample,
-    parsing_from_pose,
-)
-from spt_studio.document.pose_ops import fit_pose
+from spt_studio.document import PersonData
+from spt_studio.document.person_init import detect_person, document_from_image, document_from_sample
 from spt_studio.main_window_files import IMAGE_FILTER
 
 
 class EditCommandsMixin:
-    """Edit commands; expects the attributes :class:`MainWindow` sets up (history, doc,
-    pose_canvas, label_canvas, status bar, set_mode, error, _pick_sample)."""
+    """Edit commands; expects the attributes :class:`MainWindow` sets up (session, doc,
+    pose_canvas, label_canvas, status bar, error, _pick_sample)."""
 
     def undo(self) -> None:
-        if self.history is not None:
-            self.history.undo()
+        """Undo one step."""
+        if self.session is not None:
+            self.session.undo()
 
     def redo(self) -> None:
-        if self.history is not None:
-            self.history.redo()
+        """Redo one step."""
+        if self.session is not None:
+            self.session.redo()
 
     def mirror_pose(self) -> None:
-        self.history.push(MirrorPose(self.doc))
+        """Swap the left and right side of the target pose."""
+        self.session.mirror_pose()
 
     def reset_pose(self) -> None:
-        self.history.push(ResetPose(self.doc))
+        """Make the target pose the photo's pose again."""
+        self.session.reset_pose()
 
     def toggle_joint(self) -> None:
+        """Hide or show the joint selected on the pose canvas."""
         if self.pose_canvas.selected_joint < 0:
             self.statusBar().showMessage("Click a joint first, then press H", 4000)
             return
         self.pose_canvas.toggle_joint_visible()
 
     def set_bone_lock(self, on: bool) -> None:
+        """Keep bone lengths while dragging (the canvas drags, the session remembers)."""
         self.pose_canvas.bone_lock = bool(on)
-        if self.doc is not None:
-            self.doc.settings["bone_lock"] = bool(on)
+        if self.session is not None:
+            self.session.set_bone_lock(on)
 
     def copy_pose(self, pose: np.ndarray, from_size: tuple[int, int], what: str) -> None:
         """Make ``pose`` (of an image of ``from_size``) the target pose, every joint shown."""
-        fitted = fit_pose(pose, from_size, self.doc.size)
-        self.history.push(
-            SetPose(self.doc, fitted, np.ones(sk.NUM_JOINTS, bool), text=f"pose of {what}")
-        )
+        self.session.copy_pose(pose, from_size, what)
 
     def copy_pose_from_sample(self) -> None:
+        """Take the pose of a dataset sample the user picks."""
         picked = self._pick_sample("Copy the pose of a dataset sample")
         if picked is not None:
             dataset, index = picked
@@ -76,13 +66,12 @@ class EditCommandsMixin:
             self.copy_pose(dataset.poses[index], size, dataset.names[index])
 
     def copy_pose_from_reference(self) -> None:
-        ref = self.doc.reference
-        if ref is None:
+        """Take the pose of the second person (transfer mode)."""
+        if not self.session.copy_pose_from_reference():
             self.statusBar().showMessage("Load a second person first (transfer mode)", 4000)
-            return
-        self.copy_pose(ref.pose, ref.image.shape[:2], ref.name)
 
     def copy_pose_from_image(self) -> None:
+        """Take the pose detected in a photo the user picks (needs the detect extra)."""
         path, _ = QFileDialog.getOpenFileName(self, "Copy the pose of a photo", "", IMAGE_FILTER)
         if not path:
             return
@@ -105,37 +94,29 @@ class EditCommandsMixin:
         self.copy_pose(found[0], image.shape[:2], Path(path).name)
 
     def use_predicted_parsing(self) -> None:
-        doc = self.doc
-        predicted = doc.predicted_parsing
-        if predicted is None:
+        """Paint from the parsing the model predicted (the session switches to paint)."""
+        if not self.session.use_predicted_parsing():
             self.statusBar().showMessage("No predicted parsing yet: repose once first", 4000)
-            return
-        predicted = labels_to_photo(predicted, doc.size)
-        self.history.push(SetParsing(doc, "target_parsing", predicted, "use predicted parsing"))
-        self.set_mode("paint")
 
     def parsing_from_pose(self) -> None:
-        doc = self.doc
-        labels = parsing_from_pose(doc.effective_target_pose(), doc.size)
-        self.history.push(SetParsing(doc, self.label_canvas.layer, labels, "parsing from pose"))
+        """Draw a plain parsing from the target pose into the layer being painted."""
+        self.session.parsing_from_pose(self.label_canvas.layer)
 
     def reset_parsing(self) -> None:
-        doc = self.doc
-        self.history.push(SetParsing(doc, "target_parsing", doc.source_parsing, "reset parsing"))
+        """Make the target parsing the photo's parsing again."""
+        self.session.reset_parsing()
 
     def set_transfer_labels(self, labels: list[int]) -> None:
-        if self.doc is None:
-            return
-        labels = sorted(int(v) for v in labels)
-        if labels != self.doc.settings.get("transfer_labels"):
-            self.history.push(SetSetting(self.doc, "transfer_labels", labels, "garments"))
+        """The garments ticked in the transfer panel."""
+        if self.session is not None:
+            self.session.set_transfer_labels(labels)
 
     def set_reference(self, reference: PersonData) -> None:
-        self.history.push(SetReference(self.doc, reference))
-        if self.doc.mode != "transfer":
-            self.set_mode("transfer")
+        """Load the second person (the session switches to transfer)."""
+        self.session.set_reference(reference)
 
     def load_reference_image(self, path: str | Path | None = None) -> None:
+        """The second person from a photo (a file picker when no path is given)."""
         if self.doc is None:
             return
         if not path:
@@ -152,6 +133,7 @@ class EditCommandsMixin:
         )
 
     def load_reference_sample(self, dataset=None, index: int | None = None) -> None:
+        """The second person from a dataset sample (the picker when none is given)."""
         if self.doc is None:
             return
         if dataset is None:

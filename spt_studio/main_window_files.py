@@ -69,7 +69,7 @@ class FileCommandsMixin:
         return True
 
     def _pick_sample(self, title: str):
-        from spt_studio.sample_viewer import SamplePickerDialog
+        from spt_studio.dialogs.sample_viewer import SamplePickerDialog
 
         dialog = SamplePickerDialog(self, title=title)
         if dialog.exec() != SamplePickerDialog.DialogCode.Accepted:

@@ -109,3 +109,24 @@ def body_poses(count: int, seed: int = 0) -> np.ndarray:
     full = np.stack([p for p in poses.values() if sk.present(p)[1:14].all()])
     rng = np.random.default_rng(seed)
     return full[rng.choice(len(full), size=count, replace=False)]
+
+
+#: What every quick CPU run of the tests shares (``quick_train`` overrides any of it).
+QUICK_TRAIN = dict(
+    steps=4,
+    batch_size=4,
+    lr=2e-3,
+    log_every=1,
+    preview_every=0,
+    checkpoint_every=2,
+    device="cpu",
+    decay_from=1.0,
+)
+
+
+def quick_train(**changes):
+    """A ``TrainConfig`` for a test run on the CPU: a few steps, every step logged, no
+    previews, a constant learning rate; ``changes`` override any field."""
+    from spt_core.config import TrainConfig
+
+    return TrainConfig(**{**QUICK_TRAIN, **changes})

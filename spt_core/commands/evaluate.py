@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from spt_core.commands.common import parse_size
-from spt_core.metrics_external import add_external_metric_args, external_scores
+from spt_core.external_metrics import add_external_metric_args, external_scores
 
 
 def cmd_eval_parsing(args: argparse.Namespace) -> int:
@@ -17,8 +17,8 @@ def cmd_eval_parsing(args: argparse.Namespace) -> int:
     from spt_core.data.parsing_pairs import ParsingPairs
     from spt_core.devices import resolve_device
     from spt_core.eval.parsing import evaluate_network, evaluate_part_warp, evaluate_pseudo_labels
+    from spt_core.models.loading import load_semantic_generator
     from spt_core.search.store import PseudoLabels
-    from spt_core.train.semantic import load_semantic_generator
 
     device = resolve_device(args.device)
     generator, model = load_semantic_generator(args.model, device)
@@ -79,10 +79,11 @@ def cmd_eval_appearance(args: argparse.Namespace) -> int:
     import csv
 
     from spt_core.data.dataset import PersonDataset
+    from spt_core.data.samples import PersonSamples
     from spt_core.devices import resolve_device
     from spt_core.eval import appearance as evaluation
     from spt_core.io_utils import write_image_rgb
-    from spt_core.train.appearance import PersonSamples, load_appearance_generator
+    from spt_core.models.loading import load_appearance_generator
 
     device = resolve_device(args.device)
     generator, model = load_appearance_generator(args.model, device)
@@ -90,7 +91,7 @@ def cmd_eval_appearance(args: argparse.Namespace) -> int:
     samples = PersonSamples.from_dataset(test, model.size)
     pairs = evaluation.ground_truth_pairs(test, args.limit)
     warped = evaluation.part_warp_images(samples, pairs)
-    generated = evaluation.generate(generator, samples, pairs, device)
+    generated = evaluation.generate(generator, samples, pairs, device, sigma=model.heatmap_sigma)
     rows = {
         "part warp (no learning)": evaluation.score(warped, samples, pairs),
         "network, true target parsing (TS-GT)": evaluation.score(generated, samples, pairs),
@@ -137,8 +138,8 @@ def _header() -> str:
 
 def _test_set(data, size, limit):
     from spt_core.data.dataset import PersonDataset
+    from spt_core.data.samples import PersonSamples
     from spt_core.eval.appearance import ground_truth_pairs
-    from spt_core.train.appearance import PersonSamples
 
     test = PersonDataset(data)
     samples = PersonSamples.from_dataset(test, size)

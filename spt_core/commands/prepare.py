@@ -1,11 +1,12 @@
-"""``spt prepare`` (photos -> dataset) and ``spt train parser`` (registered by train.py)."""
+"""``spt prepare`` (photos -> dataset) and the options of ``spt train parser`` (registered by
+train.py, whose ``cmd_train_parser`` runs it)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from spt_core.commands.common import parse_size, print_events
+from spt_core.commands.common import parse_size
 
 SIZES = ((128, 64), (256, 176))
 
@@ -20,7 +21,7 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     detector = PoseDetector(min_visibility=args.min_visibility, mirror_average=args.mirror_average)
     parser = None
     if args.parser is not None:
-        from spt_core.train.parser import ParserPredictor
+        from spt_core.prepare.parser_predictor import ParserPredictor
 
         parser = ParserPredictor(args.parser, device=args.device)
     bar = tqdm(total=None, unit="photo", desc="prepare", disable=args.quiet)
@@ -42,28 +43,6 @@ def cmd_prepare(args: argparse.Namespace) -> int:
     if report.written:
         print(f"parsing: {'rules' if parser is None else parser.name}; check it in the editor")
     return 0 if report.written and not report.failed else 1
-
-
-def cmd_train_parser(args: argparse.Namespace) -> int:
-    from spt_core.train.parser import train_parser_from_args
-
-    trainer = train_parser_from_args(
-        args.data,
-        args.out,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        size=args.size,
-        base_channels=args.base_channels,
-        depth=args.depth,
-        device=args.device,
-        resume=args.resume,
-        quiet=args.quiet,
-    )
-    done = print_events(trainer.run(), trainer.train.steps, args.quiet or not trainer.dist.is_main)
-    if done is not None:
-        print(f"{done.reason} at step {done.step}; checkpoint {done.checkpoint}")
-    return 0
 
 
 def _model_size(text: str) -> tuple[int, int]:
@@ -119,8 +98,14 @@ def register(commands) -> None:
     prepare.set_defaults(func=cmd_prepare)
 
 
-def register_train_parser(train_commands) -> None:
-    """Add ``spt train parser`` to the ``spt train`` subcommands."""
+def register_parser_training_command(train_commands) -> None:
+    """Add ``spt train parser`` (training of the human parser) to the ``spt train`` subcommands.
+
+    Its command, :func:`spt_core.commands.train.cmd_train_parser`, builds the trainer through
+    the trainer factory like every other ``spt train`` command.
+    """
+    from spt_core.commands.train import cmd_train_parser
+
     parser = train_commands.add_parser(
         "parser", help="train the human parser used by spt prepare --parser"
     )

@@ -1,4 +1,8 @@
-"""``spt train semantic | appearance | joint | posenet``."""
+"""``spt train semantic | appearance | joint | posenet | parser``.
+
+Every trainer is built by :func:`spt_core.train.factory.build_trainer`. ``spt train parser`` is
+registered beside ``spt prepare`` (its use), but its command lives here with the others.
+"""
 
 from __future__ import annotations
 
@@ -36,8 +40,8 @@ def _run(trainer, args: argparse.Namespace, summary: str) -> int:
 
 
 def cmd_train_semantic(args: argparse.Namespace) -> int:
-    from spt_core.config import SemanticNetConfig
-    from spt_core.train.factory import SemanticInputs, build_trainer
+    from spt_core.config import SemanticNetConfig, SemanticRunInputs
+    from spt_core.train.factory import build_trainer
 
     model = SemanticNetConfig(
         size=args.size,
@@ -48,7 +52,7 @@ def cmd_train_semantic(args: argparse.Namespace) -> int:
     sections = {
         "train": _train_config(args),
         "model": model,
-        "inputs": SemanticInputs(pseudo_labels=str(args.pseudo)),
+        "inputs": SemanticRunInputs(pseudo_labels=str(args.pseudo)),
     }
     trainer = build_trainer("semantic", args.data, args.out, sections, args.resume)
     train = trainer.train
@@ -64,8 +68,13 @@ def cmd_train_semantic(args: argparse.Namespace) -> int:
 
 
 def cmd_train_appearance(args: argparse.Namespace) -> int:
-    from spt_core.config import AppearanceLossWeights, AppearanceNetConfig, ProgressiveConfig
-    from spt_core.train.factory import AppearanceInputs, build_trainer
+    from spt_core.config import (
+        AppearanceLossWeights,
+        AppearanceNetConfig,
+        AppearanceRunInputs,
+        ProgressiveConfig,
+    )
+    from spt_core.train.factory import build_trainer
 
     if args.baseline and args.parsing == "predicted":
         raise SptError("--baseline uses no semantic maps; drop --parsing predicted")
@@ -95,7 +104,7 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
             if value is not None
         },
     )
-    inputs = AppearanceInputs(
+    inputs = AppearanceRunInputs(
         parsing=args.parsing,
         semantic=str(args.semantic or ""),
         posenet=str(args.posenet or ""),
@@ -137,15 +146,15 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
 
 
 def cmd_train_joint(args: argparse.Namespace) -> int:
-    from spt_core.config import AppearanceLossWeights, SemanticLossWeights
-    from spt_core.train.factory import JointInputs, build_trainer
+    from spt_core.config import AppearanceLossWeights, JointRunInputs, SemanticLossWeights
+    from spt_core.train.factory import build_trainer
 
     semantic_losses = SemanticLossWeights(
         **({} if args.cross_entropy is None else {"cross_entropy": args.cross_entropy})
     )
     # The architectures come from the starting checkpoints (or the run, on resume), never
     # from repeated flags.
-    inputs = JointInputs(
+    inputs = JointRunInputs(
         semantic=str(args.semantic or ""),
         appearance=str(args.appearance or ""),
         pseudo_labels=str(args.pseudo),
@@ -177,26 +186,85 @@ def cmd_train_joint(args: argparse.Namespace) -> int:
     )
 
 
-def cmd_train_posenet(args: argparse.Namespace) -> int:
-    from spt_core.train.posenet import train_posenet_from_args
+def _loading(args: argparse.Namespace, what: str, size: tuple[int, int]) -> None:
+    """Say that images are being read (rank 0 of torchrun alone; it can take a while)."""
+    import os
 
-    trainer = train_posenet_from_args(
-        args.data,
+    if not args.quiet and os.environ.get("RANK", "0") == "0":
+        print(f"loading the {what} of {args.data} at {size[0]}x{size[1]}")
+
+
+def cmd_train_posenet(args: argparse.Namespace) -> int:
+    """``spt train posenet``: the pose regressor P, through the trainer factory."""
+    from spt_core.train.factory import build_trainer, run_sections
+
+    # Options left out are the defaults (the network at the dataset's size) for a new run and
+    # the checkpoint's values on --resume; a changed architecture is refused on resume.
+    sections = run_sections(
+        "posenet",
         args.out,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        size=args.size,
-        base_channels=args.base_channels,
-        n_blocks=args.n_blocks,
-        device=args.device,
-        resume=args.resume,
-        quiet=args.quiet,
+        args.resume,
+        data_dir=args.data,
+        changes={
+            "train": {"steps": args.steps, "batch_size": args.batch_size, "device": args.device},
+            "model": {
+                "size": args.size,
+                "base_channels": args.base_channels,
+                "n_blocks": args.n_blocks,
+            },
+        },
     )
-    total = trainer.train.steps
-    done = print_events(trainer.run(), total, args.quiet or not trainer.dist.is_main)
-    if done is not None:
-        print(f"{done.reason} at step {done.step}; checkpoint {done.checkpoint}")
-    return 0
+    model = sections["model"]
+    _loading(args, "images", model.size)
+    trainer = build_trainer("posenet", args.data, args.out, sections, args.resume)
+    train = trainer.train
+    return _run(
+        trainer,
+        args,
+        (
+            f"pose regressor: {len(trainer.images)} images at {model.size[0]}x{model.size[1]}, "
+            f"{model.n_blocks} blocks of width {model.base_channels * 2**model.n_downsampling}, "
+            f"{train.steps} steps of {train.batch_size}, flip {'on' if model.flip else 'off'}, "
+            f"device {trainer.device}, {trainer.dist.world_size} process(es)"
+        ),
+    )
+
+
+def cmd_train_parser(args: argparse.Namespace) -> int:
+    """``spt train parser``: the human parser, through the trainer factory (its options are
+    registered by :mod:`spt_core.commands.prepare`)."""
+    from spt_core.train.factory import build_trainer, run_sections
+
+    # As for the pose regressor: left-out options are the defaults or, on --resume, the
+    # checkpoint's (the parser's default schedule is Adam at 1e-3, beta1 0.9).
+    sections = run_sections(
+        "parser",
+        args.out,
+        args.resume,
+        data_dir=args.data,
+        changes={
+            "train": {
+                "steps": args.steps,
+                "batch_size": args.batch_size,
+                "lr": args.lr,
+                "device": args.device,
+            },
+            "model": {"size": args.size, "base_channels": args.base_channels, "depth": args.depth},
+        },
+    )
+    model = sections["model"]
+    _loading(args, "images with parsing", model.size)
+    trainer = build_trainer("parser", args.data, args.out, sections, args.resume)
+    train = trainer.train
+    return _run(
+        trainer,
+        args,
+        (
+            f"human parser: {len(trainer.data)} images at {model.size[0]}x{model.size[1]}, "
+            f"depth {model.depth}, base {model.base_channels}, {train.steps} steps of "
+            f"{train.batch_size}, device {trainer.device}"
+        ),
+    )
 
 
 def register(commands) -> None:
@@ -357,6 +425,6 @@ def register(commands) -> None:
     posenet.add_argument("--quiet", action="store_true")
     posenet.set_defaults(func=cmd_train_posenet)
 
-    from spt_core.commands.prepare import register_train_parser
+    from spt_core.commands.prepare import register_parser_training_command
 
-    register_train_parser(train_commands)
+    register_parser_training_command(train_commands)

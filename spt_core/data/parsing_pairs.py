@@ -9,52 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from spt_core import labels as lb
 from spt_core import skeleton as sk
 from spt_core.data.dataset import PersonDataset
 from spt_core.errors import DataError
-
-
-def scaled_copy(size: tuple[int, int], of: tuple[int, int]) -> bool:
-    """Whether ``size`` (H, W) has the aspect ratio of ``of``: a semantic network at ``size``
-    can serve an appearance network at ``of`` (its map is resized without padding)."""
-    return size[0] * of[1] == size[1] * of[0]
-
-
-def fit_geometry(source: tuple[int, int], target: tuple[int, int]) -> tuple[float, int, int]:
-    """(scale, pad_x, pad_y) that fits an image of ``source`` (H, W) into ``target`` (H, W):
-    scaled to fit entirely, then centred with zero padding."""
-    scale = min(target[0] / source[0], target[1] / source[1])
-    new_h, new_w = round(source[0] * scale), round(source[1] * scale)
-    return scale, (target[1] - new_w) // 2, (target[0] - new_h) // 2
-
-
-def fit_labels(labels: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Label maps (..., H0, W0) resized (nearest) and padded with background to ``size``."""
-    import cv2
-
-    labels = np.asarray(labels, dtype=np.uint8)
-    if labels.shape[-2:] == tuple(size):
-        return labels
-    scale, pad_x, pad_y = fit_geometry(labels.shape[-2:], size)
-    new_h, new_w = round(labels.shape[-2] * scale), round(labels.shape[-1] * scale)
-    flat = labels.reshape(-1, *labels.shape[-2:])
-    out = np.zeros((flat.shape[0], *size), dtype=np.uint8)
-    for i, layer in enumerate(flat):
-        resized = cv2.resize(layer, (new_w, new_h), interpolation=cv2.INTER_NEAREST)
-        out[i, pad_y : pad_y + new_h, pad_x : pad_x + new_w] = resized
-    return out.reshape(*labels.shape[:-2], *size)
-
-
-def fit_poses(poses: np.ndarray, source: tuple[int, int], size: tuple[int, int]) -> np.ndarray:
-    """Poses of ``source``-sized images mapped into the fitted ``size`` frame (NaN kept)."""
-    if tuple(source) == tuple(size):
-        return np.asarray(poses, dtype=np.float32)
-    scale, pad_x, pad_y = fit_geometry(source, size)
-    out = np.asarray(poses, dtype=np.float32) * scale
-    out[..., 0] += pad_x
-    out[..., 1] += pad_y
-    return out
+from spt_core.letterbox import Letterbox
 
 
 def pseudo_label_rows(dataset: PersonDataset, pseudo) -> np.ndarray:
@@ -98,8 +56,9 @@ class ParsingPairs:
         names: list[str] | None = None,
     ):
         self.size = tuple(size)
-        self.parsings = fit_labels(parsings, self.size)
-        self.poses = fit_poses(poses, parsings.shape[-2:], self.size)
+        letterbox = Letterbox.fit(parsings.shape[-2:], self.size)
+        self.parsings = letterbox.labels(parsings)
+        self.poses = letterbox.poses(poses)
         self.masks = np.stack([sk.pose_mask(p, self.size, radius=mask_radius) for p in self.poses])
         self.pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         self.names = names or [str(i) for i in range(len(parsings))]
@@ -136,24 +95,27 @@ class ParsingPairs:
         parsings = dataset.load_all_parsings()
         return cls(parsings, dataset.poses, pairs, size, mask_radius, list(dataset.names))
 
-    def batch(self, rows, device, sigma: float = 6.0) -> dict:
-        """Tensors of the pairs ``rows``: one-hot source map, heat maps, masks, target labels."""
+    def batch(self, rows, device, sigma: float = 6.0, use_pose_mask: bool = True):
+        """The :class:`~spt_core.models.inputs.SemanticInputs` of the pairs ``rows`` (with the
+        target labels, for the cross-entropy); the pose masks are the precomputed ones."""
         import torch
 
-        from spt_core.skeleton import pose_heatmaps_torch
+        from spt_core.models.inputs import SemanticInputs, heatmaps
 
         rows = np.asarray(rows)
         source, target = self.pairs[rows, 0], self.pairs[rows, 1]
-        labels_s = torch.from_numpy(self.parsings[source]).to(device).long()
-        labels_t = torch.from_numpy(self.parsings[target]).to(device).long()
-        poses_s = torch.from_numpy(self.poses[source]).to(device)
-        poses_t = torch.from_numpy(self.poses[target]).to(device)
-        return {
-            "source_parsing": lb.one_hot_torch(labels_s),
-            "source_heatmaps": pose_heatmaps_torch(poses_s, self.size, sigma),
-            "source_mask": torch.from_numpy(self.masks[source]).to(device)[:, None].float(),
-            "target_heatmaps": pose_heatmaps_torch(poses_t, self.size, sigma),
-            "target_mask": torch.from_numpy(self.masks[target]).to(device)[:, None].float(),
-            "target_labels": labels_t,
-            "source_labels": labels_s,
-        }
+
+        def masks(indices):
+            return torch.from_numpy(self.masks[indices]).to(device)[:, None].float()
+
+        return SemanticInputs(
+            source_labels=torch.from_numpy(self.parsings[source]).to(device).long(),
+            target_labels=torch.from_numpy(self.parsings[target]).to(device).long(),
+            source_heatmaps=heatmaps(self.poses[source], self.size, sigma, device),
+            target_heatmaps=heatmaps(self.poses[target], self.size, sigma, device),
+            source_mask=masks(source),
+            target_mask=masks(target),
+            source_poses=self.poses[source],
+            target_poses=self.poses[target],
+            use_pose_mask=use_pose_mask,
+        )

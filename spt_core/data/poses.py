@@ -7,10 +7,7 @@ from pathlib import Path
 
 from spt_core.errors import DataError
 
-POSE_FILES = {
-    "market": "market-annotation-train.csv",
-    "fasion": "fasion-annotation-new-split.csv",
-}
+POSE_FILES = {"market": "market-annotation-train.csv", "fasion": "fasion-annotation-new-split.csv"}
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 

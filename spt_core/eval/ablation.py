@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 
 from spt_core import skeleton as sk
+from spt_core.data.samples import PersonSamples
 from spt_core.eval import appearance as image_eval
 from spt_core.io_utils import write_text_atomic
-from spt_core.train.appearance import PersonSamples
 
 ROWS: dict[str, str] = {
     "warp": "part warp (no learning)",
@@ -79,7 +79,7 @@ def row_images(
     if model is None:
         raise SptError(f"the {row} row needs the trained network (a run directory)")
     if row in ("baseline", "ts-gt"):
-        from spt_core.train.appearance import load_appearance_generator
+        from spt_core.models.loading import load_appearance_generator
 
         generator, config = load_appearance_generator(model, device)
         if (row == "baseline") != (config.parsing_channels == 0):
@@ -87,7 +87,8 @@ def row_images(
                 f"{model}: a network {'with' if config.parsing_channels else 'without'} "
                 f"semantic maps cannot be the {row} row"
             )
-        return image_eval.generate(generator, samples, pairs, device), _steps(model, "appearance")
+        images = image_eval.generate(generator, samples, pairs, device, sigma=config.heatmap_sigma)
+        return images, _steps(model, "appearance")
     from spt_core.pipeline import SPTPipeline
 
     if row == "ts-pred":
@@ -111,8 +112,7 @@ def _steps(path, what: str) -> str:
     import json
 
     from spt_core.errors import SptError
-    from spt_core.models.checkpoint import read_config
-    from spt_core.train.loop import resolve_checkpoint
+    from spt_core.models.checkpoint import read_config, resolve_checkpoint
 
     path = Path(path)
     if (path / "model.json").is_file():

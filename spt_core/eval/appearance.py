@@ -12,7 +12,7 @@ import numpy as np
 from spt_core import parts
 from spt_core import skeleton as sk
 from spt_core.data.dataset import PersonDataset
-from spt_core.train.appearance import PersonSamples
+from spt_core.data.samples import PersonSamples
 
 
 def ground_truth_pairs(dataset: PersonDataset, limit: int | None = None, seed: int = 0):
@@ -25,40 +25,41 @@ def ground_truth_pairs(dataset: PersonDataset, limit: int | None = None, seed: i
 
 
 def generate(
-    generator, samples: PersonSamples, pairs: np.ndarray, device="cpu", batch_size: int = 16
+    generator,
+    samples: PersonSamples,
+    pairs: np.ndarray,
+    device="cpu",
+    batch_size: int = 16,
+    sigma: float = 6.0,
 ) -> np.ndarray:
-    """The network's images (N, H, W, 3) uint8 for (source, target) rows, target parsing = truth."""
+    """The network's images (N, H, W, 3) uint8 for (source, target) rows, target parsing = truth
+    (``sigma``: the heat maps' width, the config's ``heatmap_sigma``)."""
     import torch
 
     from spt_core.metrics import to_uint8
-    from spt_core.models.appearance import low_res_inputs, part_warp_inputs
+    from spt_core.models.inputs import AppearanceInputs
 
     out = []
     generator.eval()
     with torch.no_grad():
         for start in range(0, len(pairs), batch_size):
             rows = pairs[start : start + batch_size]
-            source = samples.batch(rows[:, 0], device)
-            target = samples.batch(rows[:, 1], device)
-            thetas, masks = part_warp_inputs(source["poses"], target["poses"], samples.size, device)
+            source = samples.batch(rows[:, 0], device, sigma)
+            target = samples.batch(rows[:, 1], device, sigma)
             # A network without semantic maps (the Baseline) reads none.
             channels = getattr(generator, "parsing_channels", 9)
-            source_parsing = source["parsing"][:, :channels]
-            target_parsing = target["parsing"][:, :channels]
-            # A local enhancer's core gets its half-size maps, as in training.
-            extra = low_res_inputs(
-                generator, source_parsing, target_parsing, source["poses"], target["poses"]
-            )
-            images = generator(
+            inputs = AppearanceInputs.build(
+                generator,
                 source["image"],
-                source_parsing,
+                source["parsing"][:, :channels],
+                target["parsing"][:, :channels],
+                source["poses"],
+                target["poses"],
+                sigma,
                 source["heatmaps"],
-                target_parsing,
                 target["heatmaps"],
-                thetas,
-                masks,
-                **extra,
             )
+            images = inputs.render(generator)
             out.append(to_uint8(images))
     return np.concatenate(out)
 

@@ -16,7 +16,8 @@ import numpy as np
 from spt_core import labels as lb
 from spt_core import parts
 from spt_core.data.dataset import PersonDataset, identity_of
-from spt_core.data.parsing_pairs import ParsingPairs, fit_labels
+from spt_core.data.parsing_pairs import ParsingPairs
+from spt_core.letterbox import Letterbox
 
 
 @dataclass
@@ -70,14 +71,8 @@ def evaluate_network(
     with torch.no_grad():
         for start in range(0, len(pairs), batch_size):
             rows = np.arange(start, min(start + batch_size, len(pairs)))
-            batch = pairs.batch(rows, device, sigma)
-            logits = generator(
-                batch["source_parsing"],
-                batch["source_heatmaps"],
-                batch["target_heatmaps"],
-                batch["source_mask"] if use_pose_mask else None,
-                batch["target_mask"] if use_pose_mask else None,
-            )
+            batch = pairs.batch(rows, device, sigma, use_pose_mask)
+            logits = generator(*batch.generator_args())
             scores.add(lb.argmax_labels(logits), pairs.parsings[pairs.pairs[rows, 1]])
     return scores.summary()
 
@@ -118,7 +113,10 @@ def evaluate_pseudo_labels(
             record["seed"], int(identity_of(pseudo.names[i])), pose, dataset.size
         )
         label = dataset.load_parsing(found)
-        scores.add(fit_labels(label, size), fit_labels(truth, size))
+        scores.add(
+            Letterbox.fit(label.shape, size).labels(label),
+            Letterbox.fit(truth.shape, size).labels(truth),
+        )
     return scores.summary()
 
 
@@ -140,18 +138,10 @@ def draw_parsing_sheet(
     from spt_core.io_utils import write_image_rgb
 
     rows = np.sort(np.random.default_rng(seed).choice(len(pairs), min(count, len(pairs)), False))
-    batch = pairs.batch(rows, device, sigma)
+    batch = pairs.batch(rows, device, sigma, use_pose_mask)
     generator.eval()
     with torch.no_grad():
-        predicted = lb.argmax_labels(
-            generator(
-                batch["source_parsing"],
-                batch["source_heatmaps"],
-                batch["target_heatmaps"],
-                batch["source_mask"] if use_pose_mask else None,
-                batch["target_mask"] if use_pose_mask else None,
-            )
-        )
+        predicted = lb.argmax_labels(generator(*batch.generator_args()))
     lines = []
     for k, row in enumerate(rows):
         source, target = pairs.pairs[row]

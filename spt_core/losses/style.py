@@ -84,9 +84,7 @@ def _resize_masks(masks: torch.Tensor, size: tuple[int, int] | None) -> torch.Te
 
 
 def label_masks(
-    parsing: torch.Tensor,
-    labels: Sequence[int] = STYLE_LABELS,
-    size: tuple[int, int] | None = None,
+    parsing: torch.Tensor, labels: Sequence[int] = STYLE_LABELS, size: tuple[int, int] | None = None
 ) -> torch.Tensor:
     """Psi(S): soft masks of ``labels`` area-downsampled to ``size``.
 
@@ -206,10 +204,7 @@ def person_masks(parsing: torch.Tensor, size: tuple[int, int] | None = None) -> 
 
 
 def mask_style_loss(
-    features1: torch.Tensor,
-    parsing1: torch.Tensor,
-    features2: torch.Tensor,
-    parsing2: torch.Tensor,
+    features1: torch.Tensor, parsing1: torch.Tensor, features2: torch.Tensor, parsing2: torch.Tensor
 ) -> torch.Tensor:
     """Ablation "mask-style": one Gram over the whole person instead of one per label.
 

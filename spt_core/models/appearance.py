@@ -11,8 +11,9 @@ is the semantic generator's: ``UpBlock``s from the deepest level, dropout on the
 ``dropout_layers``, then ReLU → Conv3×3 → 3 → tanh (optionally after a nearest ×2 upsample:
 the released 256-px model's 128-px core outputs at 256).
 
-Local enhancer (``LocalEnhancedGenerator``): pix2pixHD-style, with the progressive fade-in of
-the released DeepFashion model. See docs/appearance_network.md for the layer tables.
+The local enhancer (pix2pixHD-style, 256 px) is in :mod:`spt_core.models.local_enhancer`; the
+inputs both are called with are built in :mod:`spt_core.models.inputs`. See
+docs/appearance_network.md for the layer tables.
 
 Any input size works: sizes not divisible by ``2**depth`` are zero-padded symmetrically inside
 the network (the part transforms are re-expressed in the padded frame) and cropped back.
@@ -20,70 +21,30 @@ the network (the part transforms are re-expressed in the padded frame) and cropp
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from spt_core import parts as parts_mod
+from spt_core.config.base import arguments
 from spt_core.models.blocks import NORM_KINDS, DownBlock, UpBlock, check_map, init_weights
 from spt_core.models.semantic import level_widths
 
 if TYPE_CHECKING:
     from spt_core.config import AppearanceNetConfig
 
-#: Keys of the optional half-resolution inputs of ``LocalEnhancedGenerator.forward``.
-LOW_RES_KEYS: tuple[str, ...] = (
-    "source_image",
-    "source_parsing",
-    "source_heatmaps",
-    "target_parsing",
-    "target_heatmaps",
-    "part_masks",
-)
+
+#: The ``AppearanceNetConfig`` fields that are the global generator's arguments (the local
+#: enhancer takes them too).
+GENERATOR_FIELDS = ("image_channels", "parsing_channels", "pose_channels", "base_channels",
+                    "max_channels", "depth", "deformable_levels", "dropout", "dropout_layers",
+                    "test_time_dropout", "norm")  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
 # Part warps
-
-
-def part_warp_inputs(
-    source_poses: np.ndarray,
-    target_poses: np.ndarray,
-    size: tuple[int, int],
-    device: torch.device | str = "cpu",
-    geometry: parts_mod.PartGeometry = parts_mod.DEFAULT_GEOMETRY,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """The generator's part-warp inputs for pose pairs, as float32 tensors.
-
-    Args:
-        source_poses: (B, 18, 2) or (18, 2) source poses (x, y pixels, NaN missing) in a frame
-            of ``size``.
-        target_poses: the target poses, same shape and frame.
-        size: (H, W) of the frame the poses refer to (the generator's input size).
-        device: where the tensors go.
-        geometry: part geometry constants (method §2.2).
-
-    Returns:
-        (thetas (B, 10, 2, 3), part_masks (B, 10, H, W)): normalised inverse warps target ->
-        source (``parts.affine_to_theta``; valid at every resolution) and the target-frame part
-        masks in {0, 1}.
-    """
-    source = np.asarray(source_poses, dtype=np.float64)
-    target = np.asarray(target_poses, dtype=np.float64)
-    if source.shape[-2:] != (18, 2) or target.shape[-2:] != (18, 2):
-        raise ValueError(
-            f"poses must be (B, 18, 2) or (18, 2), got {source.shape} and {target.shape}"
-        )
-    if source.ndim == 2:
-        source, target = source[None], target[None]
-    affines, _ = parts_mod.part_affines(source, target, geometry)
-    thetas = parts_mod.affine_to_theta(torch.from_numpy(affines), size, size)
-    masks = torch.from_numpy(parts_mod.part_masks(target, size, geometry))
-    return thetas.to(device=device, dtype=torch.float32), masks.to(device, torch.float32)
 
 
 def deformable_skip(
@@ -277,20 +238,8 @@ class AppearanceGenerator(nn.Module):
             cfg: the config.
             output_upsample: override ``cfg.output_upsample`` (the local enhancer forces it).
         """
-        return cls(
-            image_channels=cfg.image_channels,
-            parsing_channels=cfg.parsing_channels,
-            pose_channels=cfg.pose_channels,
-            base_channels=cfg.base_channels,
-            max_channels=cfg.max_channels,
-            depth=cfg.depth,
-            deformable_levels=cfg.deformable_levels,
-            dropout=cfg.dropout,
-            dropout_layers=cfg.dropout_layers,
-            test_time_dropout=cfg.test_time_dropout,
-            norm=cfg.norm,
-            output_upsample=cfg.output_upsample if output_upsample is None else output_upsample,
-        )
+        upsample = cfg.output_upsample if output_upsample is None else output_upsample
+        return cls(**arguments(cfg, *GENERATOR_FIELDS), output_upsample=upsample)
 
     def train(self, mode: bool = True) -> AppearanceGenerator:
         """Set train/eval mode; with ``test_time_dropout`` the dropout layers stay active."""
@@ -474,254 +423,3 @@ def check_warp_inputs(
 
 # --------------------------------------------------------------------------------------------
 # Local enhancer
-
-
-class LocalEnhancedGenerator(nn.Module):
-    """G_A at twice the global resolution: global generator + local enhancer with fade-in.
-
-    The global generator (``output_upsample=True``) runs on half-resolution copies of the
-    inputs. Two local encoders (Conv3×3 → ``local_channels`` at full size, ``DownBlock`` →
-    ``base_channels`` at half size, normalised) read the full-size inputs. Their full-size
-    features are deformably warped and concatenated; their half-size features fade into the
-    global encoders' first layer. The local decoder reads [global feat | global level-0 skip]
-    (which replaces the local half-size skip), goes up to full size with an ``UpBlock``,
-    concatenates the full-size skip, and ends ReLU → Conv3×3 → 3 → tanh. The output is
-    ``alpha * local + (1 - alpha) * global``.
-
-    Args:
-        local_channels: width of the local encoders' full-size level (default
-            ``base_channels // 2``, the authors' 32).
-        alpha: default fade-in weight (1 = fully local, the test-time value; a trainer
-            ramps it from 0). ``forward(alpha=...)`` overrides it.
-        Other arguments: as ``AppearanceGenerator``.
-    """
-
-    def __init__(
-        self,
-        image_channels: int = 3,
-        parsing_channels: int = 9,
-        pose_channels: int = 18,
-        base_channels: int = 64,
-        max_channels: int = 512,
-        depth: int = 5,
-        deformable_levels: int = 4,
-        dropout: float = 0.5,
-        dropout_layers: int = 3,
-        test_time_dropout: bool = False,
-        norm: str = "sample",
-        local_channels: int | None = None,
-        alpha: float = 1.0,
-    ) -> None:
-        super().__init__()
-        self.global_generator = AppearanceGenerator(
-            image_channels=image_channels,
-            parsing_channels=parsing_channels,
-            pose_channels=pose_channels,
-            base_channels=base_channels,
-            max_channels=max_channels,
-            depth=depth,
-            deformable_levels=deformable_levels,
-            dropout=dropout,
-            dropout_layers=dropout_layers,
-            test_time_dropout=test_time_dropout,
-            norm=norm,
-            output_upsample=True,
-        )
-        glob = self.global_generator
-        self.parsing_channels = parsing_channels
-        local_channels = base_channels // 2 if local_channels is None else local_channels
-        if local_channels < 1:
-            raise ValueError(f"local_channels must be at least 1, got {local_channels}")
-        self.alpha = _check_alpha(alpha)
-        self.local_warp = deformable_levels > 0
-        # The half-size level is "not the deepest", so it keeps its normalisation (method §4.2).
-        local_widths = [local_channels, base_channels]
-        self.local_appearance_encoder = _LocalEncoder(glob.source_channels, local_widths, norm)
-        self.local_target_encoder = _LocalEncoder(glob.target_channels, local_widths, norm)
-        up_in = glob.decoder_widths[0] + 2 * glob.widths[0]
-        up_out = max(1, glob.decoder_widths[0] // 2)
-        self.local_up = UpBlock(up_in, up_out, norm, 0.0)
-        self.local_head = nn.Sequential(
-            nn.ReLU(),
-            nn.Conv2d(up_out + 2 * local_channels, image_channels, 3, padding=1, bias=True),
-            nn.Tanh(),
-        )
-        init_weights(self)
-
-    @classmethod
-    def from_config(cls, cfg: AppearanceNetConfig) -> LocalEnhancedGenerator:
-        """Build from an ``AppearanceNetConfig`` (``local_channels``, ``fade_in_alpha``...)."""
-        return cls(
-            image_channels=cfg.image_channels,
-            parsing_channels=cfg.parsing_channels,
-            pose_channels=cfg.pose_channels,
-            base_channels=cfg.base_channels,
-            max_channels=cfg.max_channels,
-            depth=cfg.depth,
-            deformable_levels=cfg.deformable_levels,
-            dropout=cfg.dropout,
-            dropout_layers=cfg.dropout_layers,
-            test_time_dropout=cfg.test_time_dropout,
-            norm=cfg.norm,
-            local_channels=cfg.local_channels,
-            alpha=cfg.fade_in_alpha,
-        )
-
-    def local_parameters(self) -> Iterator[nn.Parameter]:
-        """Parameters outside the global generator (trained alone first, method §5.1)."""
-        for name, parameter in self.named_parameters():
-            if not name.startswith("global_generator."):
-                yield parameter
-
-    def forward(
-        self,
-        source_image: torch.Tensor,
-        source_parsing: torch.Tensor,
-        source_heatmaps: torch.Tensor,
-        target_parsing: torch.Tensor,
-        target_heatmaps: torch.Tensor,
-        thetas: torch.Tensor | None = None,
-        part_masks: torch.Tensor | None = None,
-        alpha: float | None = None,
-        low_res: Mapping[str, torch.Tensor] | None = None,
-    ) -> torch.Tensor:
-        """Full-size output: the same inputs as ``AppearanceGenerator.forward`` at full size.
-
-        Args:
-            alpha: fade-in weight in [0, 1]; None uses ``self.alpha``. 0 gives exactly the
-                global generator's output on the half-size inputs.
-            low_res: optional half-size versions of the inputs, keys from ``LOW_RES_KEYS``
-                (the authors resize the real image bicubically and recompute heat maps at 128
-                px with sigma 6). A missing key is derived here: 2×2 average pooling (images,
-                parsing, heat maps; differentiable, as the authors' cycle input) or bilinear
-                resizing (part masks).
-            Others: as ``AppearanceGenerator.forward``; H and W must be even.
-
-        Returns:
-            (B, 3, H, W) image in [-1, 1].
-        """
-        glob = self.global_generator
-        alpha = self.alpha if alpha is None else _check_alpha(alpha)
-        full = {
-            "source_image": source_image,
-            "source_parsing": source_parsing,
-            "source_heatmaps": source_heatmaps,
-            "target_parsing": target_parsing,
-            "target_heatmaps": target_heatmaps,
-        }
-        source_in, target_in = glob._inputs(**full)
-        glob._check_warp(thetas, part_masks, source_image)
-        batch, _, height, width = source_image.shape
-        if height % 2 or width % 2:
-            raise ValueError(f"source_image: size must be even, got {height}x{width}")
-        half = (height // 2, width // 2)
-        small = self._low_res_inputs(full, part_masks, half, batch, low_res or {})
-        small_source, small_target = glob._inputs(**{k: small[k] for k in full})
-
-        local_app = self.local_appearance_encoder(source_in)
-        local_tgt = self.local_target_encoder(target_in)
-        fade_in = (local_app[1], local_tgt[1])
-        global_out, feat, skip0 = glob.run(
-            small_source, small_target, thetas, small["part_masks"], fade_in, alpha
-        )
-        top = local_app[0]
-        if self.local_warp:
-            top = deformable_skip(top, thetas, part_masks)
-        x = self.local_up(torch.cat([feat, skip0], dim=1))
-        local_out = self.local_head(torch.cat([x, top, local_tgt[0]], dim=1))
-        return alpha * local_out + (1.0 - alpha) * global_out
-
-    def _low_res_inputs(self, full, part_masks, half, batch, low_res) -> dict:
-        unknown = sorted(set(low_res) - set(LOW_RES_KEYS))
-        if unknown:
-            raise ValueError(f"low_res: unknown keys {unknown}; expected some of {LOW_RES_KEYS}")
-        small: dict = {}
-        for name, x in full.items():
-            small[name] = low_res[name] if name in low_res else F.avg_pool2d(x, 2)
-            if tuple(small[name].shape[-2:]) != half or small[name].shape[0] != batch:
-                raise ValueError(
-                    f"low_res[{name!r}]: expected batch {batch} and size {half[0]}x{half[1]}, "
-                    f"got {tuple(small[name].shape)}"
-                )
-        masks = low_res.get("part_masks")
-        if masks is None and part_masks is not None:
-            masks = parts_mod.resize_masks(part_masks, half)
-        small["part_masks"] = masks
-        return small
-
-
-class _LocalEncoder(nn.Module):
-    """Conv3×3 (bias) → widths[0] at full size; DownBlock (normalised) → widths[1] at half."""
-
-    def __init__(self, in_channels: int, widths: list[int], norm: str) -> None:
-        super().__init__()
-        self.stem = nn.Conv2d(in_channels, widths[0], kernel_size=3, padding=1, bias=True)
-        self.down = DownBlock(widths[0], widths[1], norm)
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        first = self.stem(x)
-        return [first, self.down(first)]
-
-
-def _check_alpha(alpha: float) -> float:
-    alpha = float(alpha)
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    return alpha
-
-
-def build_appearance_generator(cfg: AppearanceNetConfig) -> nn.Module:
-    """``LocalEnhancedGenerator`` when ``cfg.local_enhancer``, else ``AppearanceGenerator``."""
-    if cfg.local_enhancer:
-        return LocalEnhancedGenerator.from_config(cfg)
-    return AppearanceGenerator.from_config(cfg)
-
-
-def low_res_inputs(
-    generator: nn.Module,
-    source_parsing: torch.Tensor,
-    target_parsing: torch.Tensor,
-    source_poses: np.ndarray | torch.Tensor,
-    target_poses: np.ndarray | torch.Tensor,
-    sigma: float = 6.0,
-) -> dict:
-    """The ``forward`` keyword arguments that give a local enhancer's core its half-size maps.
-
-    For a ``LocalEnhancedGenerator`` (or one wrapped in DistributedDataParallel): ``{"low_res":
-    ...}`` with the parsings subsampled (every second pixel, as nearest resizing does) and the
-    heat maps recomputed from the poses x 0.5 with the same ``sigma`` (method §4.1). These are
-    the maps a run at half the size was trained on, so a 128-px global generator loaded into
-    the 256-px model sees what it knows (average-pooled heat maps would be sigma / 2). Images
-    and part masks are left to the generator (2×2 average pooling, bilinear). For any other
-    generator: ``{}``.
-
-    Args:
-        generator: the appearance generator the arguments are for.
-        source_parsing, target_parsing: (B, 9, H, W) full-size parsings (soft maps allowed;
-            the subsampling keeps their gradient).
-        source_poses, target_poses: (B, 18, 2) poses in the full-size frame (NaN missing).
-        sigma: heat-map Gaussian width in pixels at the half size.
-    """
-    from spt_core.skeleton import pose_heatmaps_torch
-
-    if not isinstance(getattr(generator, "module", generator), LocalEnhancedGenerator):
-        return {}
-    height, width = source_parsing.shape[-2:]
-    half = (height // 2, width // 2)
-    device = source_parsing.device
-
-    def heatmaps(poses):
-        if isinstance(poses, torch.Tensor):
-            poses = poses.detach().float()
-        else:
-            poses = torch.from_numpy(np.asarray(poses, dtype=np.float32))
-        return pose_heatmaps_torch(poses.to(device) * 0.5, half, sigma)
-
-    return {
-        "low_res": {
-            "source_parsing": source_parsing[..., ::2, ::2],
-            "target_parsing": target_parsing[..., ::2, ::2],
-            "source_heatmaps": heatmaps(source_poses),
-            "target_heatmaps": heatmaps(target_poses),
-        }
-    }

@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from spt_core.config.base import arguments
 from spt_core.models.blocks import init_weights
 from spt_core.models.discriminators import PatchDiscriminator
 
@@ -53,13 +54,8 @@ class ImageDiscriminator(nn.Module):
     @classmethod
     def from_config(cls, cfg: AppearanceNetConfig) -> ImageDiscriminator:
         """Build from an ``AppearanceNetConfig`` (``disc_channels``, ``disc_layers``, ...)."""
-        return cls(
-            image_channels=cfg.image_channels,
-            parsing_channels=cfg.parsing_channels,
-            base_channels=cfg.disc_channels,
-            n_layers=cfg.disc_layers,
-            norm=cfg.disc_norm,
-        )
+        names = {"base_channels": "disc_channels", "n_layers": "disc_layers", "norm": "disc_norm"}
+        return cls(**arguments(cfg, "image_channels", "parsing_channels", **names))
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         """(H', W') of the score map for an (H, W) input."""
@@ -132,14 +128,14 @@ class FaceDiscriminator(nn.Module):
     @classmethod
     def from_config(cls, cfg: AppearanceNetConfig) -> FaceDiscriminator:
         """Build from an ``AppearanceNetConfig`` (``face_disc_*``, ``face_fade_in``...)."""
-        return cls(
-            image_channels=cfg.image_channels,
-            base_channels=cfg.face_disc_channels,
-            n_layers=cfg.face_disc_layers,
-            norm=cfg.disc_norm,
-            fade_in=cfg.face_fade_in,
-            alpha=cfg.fade_in_alpha,
-        )
+        names = {
+            "base_channels": "face_disc_channels",
+            "n_layers": "face_disc_layers",
+            "norm": "disc_norm",
+            "fade_in": "face_fade_in",
+            "alpha": "fade_in_alpha",
+        }
+        return cls(**arguments(cfg, "image_channels", **names))
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         """(H', W') of the score map for an (H, W) crop."""

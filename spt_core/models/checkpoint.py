@@ -20,6 +20,10 @@ from spt_core.errors import SptError
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
 TRAINING_STATE = "training.pt"
+#: A run directory keeps its checkpoints in ``checkpoints/step_NNNNNNN`` and names the newest
+#: complete one in ``latest.json``.
+CHECKPOINTS = "checkpoints"
+LATEST = "latest.json"
 
 
 class CheckpointError(SptError):
@@ -146,3 +150,30 @@ def load_weights(module, directory: str | Path, name: str, device="cpu") -> None
             + ". The checkpoint was made with another architecture config."
         )
     module.load_state_dict(state)
+
+
+def latest_checkpoint(run_dir: str | Path) -> Path | None:
+    """The newest complete checkpoint of a run directory, or None."""
+    run_dir = Path(run_dir)
+    pointer = run_dir / LATEST
+    if pointer.is_file():
+        path = run_dir / CHECKPOINTS / json.loads(pointer.read_text())["checkpoint"]
+        if (path / CONFIG_FILE).is_file():
+            return path
+    found = sorted((run_dir / CHECKPOINTS).glob(f"step_*/{CONFIG_FILE}"))
+    return found[-1].parent if found else None
+
+
+def resolve_checkpoint(path: str | Path) -> Path:
+    """A checkpoint directory, or the newest checkpoint of a run directory.
+
+    Raises:
+        CheckpointError: ``path`` is neither.
+    """
+    path = Path(path)
+    if (path / CONFIG_FILE).is_file():
+        return path
+    found = latest_checkpoint(path)
+    if found is None:
+        raise CheckpointError(f"{path}: neither a checkpoint nor a run directory")
+    return found

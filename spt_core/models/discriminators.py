@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from spt_core.config.base import arguments
 from spt_core.models.blocks import init_weights, make_norm
 
 if TYPE_CHECKING:
@@ -142,12 +143,8 @@ class ParsingDiscriminator(nn.Module):
     @classmethod
     def from_config(cls, cfg: SemanticNetConfig) -> ParsingDiscriminator:
         """Build from a ``SemanticNetConfig`` (``disc_channels``, ``disc_layers``)."""
-        return cls(
-            num_labels=cfg.num_labels,
-            pose_channels=cfg.pose_channels,
-            base_channels=cfg.disc_channels,
-            n_layers=cfg.disc_layers,
-        )
+        names = {"base_channels": "disc_channels", "n_layers": "disc_layers"}
+        return cls(**arguments(cfg, "num_labels", "pose_channels", **names))
 
     def output_size(self, height: int, width: int) -> tuple[int, int]:
         """(H', W') of the score map for an (H, W) input."""

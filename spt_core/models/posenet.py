@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from spt_core.config.base import arguments
 from spt_core.models.blocks import init_weights, make_norm
 
 if TYPE_CHECKING:
-    from spt_core.config import AppearanceNetConfig
+    from spt_core.config import PoseNetConfig
 
 
 class ResnetBlock(nn.Module):
@@ -104,24 +105,14 @@ class PoseRegressor(nn.Module):
                 nn.ReLU(inplace=True),
             ]
             width //= 2
-        layers += [
-            nn.ReflectionPad2d(3),
-            nn.Conv2d(width, out_channels, kernel_size=7),
-            nn.Tanh(),
-        ]
+        layers += [nn.ReflectionPad2d(3), nn.Conv2d(width, out_channels, kernel_size=7), nn.Tanh()]
         self.model = nn.Sequential(*layers)
         init_weights(self)
 
     @classmethod
-    def from_config(cls, cfg: AppearanceNetConfig) -> PoseRegressor:
-        """Build from an ``AppearanceNetConfig`` (``pose_regressor_*`` fields)."""
-        return cls(
-            in_channels=cfg.image_channels,
-            out_channels=cfg.pose_channels,
-            base_channels=cfg.pose_regressor_channels,
-            n_blocks=cfg.pose_regressor_blocks,
-            dropout=cfg.pose_regressor_dropout,
-        )
+    def from_config(cls, cfg: PoseNetConfig) -> PoseRegressor:
+        """Build from a ``PoseNetConfig``."""
+        return cls(**arguments(cfg, "base_channels", "n_blocks", "n_downsampling", "dropout"))
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         """(B, in_channels, H, W) image -> (B, out_channels, H, W) heat maps in [-1, 1].

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from spt_core.config.base import arguments
 from spt_core.models.blocks import NORM_KINDS, DownBlock, UpBlock, check_map, init_weights
 
 if TYPE_CHECKING:
@@ -128,17 +129,8 @@ class SemanticGenerator(nn.Module):
     @classmethod
     def from_config(cls, cfg: SemanticNetConfig) -> SemanticGenerator:
         """Build from a ``SemanticNetConfig`` (the architecture fields; ``size`` is not needed)."""
-        return cls(
-            num_labels=cfg.num_labels,
-            pose_channels=cfg.pose_channels,
-            use_pose_mask=cfg.use_pose_mask,
-            base_channels=cfg.base_channels,
-            max_channels=cfg.max_channels,
-            depth=cfg.depth,
-            dropout=cfg.dropout,
-            dropout_layers=cfg.dropout_layers,
-            norm=cfg.norm,
-        )
+        fields = ("num_labels", "pose_channels", "use_pose_mask", "base_channels", "max_channels")
+        return cls(**arguments(cfg, *fields, "depth", "dropout", "dropout_layers", "norm"))
 
     def forward(
         self,

@@ -122,9 +122,7 @@ def average_with_mirror(
 
 
 def blazepose_to_openpose(
-    landmarks: np.ndarray,
-    size: tuple[int, int],
-    min_visibility: float = MIN_VISIBILITY,
+    landmarks: np.ndarray, size: tuple[int, int], min_visibility: float = MIN_VISIBILITY
 ) -> np.ndarray:
     """Map BlazePose's 33 landmarks to the 18 OpenPose joints.
 

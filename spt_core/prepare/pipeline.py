@@ -24,9 +24,10 @@ from spt_core import skeleton as sk
 from spt_core.data.dataset import identity_of
 from spt_core.errors import DataError, SptError
 from spt_core.io_utils import write_image_rgb, write_text_atomic
+from spt_core.letterbox import Letterbox
 from spt_core.prepare import photo as ph
 from spt_core.prepare.detect import Detection
-from spt_core.prepare.framing import Framing, frame_person
+from spt_core.prepare.framing import frame_person
 from spt_core.prepare.rules import rule_parsing
 
 RECORD = "prepare.json"
@@ -58,7 +59,7 @@ class Prepared:
     pose: np.ndarray
     mask: np.ndarray
     parsing: np.ndarray
-    framing: Framing
+    framing: Letterbox
     info: dict
 
 
@@ -98,10 +99,7 @@ def detect_full(photo: ph.Photo, detector: Detector) -> Detection | None:
 
 
 def prepare_photo(
-    photo: ph.Photo,
-    size: tuple[int, int],
-    detector: Detector,
-    parser: Parser | None = None,
+    photo: ph.Photo, size: tuple[int, int], detector: Detector, parser: Parser | None = None
 ) -> Prepared:
     """Pose, mask, framing and parsing of one photo.
 
@@ -253,7 +251,7 @@ def read_record(out: str | Path) -> dict:
         raise DataError(path, f"not valid JSON ({exc.msg})", exc.lineno) from None
 
 
-def framing_of(out: str | Path, name: str) -> Framing:
+def framing_of(out: str | Path, name: str) -> Letterbox:
     """The framing of prepared image ``name`` (e.g. "me_front.png").
 
     Raises:
@@ -262,7 +260,7 @@ def framing_of(out: str | Path, name: str) -> Framing:
     photos = read_record(out)["photos"]
     if name not in photos:
         raise DataError(Path(out) / RECORD, f"no prepared image named {name!r}")
-    return Framing.from_dict(photos[name]["framing"])
+    return Letterbox.from_dict(photos[name]["framing"])
 
 
 def pose_to_photo(out: str | Path, name: str, pose: np.ndarray) -> np.ndarray:
@@ -288,4 +286,4 @@ def result_to_photo(
     if info is None:
         raise DataError(Path(out) / RECORD, f"no prepared image named {name!r}")
     photo = ph.load_photo(info["source"]).image
-    return Framing.from_dict(info["framing"]).paste_back(result, photo, mask)
+    return Letterbox.from_dict(info["framing"]).paste_back(result, photo, mask)

@@ -15,12 +15,7 @@ from spt_core.data.dataset import PersonDataset
 from spt_core.devices import resolve_device
 from spt_core.errors import DataError, SptError
 from spt_core.search.canonical import NONE_LABEL, CanonicalLayout, embed_parsings
-from spt_core.search.score import (
-    distances_from_encodings,
-    encode,
-    pose_distances,
-    sample_weights,
-)
+from spt_core.search.score import distances_from_encodings, encode, pose_distances, sample_weights
 from spt_core.search.store import PseudoLabels, fingerprint
 
 Progress = Callable[[int, int], None]

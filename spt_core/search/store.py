@@ -13,6 +13,8 @@ from spt_core.errors import DataError
 from spt_core.io_utils import atomic_path
 
 FORMAT_VERSION = 1
+#: The file name a dataset's pseudo labels get by default (inside the dataset folder).
+DEFAULT_PSEUDO_LABELS = "pseudo_labels.npz"
 
 
 def fingerprint(names: list[str], poses: np.ndarray, parsings: np.ndarray, config: dict) -> str:

@@ -17,7 +17,7 @@ Decisions where the method is silent (docs/training.md):
 - Both networks start from pre-trained checkpoints (``semantic_init``, ``appearance_init``).
 - The semantic network may work at a scaled copy of the appearance size, not larger (e.g.
   128x128 under a 256x256 appearance network, as the paper predicts DeepFashion's maps): it
-  reads its inputs at its own size (``AppearanceTrainer.semantic_inputs``), its softmax map is
+  reads its inputs at its own size (``SemanticInputs``), its softmax map is
   upsampled bilinearly (differentiably) for G_A, and the cross-entropy and D_S work at its own
   size against the pseudo label's map at that size.
 - A 256-px appearance run (local enhancer) is a finished run of the schedule: alpha is 1 and
@@ -39,12 +39,19 @@ from spt_core.config import (
     SemanticLossWeights,
     SemanticNetConfig,
     TrainConfig,
-    from_dict,
     to_dict,
 )
+from spt_core.data.samples import PersonSamples
 from spt_core.errors import DataError
-from spt_core.train.appearance import AppearanceTrainer, PersonSamples
-from spt_core.train.loop import IndexSchedule
+from spt_core.letterbox import scaled_copy
+from spt_core.train.appearance import (
+    appearance_discriminator_step,
+    appearance_generator_losses,
+    check_setup,
+    preview_sheet,
+)
+from spt_core.train.appearance_networks import AppearanceNetworks
+from spt_core.train.loop import IndexSchedule, Trainer
 
 KIND = "joint"
 
@@ -66,8 +73,12 @@ def pseudo_label_pairs(dataset, pseudo) -> np.ndarray:
     return pairs
 
 
-class JointTrainer(AppearanceTrainer):
+class JointTrainer(Trainer):
     """G_S and G_A trained together through the soft target parsing (module docstring).
+
+    A sibling of :class:`~spt_core.train.appearance.AppearanceTrainer`: both own an
+    :class:`AppearanceNetworks` and an :class:`AppearanceObjective`; this one adds G_S and D_S
+    with a :class:`SemanticObjective`.
 
     Args:
         samples: images, parsings and poses at the appearance network's size.
@@ -106,6 +117,7 @@ class JointTrainer(AppearanceTrainer):
         posenet=None,
         resume: bool = False,
     ):
+        super().__init__(train, run_dir, resume)
         check_sizes(semantic_model, appearance_model)
         if appearance_model.parsing_channels != semantic_model.num_labels - 1:
             raise ValueError("the appearance network must read the semantic network's labels")
@@ -114,60 +126,74 @@ class JointTrainer(AppearanceTrainer):
                 f"joint training trains the fully faded-in 256-px model (alpha 1); the "
                 f"appearance run's fade_in_alpha is {appearance_model.fade_in_alpha}"
             )
-        # A finished 256-px run: alpha 1 and all parameters from the first step (no fixed
-        # global phase, no ramp), so the one generator Adam is never rebuilt.
-        super().__init__(
-            samples,
-            appearance_model,
-            appearance_losses,
-            train,
-            run_dir,
-            posenet=posenet,
-            parsing_mode="gt",
-            resume=resume,
-            init_from=appearance_init,
-            progressive=ProgressiveConfig(fix_global_steps=0, fade_in_steps=0),
-        )
+        # A finished 256-px run: alpha 1 and every parameter trains from the first step, so
+        # no schedule applies (the base ``prepare_step`` changes nothing between steps).
+        check_setup(appearance_model, ProgressiveConfig(0, 0), appearance_init)
+        self.samples = samples
         self.pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         if not len(self.pairs) or self.pairs.max() >= len(samples) or self.pairs.min() < 0:
             raise ValueError(f"pairs must index the {len(samples)} samples")
+        self.model, self.losses = appearance_model, appearance_losses
         self.semantic_model, self.semantic_losses = semantic_model, semantic_losses
-        self.semantic_init = semantic_init
+        self.semantic_init, self.init_from = semantic_init, appearance_init
+        self.posenet = posenet
+        self.alpha = 1.0
 
     def build(self) -> None:
         import itertools
 
+        from spt_core.losses.objectives import AppearanceObjective, SemanticObjective
+        from spt_core.losses.perceptual import VGGFeatures
         from spt_core.models.discriminators import ParsingDiscriminator
-        from spt_core.models.semantic import SemanticGenerator
+        from spt_core.models.loading import build_network, load_run_weights
 
-        super().build()
-        self.semantic_generator = self.dist.wrap(
-            SemanticGenerator.from_config(self.semantic_model).to(self.device)
-        )
+        self.nets = AppearanceNetworks(self.model, self.device, self.dist.wrap)
+        self.semantic_generator = self.dist.wrap(build_network(self.semantic_model).to(self.device))
         self.semantic_discriminator = self.dist.wrap(
             ParsingDiscriminator.from_config(self.semantic_model).to(self.device)
         )
-        if self.semantic_init is not None and not self.resume:
-            from spt_core.models.checkpoint import load_weights, read_config
-            from spt_core.train.loop import resolve_checkpoint
-
-            path = resolve_checkpoint(self.semantic_init)
-            read_config(path, "semantic")
-            load_weights(self.semantic_generator, path, "generator", device=self.device)
-            load_weights(self.semantic_discriminator, path, "discriminator", device=self.device)
+        if not self.resume:
+            if self.init_from is not None:
+                self.nets.load(self.init_from)
+            if self.semantic_init is not None:
+                semantic = {
+                    "generator": self.semantic_generator,
+                    "discriminator": self.semantic_discriminator,
+                }
+                load_run_weights(self.semantic_init, "semantic", semantic, self.device)
+        generators = itertools.chain(
+            self.nets.generator.parameters(), self.semantic_generator.parameters()
+        )
         self.optimizers = {
-            "generator": self.make_adam(
-                itertools.chain(self.generator.parameters(), self.semantic_generator.parameters())
-            ),
-            "discriminator": self.optimizers["discriminator"],
+            "generator": self.make_adam(generators),
+            "discriminator": self.make_adam(self.nets.discriminator_parameters()),
             "semantic_discriminator": self.make_adam(self.semantic_discriminator.parameters()),
         }
+        if self.posenet is not None:
+            self.posenet = self.posenet.to(self.device).eval().requires_grad_(False)
+        vgg = VGGFeatures(device=self.device)
+        self.objective = AppearanceObjective(
+            self.losses, self.model, vgg, self.posenet, self.autocast
+        )
+        self.semantic_objective = SemanticObjective(self.semantic_losses, self.autocast)
         n, b, w = len(self.pairs), self.train.batch_size, self.dist.world_size
         self.schedule = IndexSchedule(n, b, self.train.seed, self.dist.rank, w)
 
+    @property
+    def generator(self):
+        return self.nets.generator
+
+    @property
+    def discriminator(self):
+        return self.nets.discriminator
+
+    @property
+    def face_discriminator(self):
+        return self.nets.face_discriminator
+
     def networks(self) -> dict:
         return {
-            **super().networks(),  # generator, discriminator[, face_discriminator]
+            **self.nets.as_dict(),  # generator, discriminator[, face_discriminator]
             "semantic_generator": self.semantic_generator,
             "semantic_discriminator": self.semantic_discriminator,
         }
@@ -179,8 +205,8 @@ class JointTrainer(AppearanceTrainer):
             "losses": to_dict(self.losses),
             "semantic_losses": to_dict(self.semantic_losses),
             "pose_loss": self.posenet is not None,
-            "semantic_init": self._provenance("semantic_init", self.semantic_init),
-            "appearance_init": self._provenance("appearance_init", self.init_from),
+            "semantic_init": self.provenance("semantic_init", self.semantic_init),
+            "appearance_init": self.provenance("appearance_init", self.init_from),
         }
 
     def predict_target(self, source, target):
@@ -188,66 +214,68 @@ class JointTrainer(AppearanceTrainer):
 
         Returns:
             (logits, probabilities, inputs): float32 (B, 10, h, w) logits and softmax, and
-            the ``semantic_inputs`` they were computed from (target labels, heat maps and
+            the :class:`SemanticInputs` they were computed from (target labels, heat maps and
             pose mask at that size, for the cross-entropy and D_S).
         """
         import torch
 
-        inputs = self.semantic_inputs(source, target, self.semantic_model)
-        use_masks = self.semantic_model.use_pose_mask
+        from spt_core.models.inputs import SemanticInputs
+
+        inputs = SemanticInputs.build(
+            self.semantic_model,
+            self.model.size,
+            source["labels"],
+            source["poses"],
+            target["poses"],
+            self.device,
+            target_labels=target["labels"],
+            frame_heatmaps=(source["heatmaps"], target["heatmaps"]),
+            frame_sigma=self.model.heatmap_sigma,
+        )
         with self.autocast():
-            logits = self.semantic_generator(
-                lb.one_hot_torch(inputs["source_labels"]),
-                inputs["source_heatmaps"],
-                inputs["target_heatmaps"],
-                inputs["source_mask"] if use_masks else None,
-                inputs["target_mask"] if use_masks else None,
-            )
+            logits = self.semantic_generator(*inputs.generator_args())
         logits = logits.float()
         return logits, torch.softmax(logits, dim=1), inputs
 
+    def generator_losses(self, source, target, target_parsing, target_style_map):
+        """L_A of one batch (as :meth:`AppearanceTrainer.generator_losses`)."""
+        return appearance_generator_losses(self, source, target, target_parsing, target_style_map)
+
     def train_step(self, step: int) -> dict[str, float]:
-        from spt_core.losses.adversarial import lsgan_discriminator_loss, lsgan_generator_loss
-        from spt_core.losses.parsing import pose_weighted_cross_entropy
+        from spt_core.losses.objectives import as_floats
+        from spt_core.models.inputs import resize_soft_map
 
         rows = self.schedule.indices(step)
         sigma = self.model.heatmap_sigma
         source = self.samples.batch(self.pairs[rows, 0], self.device, sigma)
         target = self.samples.batch(self.pairs[rows, 1], self.device, sigma)
-        self.generator.train()
+        self.nets.generator.train()
         self.semantic_generator.train()
         # L_S at the semantic network's own size.
-        logits, probabilities, inputs = self.predict_target(source, target)
-        target_labels, target_heatmaps = inputs["target_labels"], inputs["target_heatmaps"]
-        cross_entropy = pose_weighted_cross_entropy(logits, target_labels, inputs["target_mask"])
-        self.semantic_discriminator.requires_grad_(False)
-        with self.autocast():
-            semantic_adversarial = lsgan_generator_loss(
-                self.semantic_discriminator(probabilities, target_heatmaps)
-            )
-        self.semantic_discriminator.requires_grad_(True)
+        logits, _, inputs = self.predict_target(source, target)
+        semantic = self.semantic_objective.generator_losses(
+            logits,
+            inputs.target_labels,
+            inputs.target_mask,
+            inputs.target_heatmaps,
+            self.semantic_discriminator,
+        )
+        probabilities = semantic["probabilities"]
         # The soft map itself (labels 1..9), upsampled to G_A's size when G_S works smaller,
         # goes to G_A: gradients of the image losses reach G_S through it.
-        soft_map = self.to_model_size(probabilities)
-        image_total, logs, fakes = self.generator_losses(source, target, soft_map[:, 1:], soft_map)
-        total = (
-            image_total
-            + self.semantic_losses.cross_entropy * cross_entropy
-            + self.semantic_losses.adversarial * semantic_adversarial
-        )
+        soft_map = resize_soft_map(probabilities, self.model.size)
+        image, fakes = self.generator_losses(source, target, soft_map[:, 1:], soft_map)
+        total = image["g_total"] + semantic["total"]
         self.optimise("generator", total)
-        logs.update(self.discriminator_step(source, soft_map[:, 1:], *fakes))
-
-        real = lb.one_hot_torch(target_labels).to(probabilities.dtype)
-        with self.autocast():
-            d_semantic = lsgan_discriminator_loss(
-                self.semantic_discriminator(real, target_heatmaps),
-                self.semantic_discriminator(probabilities.detach(), target_heatmaps),
-            )
+        logs = as_floats(image)
+        logs.update(appearance_discriminator_step(self, source, soft_map[:, 1:], *fakes))
+        d_semantic = self.semantic_objective.discriminator_loss(
+            probabilities, inputs.target_labels, inputs.target_heatmaps, self.semantic_discriminator
+        )
         self.optimise("semantic_discriminator", d_semantic)
         logs.update(
-            cross_entropy=float(cross_entropy.detach()),
-            semantic_adversarial=float(semantic_adversarial.detach()),
+            cross_entropy=float(semantic["cross_entropy"].detach()),
+            semantic_adversarial=float(semantic["adversarial"].detach()),
             d_semantic=float(d_semantic.detach()),
             total=float(total.detach()),
         )
@@ -259,14 +287,18 @@ class JointTrainer(AppearanceTrainer):
         """Rows: source | pseudo-label target | predicted parsing | generated."""
         import torch
 
+        from spt_core.metrics import to_uint8
+        from spt_core.models.inputs import resize_soft_map
+
         rows = np.arange(min(4, len(self.pairs)))
         source = self.samples.batch(self.pairs[rows, 0], self.device)
         target = self.samples.batch(self.pairs[rows, 1], self.device)
-        self.generator.eval()
+        self.nets.generator.eval()
         self.semantic_generator.eval()
         with torch.no_grad():
-            probabilities = self.to_model_size(self.predict_target(source, target)[1])
-            fake = self.render(
+            probabilities = self.predict_target(source, target)[1]
+            probabilities = resize_soft_map(probabilities, self.model.size)
+            fake = self.nets.render(
                 source["image"],
                 source["parsing"],
                 source["heatmaps"],
@@ -275,57 +307,21 @@ class JointTrainer(AppearanceTrainer):
                 source["poses"],
                 target["poses"],
             )
-        self.generator.train()
+        self.nets.generator.train()
         self.semantic_generator.train()
-
-        def to_rgb(images):
-            return ((images.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).cpu()
-
         parsing = lb.argmax_labels(probabilities)
         tiles = [
-            to_rgb(source["image"]).numpy(),
-            to_rgb(target["image"]).numpy(),
+            to_uint8(source["image"]),
+            to_uint8(target["image"]),
             np.stack([lb.colorize(p) for p in parsing]),
-            to_rgb(fake).numpy(),
+            to_uint8(fake),
         ]
-        return {
-            "joint": np.concatenate(
-                [np.concatenate([t[k] for t in tiles], axis=1) for k in range(len(rows))], axis=0
-            )
-        }
-
-
-def load_joint_generators(checkpoint: str | Path, device="cpu"):
-    """Both generators of a joint checkpoint (or run), in eval mode, each at its own size
-    (a local-enhanced appearance network at its config's ``fade_in_alpha``, 1).
-
-    Returns:
-        (semantic generator, SemanticNetConfig, appearance generator, AppearanceNetConfig).
-
-    Raises:
-        CheckpointError: not a joint checkpoint, or weights that do not fit its config.
-    """
-    from spt_core.models.appearance import build_appearance_generator
-    from spt_core.models.checkpoint import load_weights, read_config
-    from spt_core.models.semantic import SemanticGenerator
-    from spt_core.train.loop import resolve_checkpoint
-
-    checkpoint = resolve_checkpoint(checkpoint)
-    config = read_config(checkpoint, KIND)
-    semantic_model = from_dict(SemanticNetConfig, config["semantic_model"])
-    appearance_model = from_dict(AppearanceNetConfig, config["model"])
-    semantic = SemanticGenerator.from_config(semantic_model).to(device)
-    load_weights(semantic, checkpoint, "semantic_generator", device=device)
-    appearance = build_appearance_generator(appearance_model).to(device)
-    load_weights(appearance, checkpoint, "generator", device=device)
-    return semantic.eval(), semantic_model, appearance.eval(), appearance_model
+        return {"joint": preview_sheet(tiles)}
 
 
 def check_sizes(semantic_model: SemanticNetConfig, appearance_model: AppearanceNetConfig) -> None:
     """Raise ValueError unless the semantic network works at the appearance network's size or
     at a smaller scaled copy of it (its map is then upsampled for G_A)."""
-    from spt_core.data.parsing_pairs import scaled_copy
-
     if not scaled_copy(semantic_model.size, appearance_model.size):
         raise ValueError(
             f"the semantic network works at {semantic_model.size}, the appearance network at "

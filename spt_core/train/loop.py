@@ -23,8 +23,11 @@ from spt_core.config import TrainConfig, to_dict
 from spt_core.errors import SptError
 from spt_core.io_utils import write_image_rgb
 from spt_core.models.checkpoint import (
+    CHECKPOINTS,
+    LATEST,
     TRAINING_STATE,
     CheckpointError,
+    latest_checkpoint,
     load_weights,
     read_config,
     save_checkpoint,
@@ -32,42 +35,12 @@ from spt_core.models.checkpoint import (
 from spt_core.train.distributed import DistributedContext
 from spt_core.train.events import CheckpointEvent, DoneEvent, Event, PreviewEvent, StepEvent
 
-CHECKPOINTS = "checkpoints"
-
 
 class TrainingError(SptError):
     """A run cannot go on (out of memory, ...); the message says what to change."""
 
 
-LATEST = "latest.json"
 LOG = "log.jsonl"
-
-
-def latest_checkpoint(run_dir: str | Path) -> Path | None:
-    """The newest complete checkpoint of a run directory, or None."""
-    run_dir = Path(run_dir)
-    pointer = run_dir / LATEST
-    if pointer.is_file():
-        path = run_dir / CHECKPOINTS / json.loads(pointer.read_text())["checkpoint"]
-        if (path / "config.json").is_file():
-            return path
-    found = sorted((run_dir / CHECKPOINTS).glob("step_*/config.json"))
-    return found[-1].parent if found else None
-
-
-def resolve_checkpoint(path: str | Path) -> Path:
-    """A checkpoint directory, or the newest checkpoint of a run directory.
-
-    Raises:
-        CheckpointError: ``path`` is neither.
-    """
-    path = Path(path)
-    if (path / "config.json").is_file():
-        return path
-    found = latest_checkpoint(path)
-    if found is None:
-        raise CheckpointError(f"{path}: neither a checkpoint nor a run directory")
-    return found
 
 
 class IndexSchedule:
@@ -184,6 +157,13 @@ class Trainer(abc.ABC):
         return torch.optim.Adam(
             parameters, lr=self.train.lr, betas=(self.train.beta1, self.train.beta2)
         )
+
+    def provenance(self, key: str, value) -> str | None:
+        """A starting run's path (for ``config_dict``), or on resume the one recorded when the
+        run was started."""
+        if value is not None:
+            return str(value)
+        return self.restored_config.get(key)
 
     def request_stop(self) -> None:
         """Ask the loop to stop after the current step (thread-safe); it saves a checkpoint."""

@@ -4,18 +4,17 @@ using it in ``spt prepare --parser`` (:class:`ParserPredictor`)."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import numpy as np
 
 from spt_core import labels as lb
-from spt_core.config import TrainConfig, from_dict, to_dict
+from spt_core.config import ParserConfig, TrainConfig, to_dict
 from spt_core.data.dataset import PersonDataset
-from spt_core.data.parsing_pairs import fit_labels
 from spt_core.errors import DataError
+from spt_core.letterbox import Letterbox
+from spt_core.models.loading import build_network
 from spt_core.train.loop import IndexSchedule, Trainer
-from spt_core.train.posenet import fit_image
 
 KIND = "parser"
 
@@ -27,40 +26,6 @@ MIRROR_LABELS[[lb.LEFT_ARM, lb.RIGHT_ARM, lb.LEFT_LEG, lb.RIGHT_LEG]] = [
     lb.RIGHT_LEG,
     lb.LEFT_LEG,
 ]
-
-
-@dataclasses.dataclass(frozen=True)
-class ParserConfig:
-    """The parser network and its input.
-
-    Attributes:
-        size: (H, W) the parser works at; divisible by ``2**depth``.
-        base_channels: stem width (doubles per level up to ``max_channels``).
-        max_channels: widest level.
-        depth: stride-2 levels.
-        norm: normalisation kind (see ``blocks.make_norm``).
-        flip: mirror half of the training images (left/right labels swapped), so the side
-            comes from the body and not from where the person stands.
-    """
-
-    size: tuple[int, int] = (128, 64)
-    base_channels: int = 32
-    max_channels: int = 256
-    depth: int = 4
-    norm: str = "instance"
-    flip: bool = True
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "size", tuple(int(v) for v in self.size))
-        factor = 2**self.depth
-        if len(self.size) != 2 or self.size[0] % factor or self.size[1] % factor:
-            raise ValueError(f"size {self.size} must be (H, W) divisible by {factor} (depth)")
-
-    def build(self):
-        """A fresh :class:`~spt_core.models.parser.HumanParser`."""
-        from spt_core.models.parser import HumanParser
-
-        return HumanParser(self.base_channels, self.max_channels, self.depth, self.norm)
 
 
 class ParsingImages:
@@ -78,8 +43,11 @@ class ParsingImages:
         if len(images) != len(parsings):
             raise ValueError(f"{len(images)} images but {len(parsings)} parsing maps")
         self.size = tuple(int(v) for v in size)
-        self.images = np.stack([fit_image(np.asarray(i, np.uint8), self.size) for i in images])
-        self.parsings = fit_labels(lb.check_labels(np.asarray(parsings)), self.size)
+        self.images = np.stack(
+            [Letterbox.fit(i.shape[:2], self.size).images(np.asarray(i, np.uint8)) for i in images]
+        )
+        parsings = lb.check_labels(np.asarray(parsings))
+        self.parsings = Letterbox.fit(parsings.shape[-2:], self.size).labels(parsings)
 
     @classmethod
     def from_dataset(cls, dataset: PersonDataset, size, rows=None) -> ParsingImages:
@@ -89,8 +57,10 @@ class ParsingImages:
         for r in rows:
             parsing = dataset.load_parsing(r)
             if parsing is not None:
-                images.append(fit_image(dataset.load_image(r), tuple(size)))
-                parsings.append(fit_labels(parsing, tuple(size)))
+                image = dataset.load_image(r)
+                letterbox = Letterbox.fit(image.shape[:2], size)
+                images.append(letterbox.images(image))
+                parsings.append(letterbox.labels(parsing))
         if not images:
             raise DataError(dataset.root, "no image has a parsing map; the parser needs them")
         return cls(np.stack(images), np.stack(parsings), size)
@@ -135,7 +105,7 @@ class ParserTrainer(Trainer):
         self.data, self.model = data, model
 
     def build(self) -> None:
-        self.parser = self.dist.wrap(self.model.build().to(self.device))
+        self.parser = self.dist.wrap(build_network(self.model).to(self.device))
         self.optimizers = {"parser": self.make_adam(self.parser.parameters())}
         self.schedule = IndexSchedule(
             len(self.data),
@@ -184,110 +154,3 @@ class ParserTrainer(Trainer):
             for r, p in zip(self.preview_rows, predicted, strict=True)
         ]
         return {"parser": np.concatenate(rows, axis=0)}
-
-
-def load_parser(checkpoint: str | Path, device="cpu"):
-    """(network in eval mode, its :class:`ParserConfig`) from a checkpoint or run directory.
-
-    Raises:
-        CheckpointError: not a parser checkpoint, or weights that do not fit its config.
-    """
-    from spt_core.models.checkpoint import load_weights, read_config
-    from spt_core.train.loop import resolve_checkpoint
-
-    checkpoint = resolve_checkpoint(checkpoint)
-    model = from_dict(ParserConfig, read_config(checkpoint, KIND)["model"])
-    network = model.build().to(device)
-    load_weights(network, checkpoint, "parser", device=device)
-    network.eval()
-    return network, model
-
-
-class ParserPredictor:
-    """A trained parser applied to images of any size (fitted to its size and back).
-
-    Args:
-        checkpoint: parser checkpoint or run directory.
-        device: torch device ("cpu", "cuda", "auto").
-    """
-
-    def __init__(self, checkpoint: str | Path, device: str = "cpu"):
-        from spt_core.devices import resolve_device
-
-        self.device = resolve_device(device)
-        self.network, self.model = load_parser(checkpoint, self.device)
-        self.name = f"parser {Path(checkpoint)}"
-
-    def predict(self, image: np.ndarray) -> np.ndarray:
-        """(H, W, 3) uint8 RGB -> (H, W) uint8 labels.
-
-        The image is fitted into the parser's size keeping its proportions (as in training,
-        :func:`~spt_core.train.posenet.fit_image`); the labels of the fitted area are resized
-        back (nearest).
-        """
-        import cv2
-        import torch
-
-        from spt_core.data.parsing_pairs import fit_geometry
-
-        height, width = image.shape[:2]
-        fitted = fit_image(np.ascontiguousarray(image), self.model.size)
-        pixels = torch.from_numpy(np.ascontiguousarray(fitted)).to(self.device).permute(2, 0, 1)
-        with torch.no_grad():
-            labels = lb.argmax_labels(self.network(pixels[None].float() / 127.5 - 1.0))[0]
-        if (height, width) == tuple(self.model.size):
-            return labels
-        scale, pad_x, pad_y = fit_geometry((height, width), self.model.size)
-        inner = labels[pad_y : pad_y + round(height * scale), pad_x : pad_x + round(width * scale)]
-        return cv2.resize(inner, (width, height), interpolation=cv2.INTER_NEAREST_EXACT)
-
-
-def train_parser_from_args(
-    data: str | Path,
-    out: str | Path,
-    steps: int | None = None,
-    batch_size: int | None = None,
-    lr: float | None = None,
-    size: tuple[int, int] | None = None,
-    base_channels: int | None = None,
-    depth: int | None = None,
-    device: str = "auto",
-    resume: bool = False,
-    quiet: bool = False,
-) -> ParserTrainer:
-    """A :class:`ParserTrainer` from command-line values (None: default, or the checkpoint's
-    value when resuming, so a resumed run needs no architecture flag repeated)."""
-    from spt_core.models.checkpoint import read_config
-    from spt_core.train.loop import latest_checkpoint
-
-    dataset = PersonDataset(data, require_torso=False, require_parsing=True)
-    saved = latest_checkpoint(out) if resume else None
-    asked = {
-        k: v
-        for k, v in {"size": size, "base_channels": base_channels, "depth": depth}.items()
-        if v is not None
-    }
-    if saved is not None:
-        config = read_config(saved, KIND)
-        model = dataclasses.replace(from_dict(ParserConfig, config["model"]), **asked)
-        base_train = from_dict(TrainConfig, config["train"])
-    else:
-        model = ParserConfig(**{"size": (128, 64), **asked})
-        base_train = TrainConfig(lr=1e-3, beta1=0.9)
-    changes = {
-        k: v
-        for k, v in {"steps": steps, "batch_size": batch_size, "lr": lr}.items()
-        if v is not None
-    }
-    train = dataclasses.replace(base_train, device=device, **changes)
-    if not quiet:
-        print(f"loading {len(dataset)} images with parsing from {dataset.root}")
-    images = ParsingImages.from_dataset(dataset, model.size)
-    trainer = ParserTrainer(images, model, train, out, resume)
-    if not quiet and trainer.dist.is_main:
-        print(
-            f"human parser: {len(images)} images at {model.size[0]}x{model.size[1]}, depth "
-            f"{model.depth}, base {model.base_channels}, {train.steps} steps of "
-            f"{train.batch_size}, device {trainer.device}"
-        )
-    return trainer

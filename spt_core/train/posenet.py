@@ -8,17 +8,16 @@ the Gaussian maps) and never released it, so we train our own here, then freeze 
 
 from __future__ import annotations
 
-import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
 
 from spt_core import skeleton as sk
-from spt_core.config import TrainConfig, from_dict, to_dict
+from spt_core.config import PoseNetConfig, TrainConfig, to_dict
 from spt_core.data.dataset import PersonDataset
-from spt_core.data.parsing_pairs import fit_geometry
 from spt_core.errors import DataError
+from spt_core.letterbox import Letterbox
+from spt_core.models.loading import build_network
 from spt_core.train.loop import IndexSchedule, Trainer
 
 KIND = "posenet"
@@ -29,91 +28,8 @@ KIND = "posenet"
 PCK_TORSO_FRACTION = 0.25
 
 
-@dataclasses.dataclass(frozen=True)
-class PoseNetConfig:
-    """The pose regressor P and its training data (method §4.5).
-
-    The output is always tanh (the authors' CycleGAN generator), so it lies in [-1, 1] while the
-    targets lie in [0, 1]: the negative half is unused, as in the authors' code.
-
-    Attributes:
-        size: (H, W) P works at: the appearance network's image size (128x64 for Market-like
-            data). Divisible by ``2**n_downsampling``.
-        base_channels: width of the first layer (64, CycleGAN's ngf).
-        n_blocks: residual blocks (9: "resnet_9blocks").
-        n_downsampling: stride-2 downs and ups (2).
-        dropout: dropout inside the residual blocks (0, CycleGAN's default).
-        heatmap_sigma: target Gaussian width in pixels at ``size`` (6, as everywhere).
-        flip: train on horizontally mirrored images half of the time, with the left and right
-            joints swapped (``skeleton.mirror_pose``), so P learns the person's own left from
-            the body, not from a preference of the data. The authors' code has no augmentation
-            (method §5.1); this is our choice.
-    """
-
-    size: tuple[int, int] = (128, 64)
-    base_channels: int = 64
-    n_blocks: int = 9
-    n_downsampling: int = 2
-    dropout: float = 0.0
-    heatmap_sigma: float = 6.0
-    flip: bool = True
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "size", tuple(int(v) for v in self.size))
-        factor = 2**self.n_downsampling
-        if len(self.size) != 2 or self.size[0] % factor or self.size[1] % factor:
-            raise ValueError(f"size {self.size} must be (H, W) divisible by {factor}")
-        if self.base_channels < 1 or self.n_blocks < 0 or self.heatmap_sigma <= 0:
-            raise ValueError("need base_channels >= 1, n_blocks >= 0 and heatmap_sigma > 0")
-
-
-def build_posenet(model: PoseNetConfig):
-    """A fresh :class:`~spt_core.models.posenet.PoseRegressor` for ``model``."""
-    from spt_core.models.posenet import PoseRegressor
-
-    return PoseRegressor(
-        base_channels=model.base_channels,
-        n_blocks=model.n_blocks,
-        n_downsampling=model.n_downsampling,
-        dropout=model.dropout,
-    )
-
-
 # --------------------------------------------------------------------------------------------
 # Data
-
-
-def fit_image_poses(poses: np.ndarray, source: tuple[int, int], size: tuple[int, int]):
-    """Poses of ``source``-sized images mapped into the frame of :func:`fit_image`.
-
-    Pixel centres are aligned: an area-resized pixel covers source pixels whose centres
-    average to ``(x + 0.5) / scale - 0.5``. (``parsing_pairs.fit_poses`` maps x -> x * scale,
-    right for nearest-neighbour label maps, but 0.375 px off for images shrunk 4x.)
-    """
-    poses = np.asarray(poses, dtype=np.float32)
-    if tuple(source) == tuple(size):
-        return poses.copy()
-    scale, pad_x, pad_y = fit_geometry(source, size)
-    out = (poses + 0.5) * scale - 0.5
-    out[..., 0] += pad_x
-    out[..., 1] += pad_y
-    return out
-
-
-def fit_image(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """An (H0, W0, 3) uint8 image resized to fit entirely in ``size`` and centred on black."""
-    import cv2
-
-    if image.shape[:2] == tuple(size):
-        return image
-    scale, pad_x, pad_y = fit_geometry(image.shape[:2], size)
-    new_h, new_w = round(image.shape[0] * scale), round(image.shape[1] * scale)
-    method = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    out = np.zeros((*size, 3), np.uint8)
-    out[pad_y : pad_y + new_h, pad_x : pad_x + new_w] = cv2.resize(
-        image, (new_w, new_h), interpolation=method
-    )
-    return out
 
 
 class PoseImages:
@@ -123,7 +39,7 @@ class PoseImages:
         images: (N, H0, W0, 3) uint8 RGB images.
         poses: (N, 18, 2) (x, y) poses in that frame (NaN = missing).
         size: (H, W) of the network; images are resized to fit and padded with black, poses
-            follow (:func:`fit_image`, :func:`fit_image_poses`).
+            follow (:class:`~spt_core.letterbox.Letterbox`).
         names: the N sample names (for messages).
     """
 
@@ -142,8 +58,9 @@ class PoseImages:
         if not len(images):
             raise DataError(None, "no images to train the pose regressor on")
         self.size = tuple(int(v) for v in size)
-        self.images = np.stack([fit_image(image, self.size) for image in images])
-        self.poses = fit_image_poses(poses, images.shape[1:3], self.size)
+        letterbox = Letterbox.fit(images.shape[1:3], self.size)
+        self.images = letterbox.images(images)
+        self.poses = letterbox.poses(poses)
         self.names = names or [str(i) for i in range(len(images))]
 
     @classmethod
@@ -156,8 +73,9 @@ class PoseImages:
         rows = range(len(dataset)) if rows is None else [int(r) for r in rows]
         size = tuple(int(v) for v in size)
         source = tuple(dataset.size or size)
-        images = np.stack([fit_image(dataset.load_image(r), size) for r in rows])
-        poses = fit_image_poses(dataset.poses[list(rows)], source, size)
+        letterbox = Letterbox.fit(source, size)
+        images = np.stack([letterbox.images(dataset.load_image(r)) for r in rows])
+        poses = letterbox.poses(dataset.poses[list(rows)])
         return cls(images, poses, size, [dataset.names[r] for r in rows])
 
     def __len__(self) -> int:
@@ -311,7 +229,7 @@ class PoseNetTrainer(Trainer):
         self.model = model
 
     def build(self) -> None:
-        self.posenet = self.dist.wrap(build_posenet(self.model).to(self.device))
+        self.posenet = self.dist.wrap(build_network(self.model).to(self.device))
         self.optimizers = {"posenet": self.make_adam(self.posenet.parameters())}
         self.schedule = IndexSchedule(
             len(self.images),
@@ -377,112 +295,3 @@ class PoseNetTrainer(Trainer):
             ]
             rows.append(np.concatenate(tiles, axis=1))
         return {"posenet": np.concatenate(rows, axis=0)}
-
-
-# --------------------------------------------------------------------------------------------
-# Loading and the command line
-
-
-def load_posenet(checkpoint: str | Path, device="cpu"):
-    """The pose regressor of a posenet checkpoint (or run directory), frozen and in eval mode.
-
-    Returns:
-        (PoseRegressor with no trainable parameter, :class:`PoseNetConfig`).
-
-    Raises:
-        CheckpointError: not a posenet checkpoint, or weights that do not fit its config.
-    """
-    from spt_core.losses.pose import freeze_module
-    from spt_core.models.checkpoint import load_weights, read_config
-    from spt_core.train.loop import resolve_checkpoint
-
-    checkpoint = resolve_checkpoint(checkpoint)
-    model = from_dict(PoseNetConfig, read_config(checkpoint, KIND)["model"])
-    posenet = build_posenet(model).to(device)
-    load_weights(posenet, checkpoint, "posenet", device=device)
-    return freeze_module(posenet), model
-
-
-def _given(**values) -> dict:
-    """The values that are not None (the options the user gave)."""
-    return {k: v for k, v in values.items() if v is not None}
-
-
-def train_posenet_from_args(
-    data: str | Path,
-    out: str | Path,
-    steps: int | None = None,
-    batch_size: int | None = None,
-    size: tuple[int, int] | None = None,
-    base_channels: int | None = None,
-    n_blocks: int | None = None,
-    device: str = "auto",
-    resume: bool = False,
-    quiet: bool = False,
-    *,
-    lr: float | None = None,
-    checkpoint_every: int | None = None,
-    seed: int | None = None,
-    flip: bool | None = None,
-    heatmap_sigma: float | None = None,
-) -> PoseNetTrainer:
-    """Load the data and build a :class:`PoseNetTrainer` (``spt train posenet``).
-
-    None means "the default": for a new run the :class:`PoseNetConfig` / :class:`TrainConfig`
-    defaults, with ``size`` the dataset's image size; when resuming, the values saved in the
-    checkpoint, so a resumed run needs no flag repeated. ``steps`` may be raised on resume.
-
-    Returns:
-        The trainer; drive ``trainer.run()`` for its events.
-
-    Raises:
-        CheckpointError: resuming with an architecture value other than the checkpoint's.
-        DataError: an unreadable dataset, or one without usable images.
-    """
-    from spt_core.models.checkpoint import CheckpointError, read_config
-    from spt_core.train.loop import latest_checkpoint
-
-    asked_model = _given(
-        size=size,
-        base_channels=base_channels,
-        n_blocks=n_blocks,
-        flip=flip,
-        heatmap_sigma=heatmap_sigma,
-    )
-    asked_train = _given(
-        steps=steps, batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=checkpoint_every
-    )
-    dataset = PersonDataset(data)
-    if not len(dataset):
-        raise DataError(dataset.root, "no usable image (with its four torso joints)")
-    saved = latest_checkpoint(out) if resume else None
-    if saved is not None:
-        config = read_config(saved, KIND)
-        model = from_dict(PoseNetConfig, config["model"])
-        clashes = [
-            f"{key} {getattr(model, key)} in the checkpoint, {value} asked"
-            for key, value in asked_model.items()
-            if dataclasses.replace(model, **{key: value}) != model
-        ]
-        if clashes:
-            raise CheckpointError(
-                f"{saved}: cannot resume with another configuration ({'; '.join(clashes)}); "
-                "leave those options out or start a new run"
-            )
-        base_train = from_dict(TrainConfig, config["train"])
-    else:
-        model = PoseNetConfig(**{"size": dataset.size, **asked_model})
-        base_train = TrainConfig()
-    train = dataclasses.replace(base_train, device=device, **asked_train)
-    if not quiet and os.environ.get("RANK", "0") == "0":  # torchrun: rank 0 alone speaks
-        print(f"loading {len(dataset)} images of {dataset.root} at {model.size[0]}x{model.size[1]}")
-    images = PoseImages.from_dataset(dataset, model.size)
-    trainer = PoseNetTrainer(images, model, train, out, resume)
-    if trainer.dist.is_main and not quiet:
-        print(
-            f"pose regressor: {len(images)} images at {model.size[0]}x{model.size[1]}, "
-            f"{model.n_blocks} blocks of width {model.base_channels * 2**model.n_downsampling}, "
-            f"{train.steps} steps of {train.batch_size}, flip {'on' if model.flip else 'off'}, "
-            f"device {trainer.device}, {trainer.dist.world_size} process(es)"
-        )
-    return trainer

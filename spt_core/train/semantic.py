@@ -8,13 +8,7 @@ import numpy as np
 
 from spt_core import labels as lb
 from spt_core import skeleton as sk
-from spt_core.config import (
-    SemanticLossWeights,
-    SemanticNetConfig,
-    TrainConfig,
-    from_dict,
-    to_dict,
-)
+from spt_core.config import SemanticLossWeights, SemanticNetConfig, TrainConfig, to_dict
 from spt_core.data.parsing_pairs import ParsingPairs
 from spt_core.train.loop import IndexSchedule, Trainer
 
@@ -52,13 +46,15 @@ class SemanticTrainer(Trainer):
         self.losses = losses
 
     def build(self) -> None:
+        from spt_core.losses.objectives import SemanticObjective
         from spt_core.models.discriminators import ParsingDiscriminator
-        from spt_core.models.semantic import SemanticGenerator
+        from spt_core.models.loading import build_network
 
-        self.generator = self.dist.wrap(SemanticGenerator.from_config(self.model).to(self.device))
+        self.generator = self.dist.wrap(build_network(self.model).to(self.device))
         self.discriminator = self.dist.wrap(
             ParsingDiscriminator.from_config(self.model).to(self.device)
         )
+        self.objective = SemanticObjective(self.losses, self.autocast)
         self.optimizers = {
             "generator": self.make_adam(self.generator.parameters()),
             "discriminator": self.make_adam(self.discriminator.parameters()),
@@ -81,51 +77,33 @@ class SemanticTrainer(Trainer):
     def config_dict(self) -> dict:
         return {"model": to_dict(self.model), "losses": to_dict(self.losses)}
 
-    def _forward(self, batch):
-        return self.generator(
-            batch["source_parsing"],
-            batch["source_heatmaps"],
-            batch["target_heatmaps"],
-            batch["source_mask"] if self.model.use_pose_mask else None,
-            batch["target_mask"] if self.model.use_pose_mask else None,
+    def _batch(self, rows):
+        return self.pairs.batch(
+            rows, self.device, self.model.heatmap_sigma, self.model.use_pose_mask
         )
 
     def train_step(self, step: int) -> dict[str, float]:
-        import torch
-
-        from spt_core.losses.adversarial import lsgan_discriminator_loss, lsgan_generator_loss
-        from spt_core.losses.parsing import pose_weighted_cross_entropy
-
-        batch = self.pairs.batch(self.schedule.indices(step), self.device, self.model.heatmap_sigma)
+        batch = self._batch(self.schedule.indices(step))
         self.generator.train()
         self.discriminator.train()
         with self.autocast():
-            logits = self._forward(batch)
-            probabilities = torch.softmax(logits.float(), dim=1)
-            cross_entropy = pose_weighted_cross_entropy(
-                logits.float(), batch["target_labels"], batch["target_mask"]
-            )
-            self.discriminator.requires_grad_(False)
-            adversarial = lsgan_generator_loss(
-                self.discriminator(probabilities, batch["target_heatmaps"])
-            )
-            self.discriminator.requires_grad_(True)
-            total = (
-                self.losses.cross_entropy * cross_entropy + self.losses.adversarial * adversarial
-            )
-        self.optimise("generator", total)
-
-        real = lb.one_hot_torch(batch["target_labels"]).to(probabilities.dtype)
-        with self.autocast():
-            d_loss = lsgan_discriminator_loss(
-                self.discriminator(real, batch["target_heatmaps"]),
-                self.discriminator(probabilities.detach(), batch["target_heatmaps"]),
-            )
+            logits = self.generator(*batch.generator_args())
+        losses = self.objective.generator_losses(
+            logits,
+            batch.target_labels,
+            batch.target_mask,
+            batch.target_heatmaps,
+            self.discriminator,
+        )
+        self.optimise("generator", losses["total"])
+        d_loss = self.objective.discriminator_loss(
+            losses["probabilities"], batch.target_labels, batch.target_heatmaps, self.discriminator
+        )
         self.optimise("discriminator", d_loss)
         return {
-            "cross_entropy": float(cross_entropy.detach()),
-            "g_adversarial": float(adversarial.detach()),
-            "g_total": float(total.detach()),
+            "cross_entropy": float(losses["cross_entropy"].detach()),
+            "g_adversarial": float(losses["adversarial"].detach()),
+            "g_total": float(losses["total"].detach()),
             "d": float(d_loss.detach()),
         }
 
@@ -133,10 +111,10 @@ class SemanticTrainer(Trainer):
         """Rows: source map + pose | target pose | pseudo label | prediction."""
         import torch
 
-        batch = self.pairs.batch(self.preview_rows, self.device, self.model.heatmap_sigma)
+        batch = self._batch(self.preview_rows)
         self.generator.eval()
         with torch.no_grad():
-            predicted = lb.argmax_labels(self._forward(batch))
+            predicted = lb.argmax_labels(self.generator(*batch.generator_args()))
         self.generator.train()
         rows = []
         for k, row in enumerate(self.preview_rows):
@@ -152,22 +130,3 @@ class SemanticTrainer(Trainer):
             ]
             rows.append(np.concatenate(tiles, axis=1))
         return {"semantic": np.concatenate(rows, axis=0)}
-
-
-def load_semantic_generator(checkpoint: str | Path, device="cpu"):
-    """The generator of a semantic checkpoint directory (or run directory), in eval mode.
-
-    Raises:
-        CheckpointError: not a semantic checkpoint, or weights that do not fit its config.
-    """
-    from spt_core.models.checkpoint import load_weights, read_config
-    from spt_core.models.semantic import SemanticGenerator
-    from spt_core.train.loop import resolve_checkpoint
-
-    checkpoint = resolve_checkpoint(checkpoint)
-    config = read_config(checkpoint, KIND)
-    model = from_dict(SemanticNetConfig, config["model"])
-    generator = SemanticGenerator.from_config(model).to(device)
-    load_weights(generator, checkpoint, "generator", device=device)
-    generator.eval()
-    return generator, model

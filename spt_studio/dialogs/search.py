@@ -28,9 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from spt_core.config import SearchConfig
-from spt_core.train import factory
-from spt_studio.dialogs.config_form import ConfigForm
+from spt_core.config import SearchConfig, field_choices
+from spt_core.devices import available_devices
+from spt_core.search.store import DEFAULT_PSEUDO_LABELS
+from spt_studio.widgets.config_form import ConfigForm
 from spt_studio.widgets.path_row import path_row
 from spt_studio.workers.search import SearchSummary, SearchWorker
 from spt_studio.workers.training import start_in_thread
@@ -66,12 +67,12 @@ class SearchDialog(QDialog):
         self.out_edit.setPlaceholderText("pseudo-label file (.npz)")
         self.out_edit.textEdited.connect(self._out_edited)
         self.device_combo = QComboBox()
-        self.device_combo.addItems(list(factory.available_devices()))
+        self.device_combo.addItems(list(available_devices()))
         self.replace_check = QCheckBox("replace a file of other data or settings")
         self.replace_check.setToolTip(
             "otherwise a file of the same search is continued, and one of another is refused"
         )
-        self.form = ConfigForm(SearchConfig, choices=factory.field_choices(SearchConfig))
+        self.form = ConfigForm(SearchConfig, choices=field_choices(SearchConfig))
         self.form.changed.connect(self._update_buttons)
         self.start_button = QPushButton(qta.icon("mdi6.play"), "Search")
         self.start_button.clicked.connect(self.start)
@@ -153,7 +154,7 @@ class SearchDialog(QDialog):
 
     def _suggest_out(self) -> None:
         if self._out_auto and self.data_dir is not None:
-            self.out_edit.setText(str(self.data_dir / factory.DEFAULT_PSEUDO_LABELS))
+            self.out_edit.setText(str(self.data_dir / DEFAULT_PSEUDO_LABELS))
 
     def config(self) -> SearchConfig:
         """The search settings the form shows.

@@ -5,6 +5,9 @@ The settings come from the config dataclasses (one tab per section, see
 TrainingWorker` thread, and its events feed a progress bar, live loss curves and the newest
 preview picture. Stop asks the loop to finish its step and write a checkpoint; Resume loads the
 run's saved network settings and continues from its newest checkpoint.
+
+This module holds the dialog and its settings; starting, resuming, stopping and following a run
+is :class:`~spt_studio.dialogs.training_run.TrainingRunMixin`'s.
 """
 
 from __future__ import annotations
@@ -32,21 +35,25 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from spt_core.errors import SptError
+from spt_core.config import field_choices, path_fields
+from spt_core.devices import available_devices
+from spt_core.models.checkpoint import latest_checkpoint
+from spt_core.search.store import DEFAULT_PSEUDO_LABELS
 from spt_core.train import factory
-from spt_core.train.events import CheckpointEvent, DoneEvent, PreviewEvent, StepEvent
-from spt_core.train.loop import LOG, latest_checkpoint
-from spt_studio.dialogs.config_form import ConfigForm
+from spt_core.train.events import DoneEvent
+from spt_studio.dialogs.training_run import TrainingRunMixin
+from spt_studio.widgets.config_form import ConfigForm
 from spt_studio.widgets.loss_plot import LossPlot
 from spt_studio.widgets.path_row import path_row
 from spt_studio.widgets.preview_panel import PreviewPanel
-from spt_studio.workers.training import TrainingWorker, start_in_thread
+from spt_studio.workers.training import TrainingWorker
 
 KIND_LABELS = {
     "semantic": "Semantic network (H_S)",
     "appearance": "Appearance network (H_A)",
     "joint": "Joint (H_S + H_A end to end)",
     "posenet": "Pose regressor (P)",
+    "parser": "Human parser (for photos)",
 }
 SECTION_LABELS = {
     "train": "Training",
@@ -60,15 +67,7 @@ SECTION_LABELS = {
 NEEDS_PSEUDO_LABELS = ("semantic", "joint")
 
 
-def format_duration(seconds: float) -> str:
-    """3725 -> "1:02:05"; 75 -> "1:15"."""
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-class TrainingDialog(QDialog):
+class TrainingDialog(TrainingRunMixin, QDialog):
     """Non-modal training window (see the module docstring).
 
     Args:
@@ -124,7 +123,7 @@ class TrainingDialog(QDialog):
         self.run_edit.textEdited.connect(self._run_edited)
         self.run_edit.textChanged.connect(self._update_buttons)
         self.device_combo = QComboBox()
-        self.device_combo.addItems(list(factory.available_devices()))
+        self.device_combo.addItems(list(available_devices()))
         self.device_combo.setToolTip("auto picks CUDA when this machine has it")
         self.search_button = QPushButton(qta.icon("mdi6.magnify"), "Pseudo labels…")
         self.search_button.setToolTip("run the pseudo-label search the semantic network needs")
@@ -250,8 +249,8 @@ class TrainingDialog(QDialog):
             form = ConfigForm(
                 cls,
                 config,
-                choices=factory.field_choices(cls),
-                paths=factory.PATH_FIELDS.get(cls),
+                choices=field_choices(cls),
+                paths=path_fields(cls),
                 # The device has its own combo box above the tabs.
                 hidden=("device",) if name == "train" else (),
             )
@@ -371,143 +370,6 @@ class TrainingDialog(QDialog):
         self._form_error_shown = False
         self.status_label.setText("not running")
 
-    # ---- actions ------------------------------------------------------------------------------
-
-    def start(self) -> bool:
-        """Start a new run in the run folder; False (and a message) when it cannot start."""
-        if self.is_running():
-            return False
-        problem = self._check_folders()
-        if problem is None and latest_checkpoint(self.run_dir) is not None:
-            problem = (
-                f"{self.run_dir} already holds a run: press Resume to continue it, or choose "
-                "another run folder"
-            )
-        if problem:
-            self._fail(problem)
-            return False
-        self.loss_plot.clear()
-        return self._launch(resume=False)
-
-    def resume(self) -> bool:
-        """Continue the run in the run folder from its newest checkpoint.
-
-        The run's saved network and loss settings replace the form's; False (and a message)
-        when it cannot resume.
-        """
-        if self.is_running():
-            return False
-        problem = self._check_folders()
-        if problem:
-            self._fail(problem)
-            return False
-        try:
-            info = factory.read_run(self.run_dir)
-        except SptError as exc:
-            self._fail(str(exc))
-            return False
-        if info is None:
-            self._fail(f"{self.run_dir}: nothing to resume (no checkpoint)")
-            return False
-        if info.kind != self.kind:
-            # Another kind's forms start from defaults, so its schedule and inputs come from
-            # the run too; otherwise the form's schedule (e.g. more steps) and inputs stay.
-            self.set_kind(info.kind)
-            self.set_sections(info.sections)
-        # The architecture and loss weights must be the checkpoint's (factory.check_resumable).
-        self.set_sections({k: v for k, v in info.sections.items() if k not in ("train", "inputs")})
-        self.loss_plot.load_log(self.run_dir / LOG, up_to_step=info.step)
-        self.progress.setRange(0, max(1, self.forms["train"].value().steps))
-        self.progress.setValue(info.step)
-        return self._launch(resume=True)
-
-    def stop(self) -> None:
-        """Ask the run to stop after its current step (it writes a checkpoint)."""
-        if self.worker is not None:
-            self.worker.stop()
-            self.status_label.setText("stopping after the current step…")
-            self._update_buttons()
-
-    def _check_folders(self) -> str | None:
-        if self.data_dir is None:
-            return "choose a dataset folder"
-        if not self.data_dir.is_dir():
-            return f"{self.data_dir}: dataset folder not found"
-        if self.run_dir is None:
-            return "choose a run folder"
-        if self.run_dir.exists() and not self.run_dir.is_dir():
-            return f"{self.run_dir}: not a folder"
-        return None
-
-    def _launch(self, resume: bool) -> bool:
-        try:
-            sections = self.sections()
-        except ValueError as exc:
-            self._fail(str(exc))
-            return False
-        self.error_label.setText("")
-        self._seconds_per_step = None
-        self.last_done = None
-        self.progress.setRange(0, sections["train"].steps)
-        if not resume:
-            self.progress.setValue(0)
-        self.eta_label.setText("")
-        build = functools.partial(
-            factory.build_trainer, self.kind, self.data_dir, self.run_dir, sections, resume
-        )
-        self.worker = TrainingWorker(build)
-        # Bound methods of this dialog (a QObject in the GUI thread): the worker's signals reach
-        # them queued, in the GUI thread. A lambda would run in the worker thread instead.
-        self.worker.status.connect(self.status_label.setText)
-        self.worker.event.connect(self._on_event)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.ended.connect(self._on_ended)
-        self.thread = start_in_thread(self.worker, "training")
-        self._set_running(True)
-        return True
-
-    # ---- events from the worker ----------------------------------------------------------------
-
-    def _on_event(self, event) -> None:
-        if isinstance(event, StepEvent):
-            self.loss_plot.add(event.step, event.losses)
-            self.progress.setMaximum(event.total_steps)
-            self.progress.setValue(event.step)
-            # A short moving average: the first steps are slow (allocation, cuDNN tuning).
-            sps = event.seconds_per_step
-            self._seconds_per_step = (
-                sps if self._seconds_per_step is None else 0.7 * self._seconds_per_step + 0.3 * sps
-            )
-            left = (event.total_steps - event.step) * self._seconds_per_step
-            self.eta_label.setText(
-                f"{self._seconds_per_step:.2f} s/step · ETA {format_duration(left)}"
-            )
-        elif isinstance(event, PreviewEvent):
-            self.preview.set_images(event.step, event.images)
-        elif isinstance(event, CheckpointEvent):
-            self.status_label.setText(f"checkpoint at step {event.step}: {event.path}")
-
-    def _on_finished(self, done) -> None:
-        self.loss_plot.flush()
-        self.last_done = done
-        if done is None:
-            self.status_label.setText("stopped before the first step (no checkpoint written)")
-            return
-        where = f"; checkpoint {done.checkpoint}" if done.checkpoint else ""
-        self.status_label.setText(f"{done.reason} at step {done.step}{where}")
-        self.eta_label.setText("")
-        self.run_finished.emit(done)
-
-    def _on_failed(self, message: str) -> None:
-        self.loss_plot.flush()
-        self._fail(message)
-
-    def _on_ended(self) -> None:
-        self.worker = None
-        self.thread = None
-        self._set_running(False)
-
     # ---- other tools and closing --------------------------------------------------------------
 
     def open_search(self) -> None:
@@ -528,19 +390,9 @@ class TrainingDialog(QDialog):
         inputs = self.forms.get("inputs")
         if inputs is None or "pseudo_labels" not in inputs.editors or self.is_running():
             return
-        default = self.data_dir / factory.DEFAULT_PSEUDO_LABELS if self.data_dir else None
+        default = self.data_dir / DEFAULT_PSEUDO_LABELS if self.data_dir else None
         same = default is not None and Path(summary.out) == default
         inputs.editors["pseudo_labels"].setText("" if same else str(summary.out))
-
-    def shutdown(self, timeout_ms: int = 30_000) -> bool:
-        """Stop the run and wait for its thread (for the main window on quit).
-
-        Returns:
-            True when no thread is left running.
-        """
-        thread = self.thread
-        self.stop()
-        return thread is None or thread.wait(timeout_ms)
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         # Closing stops the run cleanly (checkpoint written) without freezing the GUI: the

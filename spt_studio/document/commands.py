@@ -121,11 +121,6 @@ def reset_pose_command(doc: Document) -> SetPose:
     return SetPose(doc, doc.source_pose, np.ones(sk.NUM_JOINTS, bool), text="reset pose")
 
 
-# Readable aliases for the command names.
-MirrorPose = mirror_pose_command
-ResetPose = reset_pose_command
-
-
 # --------------------------------------------------------------------------------------------
 # Parsing
 

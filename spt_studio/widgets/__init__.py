@@ -1,1 +1,2 @@
-"""Small widgets of the editor: label palette, image panels, transfer panel, model chooser."""
+"""Small widgets of the editor: label palette, image panels, transfer panel, overview strip,
+loss plot, previews, and the settings form built from a config dataclass."""

@@ -1,10 +1,11 @@
 """Rendering off the GUI thread: a worker QObject in a QThread, latest request wins.
 
-The GUI thread only copies the arrays a render needs into a :class:`RenderRequest` and hands it
-to :class:`RenderController`, which never waits: when the worker is busy the request is parked,
-and a newer request replaces a parked one (dragging a joint sends dozens per second; only the
-newest pose matters). When the worker finishes, the parked request, if any, goes next. So at
-most one render runs and at most one waits, and results arrive in request order.
+What to render is decided by the editing session
+(:meth:`~spt_studio.document.session.EditorSession.render_request`); the GUI thread hands that
+request to :class:`RenderController`, which never waits: when the worker is busy the request is
+parked, and a newer request replaces a parked one (dragging a joint sends dozens per second;
+only the newest pose matters). When the worker finishes, the parked request, if any, goes next.
+So at most one render runs and at most one waits, and results arrive in request order.
 """
 
 from __future__ import annotations
@@ -12,42 +13,12 @@ from __future__ import annotations
 import os
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-#: Render kinds and the pipeline call each makes.
-KINDS = ("repose", "render", "transfer")
-
-
-@dataclass
-class RenderRequest:
-    """Everything one render needs, as private copies (the document may change meanwhile).
-
-    Attributes:
-        kind: "repose" (predict the target parsing, then the image), "render" (use the painted
-            ``target_parsing``) or "transfer" (``reference``'s garments ``labels`` onto the
-            person).
-        image, pose, parsing: the person (source).
-        target_pose: effective target pose (hidden joints NaN).
-        target_parsing: the painted map, for "render".
-        reference: (image, pose, parsing) of the second person, for "transfer".
-        labels: garment labels taken from the reference.
-        tag: the caller's label (the editor's document generation), copied to the result.
-    """
-
-    kind: str
-    image: np.ndarray
-    pose: np.ndarray
-    parsing: np.ndarray
-    target_pose: np.ndarray
-    target_parsing: np.ndarray | None = None
-    reference: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
-    labels: tuple[int, ...] = ()
-    tag: int = 0
-    serial: int = 0
-    created: float = field(default_factory=time.perf_counter)
+from spt_studio.document.render_request import RenderRequest
 
 
 @dataclass
@@ -61,40 +32,6 @@ class RenderResult:
     seconds: float  # time in the model
     latency: float  # from the request to the result
     tag: int = 0
-
-
-def request_for(doc) -> RenderRequest | None:
-    """The render a :class:`~spt_studio.document.Document`'s mode calls for, or None
-    (transfer without a second person).
-
-    The photo is passed without a copy: no command ever changes it in place.
-    """
-    mode = doc.mode
-    common = dict(
-        image=doc.image,
-        pose=doc.source_pose.copy(),
-        parsing=doc.source_parsing.copy(),
-        target_pose=doc.effective_target_pose(),
-    )
-    if mode == "repose":
-        return RenderRequest("repose", **common)
-    if mode == "paint":
-        return RenderRequest("render", target_parsing=doc.target_parsing.copy(), **common)
-    if doc.reference is None:
-        return None
-    ref = doc.reference
-    return RenderRequest(
-        "transfer",
-        reference=(ref.image, ref.pose.copy(), ref.parsing.copy()),
-        labels=tuple(doc.settings.get("transfer_labels", [])),
-        **common,
-    )
-
-
-def pose_unchanged(pose: np.ndarray, target_pose: np.ndarray) -> bool:
-    """Whether a target pose is the person's own (NaN equal NaN): transfer then keeps her
-    real pixels outside the garments instead of reposing her."""
-    return np.array_equal(pose, target_pose, equal_nan=True)
 
 
 def run_request(pipe, request: RenderRequest) -> tuple[np.ndarray, np.ndarray | None]:
@@ -112,8 +49,8 @@ def run_request(pipe, request: RenderRequest) -> tuple[np.ndarray, np.ndarray | 
             raise ValueError("clothing transfer needs a second image")
         reference = Person(*request.reference)
         labels = tuple(int(v) for v in request.labels)
-        # A dragged pose reposes the person too; the own pose keeps her real pixels.
-        if pose_unchanged(request.pose, request.target_pose):
+        # The session decided whether she keeps her real pixels or is reposed too.
+        if request.keep_real_pixels:
             return pipe.transfer(reference, person, labels), None
         image = pipe.transfer(reference, person, labels, target_pose=request.target_pose)
         return image, pipe.predict_parsing(person, request.target_pose)

@@ -16,7 +16,8 @@ from spt_core import skeleton as sk
 from spt_core.config import AppearanceLossWeights
 from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
-from spt_core.train.appearance import AppearanceTrainer, PersonSamples
+from spt_core.data.samples import PersonSamples
+from spt_core.train.appearance import AppearanceTrainer
 
 
 @pytest.fixture(scope="session")

@@ -31,3 +31,63 @@ def test_spt_core_imports_without_qt():
     )
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.strip()) >= 15
+
+
+INFERENCE = r"""
+import sys
+
+import numpy as np
+
+from spt_core.person_files import read_person
+from spt_core.pipeline import SPTPipeline
+from spt_core.prepare.parser_predictor import ParserPredictor  # noqa: F401 (inference too)
+
+pipe = SPTPipeline.from_pretrained(device="cpu")
+a = read_person("resources/samples/person_a")
+b = read_person("resources/samples/person_b")
+result = pipe.repose(a, b.pose)
+pipe.render(a, b.pose, result.parsing)
+pipe.transfer(clothes_from=b, onto=a)
+assert result.image.shape == (128, 64, 3) and result.image.std() > 5
+print("\n".join(sorted(m for m in sys.modules if m.startswith("spt_core"))))
+"""
+
+DOCUMENT = r"""
+import importlib, pkgutil, sys
+
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("PySide6", "pyqtgraph", "qtawesome", "shiboken6"):
+            raise ImportError(f"spt_studio.document must not import {name}")
+        return None
+
+sys.meta_path.insert(0, Block())
+import spt_studio.document as document
+names = [m.name for m in pkgutil.walk_packages(document.__path__, "spt_studio.document.")]
+for name in names:
+    importlib.import_module(name)
+print(len(names))
+"""
+
+
+def _run(script: str) -> subprocess.CompletedProcess:
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run(
+        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_inference_loads_no_training_code():
+    # Loading the shipped model and reposing, rendering and transferring: the modules that
+    # ran are the inference path, and none of them is spt_core.train.
+    done = _run(INFERENCE)
+    assert done.returncode == 0, done.stderr
+    loaded = done.stdout.split()
+    assert "spt_core.pipeline" in loaded and "spt_core.models.loading" in loaded
+    assert not [m for m in loaded if m == "spt_core.train" or m.startswith("spt_core.train.")]
+
+
+def test_the_editor_document_imports_no_qt():
+    done = _run(DOCUMENT)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout.strip()) >= 8

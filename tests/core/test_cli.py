@@ -143,6 +143,12 @@ def test_train_posenet_then_appearance_with_pose_loss(synth_dir, tmp_path, capsy
         "--quiet",
     ]
     assert main(argv) == 0
+    # --resume takes the architecture from the checkpoint and refuses a different one.
+    again = ["train", "posenet", "--data", str(synth_dir), "--out", str(posenet), "--resume"]
+    assert main(again + ["--steps", "3", "--device", "cpu", "--quiet"]) == 0
+    assert "finished at step 3" in capsys.readouterr().out
+    assert main(again + ["--n-blocks", "2", "--steps", "4", "--quiet"]) == 2
+    assert "n_blocks 1 in the checkpoint, 2 asked" in capsys.readouterr().err
     run = tmp_path / "appearance"
     argv = [
         "train",

@@ -6,16 +6,18 @@ import dataclasses
 
 import numpy as np
 import pytest
+from helpers import quick_train
 
 from spt_core.cli import main
-from spt_core.config import AppearanceLossWeights, AppearanceNetConfig, TrainConfig
+from spt_core.config import AppearanceLossWeights, AppearanceNetConfig
 from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
+from spt_core.data.samples import PersonSamples
 from spt_core.eval import ablation
 from spt_core.eval.appearance import ground_truth_pairs, part_warp_images, score
 from spt_core.io_utils import read_image_rgb
 from spt_core.pipeline import SPTPipeline
-from spt_core.train.appearance import AppearanceTrainer, PersonSamples
+from spt_core.train.appearance import AppearanceTrainer
 
 TINY = AppearanceNetConfig.tiny()
 
@@ -25,7 +27,7 @@ def world(tmp_path_factory):
     root = tmp_path_factory.mktemp("ablation")
     synthetic.generate_dataset(root / "test", count=8, seed=7, workers=1)
     samples = PersonSamples.from_dataset(PersonDataset(root / "test"), TINY.size)
-    train = TrainConfig(steps=1, batch_size=2, log_every=1, preview_every=0, device="cpu")
+    train = quick_train(steps=1, batch_size=2, lr=0.0002, checkpoint_every=500, decay_from=0.5)
     for name, model, losses in (
         ("app", TINY, AppearanceLossWeights()),
         (

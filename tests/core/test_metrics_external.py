@@ -20,9 +20,8 @@ import torch.nn.functional as F
 from scipy.special import softmax
 from torch import nn
 
-from spt_core import metrics_external as me
 from spt_core.errors import DataError, SptError
-from spt_core.metrics_external import (
+from spt_core.external_metrics import (
     ExternalMetrics,
     MetricError,
     add_external_metric_args,
@@ -32,12 +31,12 @@ from spt_core.metrics_external import (
     frechet_distance,
     inception_score,
     load_scripted,
+    networks,
 )
 
 # Exporting the stand-ins with torch.jit is the point; torch 2.13 flags it as deprecated.
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:.*torch.jit.*deprecated:DeprecationWarning",
-    "ignore::torch.jit.TracerWarning",
+    "ignore:.*torch.jit.*deprecated:DeprecationWarning", "ignore::torch.jit.TracerWarning"
 )
 
 POOL = 16  # feature width of the stand-in Inception (2048 would make sqrtm take seconds)
@@ -480,8 +479,8 @@ def test_external_scores_without_flags_does_nothing():
 
 def test_external_scores_with_both_flags(inception_file, lpips_file, monkeypatch):
     # The command uses the real contract (2048 features, 299 px); shrink it for the stand-in.
-    monkeypatch.setattr(me, "FID_POOL_DIM", POOL)
-    monkeypatch.setattr(me, "INCEPTION_SIZE", SIDE)
+    monkeypatch.setattr(networks, "FID_POOL_DIM", POOL)
+    monkeypatch.setattr(networks, "INCEPTION_SIZE", SIDE)
     parser = argparse.ArgumentParser()
     add_external_metric_args(parser)
     parser.add_argument("--device", default="cpu")

@@ -17,17 +17,13 @@ import torch.nn.functional as F
 
 from spt_core import parts
 from spt_core import skeleton as sk
-from spt_core.config import AppearanceNetConfig, from_dict, to_dict
-from spt_core.models.appearance import (
-    AppearanceGenerator,
-    LocalEnhancedGenerator,
-    build_appearance_generator,
-    deformable_skip,
-    pad_thetas,
-    part_warp_inputs,
-)
+from spt_core.config import AppearanceNetConfig, PoseNetConfig, from_dict, to_dict
+from spt_core.models.appearance import AppearanceGenerator, deformable_skip, pad_thetas
 from spt_core.models.appearance_discriminators import FaceDiscriminator, ImageDiscriminator
 from spt_core.models.face import crop_faces, face_boxes
+from spt_core.models.inputs import part_warp_inputs
+from spt_core.models.loading import build_network
+from spt_core.models.local_enhancer import LocalEnhancedGenerator
 from spt_core.models.posenet import PoseRegressor
 
 TINY = AppearanceNetConfig.tiny()
@@ -337,7 +333,7 @@ def test_local_enhancer_gradients_and_validation():
 )
 def test_deepfashion_presets_at_full_size(preset):
     cfg = preset(base_channels=4, max_channels=16, local_channels=2)
-    model = build_appearance_generator(cfg).eval()
+    model = build_network(cfg).eval()
     assert isinstance(model, LocalEnhancedGenerator)
     with torch.no_grad():
         out = model(**_inputs(1, cfg.size), **_warp(1, cfg.size))
@@ -451,7 +447,7 @@ def test_face_discriminator_fade_in_paths():
 
 def test_pose_regressor_shape_range_and_parameter_count():
     torch.manual_seed(0)
-    regressor = PoseRegressor.from_config(TINY)
+    regressor = PoseRegressor.from_config(PoseNetConfig(size=(32, 16), base_channels=8, n_blocks=2))
     heatmaps = regressor(torch.rand(2, 3, 32, 16) * 2 - 1)
     assert heatmaps.shape == (2, 18, 32, 16)
     assert heatmaps.abs().max() <= 1.0 and heatmaps.std() > 0
@@ -471,3 +467,11 @@ def test_config_presets_round_trip_and_validation():
         AppearanceNetConfig(face_fade_in=True)
     with pytest.raises(ValueError, match="deformable_levels"):
         AppearanceNetConfig(deformable_levels=7)
+
+
+def test_old_configs_with_the_retired_pose_regressor_fields_still_load():
+    # Checkpoints written before P got its own PoseNetConfig carry pose_regressor_* fields.
+    old = {**to_dict(AppearanceNetConfig.tiny()), "pose_regressor_channels": 64}
+    assert from_dict(AppearanceNetConfig, old) == AppearanceNetConfig.tiny()
+    with pytest.raises(ValueError, match="unknown keys"):
+        from_dict(AppearanceNetConfig, {**old, "pose_regressor_chanels": 64})

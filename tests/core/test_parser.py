@@ -7,23 +7,19 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from helpers import quick_train
 
 from spt_core import labels as lb
 from spt_core.cli import main
-from spt_core.config import TrainConfig
 from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
-from spt_core.models.checkpoint import CheckpointError
+from spt_core.models.checkpoint import CheckpointError, latest_checkpoint
+from spt_core.models.loading import load_parser
 from spt_core.models.parser import HumanParser
+from spt_core.prepare.parser_predictor import ParserPredictor
 from spt_core.train.events import CheckpointEvent, DoneEvent, StepEvent
-from spt_core.train.loop import latest_checkpoint
-from spt_core.train.parser import (
-    ParserConfig,
-    ParserPredictor,
-    ParserTrainer,
-    ParsingImages,
-    load_parser,
-)
+from spt_core.train.factory import read_run
+from spt_core.train.parser import ParserConfig, ParserTrainer, ParsingImages
 
 TINY = ParserConfig(size=(32, 16), base_channels=8, max_channels=32, depth=3, flip=False)
 
@@ -50,18 +46,7 @@ def four(data_dir):
 
 
 def _trainer(data, run_dir, resume=False, **changes):
-    train = TrainConfig(
-        steps=6,
-        batch_size=4,
-        lr=3e-3,
-        beta1=0.9,
-        log_every=1,
-        preview_every=0,
-        checkpoint_every=3,
-        device="cpu",
-        seed=1,
-        decay_from=1.0,
-    )
+    train = quick_train(steps=6, lr=0.003, beta1=0.9, checkpoint_every=3, seed=1)
     return ParserTrainer(data, TINY, dataclasses.replace(train, **changes), run_dir, resume)
 
 
@@ -128,7 +113,7 @@ def test_checkpoint_round_trip_and_predictor(four, tmp_path):
     wide[:, 16:32] = four.images[0]
     assert predictor.predict(wide).shape == (32, 48)
     with pytest.raises(CheckpointError, match="a 'parser' checkpoint, but a 'semantic' one"):
-        from spt_core.train.semantic import load_semantic_generator
+        from spt_core.models.loading import load_semantic_generator
 
         load_semantic_generator(checkpoint)
 
@@ -144,6 +129,11 @@ def test_killed_run_resumes_at_the_saved_step(four, tmp_path):
     a = [e.losses["cross_entropy"] for e in straight if isinstance(e, StepEvent)][-1]
     b = [e.losses["cross_entropy"] for e in resumed if isinstance(e, StepEvent)][-1]
     assert a == pytest.approx(b, rel=1e-5)
+
+
+def _resume(steps: int) -> list[str]:
+    """The options of a resumed run: a longer schedule, nothing else repeated."""
+    return ["--steps", str(steps), "--device", "cpu", "--resume", "--quiet"]
 
 
 def test_train_parser_command(data_dir, tmp_path, capsys):
@@ -174,3 +164,15 @@ def test_train_parser_command(data_dir, tmp_path, capsys):
     assert model.size == (32, 16) and model.depth == 2 and model.base_channels == 8
     assert main(args[:-1] + ["--steps", "3", "--resume", "--quiet"]) == 0
     assert "finished at step 3" in capsys.readouterr().out
+    # A resumed run needs no option repeated: the architecture, batch size and the parser's
+    # Adam (1e-3, beta1 0.9) come from the checkpoint.
+    run = tmp_path / "p"
+    assert main(["train", "parser", "--data", str(data_dir), "--out", str(run)] + _resume(4)) == 0
+    assert "finished at step 4" in capsys.readouterr().out
+    train = read_run(run).sections["train"]
+    assert (train.batch_size, train.lr, train.beta1, train.steps) == (2, 1e-3, 0.9, 4)
+    # Another architecture is refused, naming the option.
+    deeper = ["train", "parser", "--data", str(data_dir), "--out", str(run), "--depth", "3"]
+    assert main(deeper + _resume(5)) == 2
+    assert "depth 2 in the checkpoint, 3 asked" in capsys.readouterr().err
+    assert read_run(run).step == 4

@@ -1,4 +1,5 @@
-"""SPTPipeline against independent computations: the appearance_ops path, numpy compositing,
+"""SPTPipeline against independent computations: the hand-built reference path
+(tests/core/appearance_reference.py), numpy compositing,
 letterboxing by hand, and saved/loaded models."""
 
 from __future__ import annotations
@@ -8,9 +9,9 @@ import json
 import numpy as np
 import pytest
 import torch
+from appearance_reference import render as ops_render
 
 from spt_core import labels as lb
-from spt_core.appearance_ops import render as ops_render
 from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
 from spt_core.models.checkpoint import CheckpointError
@@ -32,7 +33,7 @@ def people(tmp_path_factory):
     ]
 
 
-def test_render_matches_the_appearance_ops_path(pipe, people):
+def test_render_matches_the_hand_built_reference_path(pipe, people):
     a, b = people[0], people[1]
     ours = pipe.render(a, b.pose, b.parsing)
     theirs = ops_render(pipe.appearance, a.image, a.parsing, a.pose, b.parsing, b.pose)

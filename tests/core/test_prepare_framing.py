@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from spt_core import skeleton as sk
-from spt_core.prepare.framing import Framing, frame_person, person_box
+from spt_core.letterbox import Letterbox
+from spt_core.prepare.framing import frame_person, person_box
 
 
 def _pose_in_box(x0, y0, x1, y1) -> np.ndarray:
@@ -50,11 +51,11 @@ def test_a_bright_dot_lands_where_to_target_says():
 
 
 def test_mapping_matches_an_affine_written_out_by_hand():
-    framing = Framing(source_size=(100, 80), size=(128, 64), scale=(0.5, 0.5), offset=(12, -3))
+    framing = Letterbox(source_size=(100, 80), size=(128, 64), scale=(0.5, 0.5), offset=(12, -3))
     # x' = (x + 0.5) * 0.5 - 0.5 + 12 ; y' = (y + 0.5) * 0.5 - 0.5 - 3
     np.testing.assert_allclose(framing.to_target(np.array([10.0, 20.0])), (16.75, 6.75))
     np.testing.assert_allclose(framing.to_source(np.array([16.75, 6.75])), (10.0, 20.0))
-    assert Framing.from_dict(framing.to_dict()) == framing
+    assert Letterbox.from_dict(framing.to_dict()) == framing
 
 
 def test_labels_and_results_go_back_onto_the_photo():

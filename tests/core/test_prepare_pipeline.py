@@ -158,7 +158,8 @@ def test_prepare_with_a_trained_parser(photos, tmp_path):
     import dataclasses
 
     from spt_core.config import TrainConfig
-    from spt_core.train.parser import ParserConfig, ParserPredictor, ParserTrainer, ParsingImages
+    from spt_core.prepare.parser_predictor import ParserPredictor
+    from spt_core.train.parser import ParserConfig, ParserTrainer, ParsingImages
 
     folder, detector, _ = photos
     rules_out = tmp_path / "rules"

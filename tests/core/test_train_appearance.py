@@ -7,19 +7,17 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from helpers import quick_train
 
-from spt_core.config import (
-    AppearanceLossWeights,
-    AppearanceNetConfig,
-    SemanticNetConfig,
-    TrainConfig,
-)
+from spt_core.config import AppearanceLossWeights, AppearanceNetConfig, SemanticNetConfig
 from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
+from spt_core.data.samples import PersonSamples
 from spt_core.models.checkpoint import CheckpointError
+from spt_core.models.loading import load_appearance_generator
 from spt_core.models.posenet import PoseRegressor
 from spt_core.models.semantic import SemanticGenerator
-from spt_core.train.appearance import AppearanceTrainer, PersonSamples, load_appearance_generator
+from spt_core.train.appearance import AppearanceTrainer
 from spt_core.train.events import DoneEvent, StepEvent
 
 TINY = AppearanceNetConfig.tiny()
@@ -33,16 +31,7 @@ def samples(tmp_path_factory):
 
 
 def _trainer(samples, run_dir, **changes):
-    train = TrainConfig(
-        steps=4,
-        batch_size=4,
-        lr=2e-3,
-        log_every=1,
-        preview_every=0,
-        checkpoint_every=2,
-        device="cpu",
-        decay_from=1.0,
-    )
+    train = quick_train()
     options = {
         k: changes.pop(k) for k in ("posenet", "semantic", "parsing_mode", "resume") if k in changes
     }
@@ -86,7 +75,7 @@ def test_checkpoint_round_trip_and_kind_check(samples, tmp_path):
         )
         assert torch.equal(trainer.render(*args), _render(generator, *args))
     with pytest.raises(CheckpointError, match="'appearance' checkpoint, but a 'semantic'"):
-        from spt_core.train.semantic import load_semantic_generator
+        from spt_core.models.loading import load_semantic_generator
 
         load_semantic_generator(tmp_path / "run")
     resumed = _trainer(samples, tmp_path / "run", steps=6, resume=True)
@@ -94,7 +83,7 @@ def test_checkpoint_round_trip_and_kind_check(samples, tmp_path):
 
 
 def _render(generator, image, parsing, heatmaps, target_parsing, target_heatmaps, poses, target):
-    from spt_core.models.appearance import part_warp_inputs
+    from spt_core.models.inputs import part_warp_inputs
 
     thetas, masks = part_warp_inputs(poses, target, TINY.size)
     return generator(image, parsing, heatmaps, target_parsing, target_heatmaps, thetas, masks)
@@ -123,7 +112,8 @@ def test_predicted_parsing_and_pose_loss_paths(samples, tmp_path):
 
 def test_pose_loss_gradient_reaches_the_generator(samples):
     from spt_core.losses.pose import freeze_module, pose_loss_from_images
-    from spt_core.models.appearance import AppearanceGenerator, part_warp_inputs
+    from spt_core.models.appearance import AppearanceGenerator
+    from spt_core.models.inputs import part_warp_inputs
 
     generator = AppearanceGenerator.from_config(TINY)
     posenet = freeze_module(PoseRegressor(base_channels=8, n_blocks=1))
@@ -146,8 +136,9 @@ def test_pose_loss_gradient_reaches_the_generator(samples):
 
 
 def test_applications_are_callable_and_transfer_keeps_the_rest(samples):
+    from appearance_reference import manipulate, render, transfer_clothes
+
     from spt_core import labels as lb
-    from spt_core.appearance_ops import manipulate, render, transfer_clothes
     from spt_core.models.appearance import AppearanceGenerator
 
     generator = AppearanceGenerator.from_config(TINY).eval()
@@ -169,7 +160,7 @@ def test_applications_are_callable_and_transfer_keeps_the_rest(samples):
 
 
 def out_b(generator, samples, a, b):
-    from spt_core.appearance_ops import render
+    from appearance_reference import render
 
     return render(
         generator,

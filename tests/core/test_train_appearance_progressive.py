@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from helpers import quick_train
 from progressive_configs import BIG, SMALL
 
 from spt_core import skeleton as sk
@@ -21,33 +22,22 @@ from spt_core.config import (
     ProgressiveConfig,
     SemanticLossWeights,
     SemanticNetConfig,
-    TrainConfig,
     to_dict,
 )
-from spt_core.models.appearance import (
-    AppearanceGenerator,
-    LocalEnhancedGenerator,
-    low_res_inputs,
-    part_warp_inputs,
-)
+from spt_core.data.samples import PersonSamples
+from spt_core.models.appearance import AppearanceGenerator
 from spt_core.models.appearance_discriminators import FaceDiscriminator, ImageDiscriminator
-from spt_core.models.checkpoint import CheckpointError, save_checkpoint
-from spt_core.train.appearance import AppearanceTrainer, PersonSamples, load_appearance_generator
+from spt_core.models.checkpoint import CheckpointError, latest_checkpoint, save_checkpoint
+from spt_core.models.inputs import low_res_inputs, part_warp_inputs
+from spt_core.models.loading import load_appearance_generator
+from spt_core.models.local_enhancer import LocalEnhancedGenerator
+from spt_core.train.appearance import AppearanceTrainer
 from spt_core.train.events import StepEvent
-from spt_core.train.loop import LOG, latest_checkpoint
+from spt_core.train.loop import LOG
 
 pytest_plugins = ["progressive_fixtures"]
 
-QUICK = TrainConfig(
-    steps=3,
-    batch_size=2,
-    lr=2e-3,
-    log_every=1,
-    preview_every=0,
-    checkpoint_every=100,
-    device="cpu",
-    decay_from=1.0,
-)
+QUICK = quick_train(steps=3, batch_size=2, checkpoint_every=100)
 
 
 @pytest.fixture(scope="module")
@@ -166,14 +156,16 @@ def test_global_from_makes_alpha_zero_the_128_generator(world, tmp_path):
     half = (32, 32)
 
     def heat(poses):
-        return sk.pose_heatmaps_torch(torch.from_numpy(poses * 0.5), half, BIG.heatmap_sigma)
+        # Pixel centres (decision 0005): the centre of a 2x2 block lands on its pooled pixel.
+        halved = (poses + 0.5) * 0.5 - 0.5
+        return sk.pose_heatmaps_torch(torch.from_numpy(halved), half, BIG.heatmap_sigma)
 
     with torch.no_grad():
         expected = reference(
             F.avg_pool2d(source["image"], 2),
-            source["parsing"][..., ::2, ::2],
+            source["parsing"][..., 1::2, 1::2],
             heat(source["poses"]),
-            target["parsing"][..., ::2, ::2],
+            target["parsing"][..., 1::2, 1::2],
             heat(target["poses"]),
             thetas,
             F.interpolate(masks, size=half, mode="bilinear", align_corners=False),
@@ -541,15 +533,16 @@ def test_ts_pred_with_a_semantic_network_at_the_core_size(world, tmp_path):
     )
     source, target = world["big"].batch([0, 1], "cpu"), world["big"].batch([2, 3], "cpu")
     parsing, probabilities = trainer._target_parsing(source, target)
-    # By hand: the maps and poses at 32x32, the prediction upsampled to 64x64.
-    poses = [source["poses"] * 0.5, target["poses"] * 0.5]
+    # By hand: the maps and poses at 32x32 (pixel centres: centre-aligned nearest picks the odd
+    # pixels of a 2x shrink), the prediction upsampled to 64x64.
+    poses = [(source["poses"] + 0.5) * 0.5 - 0.5, (target["poses"] + 0.5) * 0.5 - 0.5]
     masks = [
         torch.from_numpy(np.stack([sk.pose_mask(p, (32, 32), 1) for p in batch]))[:, None]
         for batch in poses
     ]
     with torch.no_grad():
         small = semantic.predict(
-            lb.one_hot_torch(source["labels"][:, ::2, ::2]),
+            lb.one_hot_torch(source["labels"][:, 1::2, 1::2]),
             *(
                 sk.pose_heatmaps_torch(torch.from_numpy(p), (32, 32), s_cfg.heatmap_sigma)
                 for p in poses

@@ -1,38 +1,41 @@
-"""The trainer factory behind the editor's Tools dialog: sections, choices, build, resume."""
+"""The trainer factory behind the editor's Tools dialog and ``spt train``: sections, choices,
+build, resume."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import typing
 from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import make_tiny_dataset
+from helpers import make_tiny_dataset, quick_train
 
-from spt_core.config import SearchConfig, SemanticLossWeights, TrainConfig
+from spt_core import labels as lb
+from spt_core.config import (
+    AppearanceRunInputs,
+    JointRunInputs,
+    ParserConfig,
+    SearchConfig,
+    SemanticLossWeights,
+    TrainConfig,
+    field_choices,
+    path_fields,
+)
 from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
 from spt_core.devices import resolve_device
 from spt_core.errors import DataError
-from spt_core.models.checkpoint import CheckpointError
+from spt_core.models.checkpoint import CheckpointError, latest_checkpoint
 from spt_core.search.engine import PseudoLabelSearch, SearchInputs
 from spt_core.search.store import PseudoLabels
 from spt_core.train import factory
 from spt_core.train.events import DoneEvent, StepEvent
-from spt_core.train.loop import LOG, latest_checkpoint
+from spt_core.train.loop import LOG
 
-QUICK = TrainConfig(
-    steps=4,
-    batch_size=4,
-    lr=2e-3,
-    log_every=1,
-    preview_every=0,
-    checkpoint_every=2,
-    device="cpu",
-    decay_from=1.0,
-)
+QUICK = quick_train()
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +63,7 @@ def _all_config_classes() -> set[type]:
 
 def test_every_choice_is_accepted_and_an_outsider_refused():
     for cls in _all_config_classes():
-        for name, choices in factory.field_choices(cls).items():
+        for name, choices in field_choices(cls).items():
             if cls is TrainConfig and name == "device":
                 continue  # not validated by the dataclass: checked against resolve_device below
             extra = {"semantic": "run"} if name == "parsing" else {}
@@ -68,7 +71,7 @@ def test_every_choice_is_accepted_and_an_outsider_refused():
                 assert getattr(cls(**{name: choice, **extra}), name) == choice
             with pytest.raises(ValueError):
                 cls(**{name: "no-such-choice", **extra})
-    for device in factory.field_choices(TrainConfig)["device"]:
+    for device in field_choices(TrainConfig)["device"]:
         resolve_device(device)  # every offered device exists on this machine
 
 
@@ -82,8 +85,8 @@ def test_every_string_field_gets_a_closed_list_a_path_or_is_known_free_text():
             if hints[field.name] is not str:
                 continue
             known = (
-                field.name in factory.field_choices(cls)
-                or field.name in factory.PATH_FIELDS.get(cls, {})
+                field.name in field_choices(cls)
+                or field.name in path_fields(cls)
                 or (cls, field.name) in free_text
             )
             assert known, f"{cls.__name__}.{field.name}"
@@ -152,7 +155,7 @@ def test_bad_inputs_are_data_errors(people, tmp_path):
     with pytest.raises(DataError, match="dataset folder not found"):
         factory.build_trainer("posenet", tmp_path / "missing", tmp_path / "r", _tiny("posenet"))
     with pytest.raises(ValueError, match="needs a semantic run"):
-        factory.AppearanceInputs(parsing="predicted")
+        AppearanceRunInputs(parsing="predicted")
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +183,7 @@ def test_joint_starts_from_both_runs_and_resumes(people, pretrained, tmp_path):
     with pytest.raises(DataError, match="pre-trained networks"):
         factory.build_trainer("joint", people, tmp_path / "r", _tiny("joint"))
     semantic, appearance = pretrained
-    inputs = factory.JointInputs(semantic=str(semantic), appearance=str(appearance))
+    inputs = JointRunInputs(semantic=str(semantic), appearance=str(appearance))
     sections = dict(_tiny("joint", steps=2), inputs=inputs)
     trainer = factory.build_trainer("joint", people, tmp_path / "joint", sections)
     # The architectures are the starting runs', whatever the (absent) model form says.
@@ -197,3 +200,63 @@ def test_joint_starts_from_both_runs_and_resumes(people, pretrained, tmp_path):
     heavier = dict(more, semantic_losses=SemanticLossWeights(cross_entropy=1.0))
     with pytest.raises(CheckpointError, match="cross_entropy"):
         factory.build_trainer("joint", people, tmp_path / "joint", heavier, resume=True)
+
+
+def test_parser_sections_defaults_and_data(tmp_path):
+    assert "parser" in factory.trainer_kinds()
+    assert list(factory.sections_of("parser")) == ["train", "model"]
+    defaults = factory.default_sections("parser", tmp_path)
+    # A classifier's Adam (as ``spt train parser`` has always used), at 128x64.
+    assert defaults["train"] == TrainConfig(lr=1e-3, beta1=0.9)
+    assert defaults["model"] == ParserConfig()
+    assert factory.presets("parser")["tiny"]["train"].beta1 == 0.9
+    # The parser reads every image with a parsing map, torso or not; P only people with a torso.
+    make_tiny_dataset(tmp_path / "data")
+    headless = np.zeros((32, 16), np.uint8)
+    headless[4:20, 4:12] = 2
+    lb.write_parsing(tmp_path / "data" / "parsing" / "0003_00.png", headless)
+    parser = factory.build_trainer("parser", tmp_path / "data", tmp_path / "p", _tiny("parser"))
+    posenet = factory.build_trainer("posenet", tmp_path / "data", tmp_path / "q", _tiny("posenet"))
+    assert (len(parser.data), len(posenet.images)) == (4, 3)
+    shutil.rmtree(tmp_path / "data" / "parsing")
+    with pytest.raises(DataError, match="no image has a parsing map"):
+        factory.build_trainer("parser", tmp_path / "data", tmp_path / "p", _tiny("parser"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value"), [("parser", "depth", 2), ("posenet", "n_blocks", 1)]
+)
+def test_parser_and_posenet_runs_resume_through_the_factory(people, tmp_path, kind, field, value):
+    run = tmp_path / kind
+    sections = _tiny(kind, steps=2)
+    trainer = factory.build_trainer(kind, people, run, sections)
+    assert [e.step for e in trainer.run() if isinstance(e, StepEvent)] == [1, 2]
+
+    info = factory.read_run(run)
+    assert (info.kind, info.step) == (kind, 2)
+    assert info.sections == sections  # every section read back as it was given
+
+    # The editor's way: the run's sections, a longer schedule.
+    more = dict(info.sections, train=dataclasses.replace(info.sections["train"], steps=3))
+    resumed = factory.build_trainer(kind, people, run, more, resume=True)
+    assert [e.step for e in resumed.run() if isinstance(e, StepEvent)] == [3]
+    # The command line's way: only what the user gave; the rest is the checkpoint's.
+    given = {"train": {"steps": 4, "seed": None}}  # None: an option left out
+    again = factory.run_sections(kind, run, resume=True, changes=given)
+    assert again == dict(more, train=dataclasses.replace(more["train"], steps=4))
+    resumed = factory.build_trainer(kind, people, run, again, resume=True)
+    assert [e.step for e in resumed.run() if isinstance(e, StepEvent)] == [4]
+    assert factory.read_run(run).step == 4
+    logged = [json.loads(line)["step"] for line in (run / LOG).read_text().splitlines()]
+    assert logged == [1, 2, 3, 4]
+
+    saved = getattr(sections["model"], field)
+    expected = f"{field} {saved} in the checkpoint, {value} asked"
+    other = dict(again, model=dataclasses.replace(again["model"], **{field: value}))
+    with pytest.raises(CheckpointError, match=expected):
+        factory.build_trainer(kind, people, run, other, resume=True)
+    with pytest.raises(CheckpointError, match=expected):
+        factory.run_sections(kind, run, resume=True, changes={"model": {field: value}})
+    other_kind = "posenet" if kind == "parser" else "parser"
+    with pytest.raises(CheckpointError, match=f"holds a '{kind}' run, not a '{other_kind}' one"):
+        factory.run_sections(other_kind, run, resume=True)

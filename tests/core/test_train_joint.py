@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 import torch
+from helpers import quick_train
 
 from spt_core.config import (
     AppearanceLossWeights,
@@ -18,12 +19,14 @@ from spt_core.config import (
 )
 from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
+from spt_core.data.samples import PersonSamples
 from spt_core.models.checkpoint import CheckpointError, save_checkpoint
 from spt_core.models.discriminators import ParsingDiscriminator
+from spt_core.models.loading import load_joint_generators
 from spt_core.models.semantic import SemanticGenerator
-from spt_core.train.appearance import AppearanceTrainer, PersonSamples
+from spt_core.train.appearance import AppearanceTrainer
 from spt_core.train.events import DoneEvent, StepEvent
-from spt_core.train.joint import JointTrainer, load_joint_generators, pseudo_label_pairs
+from spt_core.train.joint import JointTrainer, pseudo_label_pairs
 
 APPEARANCE = AppearanceNetConfig.tiny()
 SEMANTIC = SemanticNetConfig(
@@ -32,16 +35,7 @@ SEMANTIC = SemanticNetConfig(
 
 
 def _train(**changes) -> TrainConfig:
-    base = TrainConfig(
-        steps=4,
-        batch_size=4,
-        lr=2e-3,
-        log_every=1,
-        preview_every=0,
-        checkpoint_every=2,
-        device="cpu",
-        decay_from=1.0,
-    )
+    base = quick_train()
     return dataclasses.replace(base, **changes)
 
 
@@ -112,7 +106,7 @@ def test_image_losses_reach_the_semantic_network(world, tmp_path):
 
 
 def test_starts_from_the_pretrained_weights(world, tmp_path):
-    from spt_core.train.appearance import load_appearance_generator
+    from spt_core.models.loading import load_appearance_generator
 
     trainer = _joint(world, tmp_path / "run")
     trainer.build()
@@ -145,8 +139,7 @@ def test_checkpoint_holds_both_generators_and_resumes(world, tmp_path):
     )
     assert [e.step for e in resumed.run() if isinstance(e, StepEvent)] == [3, 4]
     # The resumed run (started without inits) still records where its first steps started.
-    from spt_core.models.checkpoint import read_config
-    from spt_core.train.loop import latest_checkpoint
+    from spt_core.models.checkpoint import latest_checkpoint, read_config
 
     config = read_config(latest_checkpoint(tmp_path / "run"))
     assert config["step"] == 4 and config["semantic_init"] == str(world["semantic"])
@@ -161,7 +154,7 @@ def test_checkpoint_holds_both_generators_and_resumes(world, tmp_path):
         ):
             assert torch.allclose(va, vb, atol=1e-6), key
     with pytest.raises(CheckpointError, match="'joint' checkpoint, but a 'appearance'"):
-        from spt_core.train.appearance import load_appearance_generator
+        from spt_core.models.loading import load_appearance_generator
 
         load_appearance_generator(tmp_path / "run")
 

@@ -13,6 +13,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from helpers import quick_train
 from progressive_configs import BIG
 
 from spt_core.config import (
@@ -20,34 +21,24 @@ from spt_core.config import (
     ProgressiveConfig,
     SemanticLossWeights,
     SemanticNetConfig,
-    TrainConfig,
     to_dict,
 )
 from spt_core.losses.parsing import pose_weighted_cross_entropy
-from spt_core.models.appearance import LocalEnhancedGenerator
-from spt_core.models.checkpoint import load_weights, save_checkpoint
+from spt_core.models.checkpoint import latest_checkpoint, load_weights, save_checkpoint
 from spt_core.models.discriminators import ParsingDiscriminator
+from spt_core.models.loading import load_appearance_generator, load_joint_generators
+from spt_core.models.local_enhancer import LocalEnhancedGenerator
 from spt_core.models.semantic import SemanticGenerator
-from spt_core.train.appearance import AppearanceTrainer, load_appearance_generator
+from spt_core.train.appearance import AppearanceTrainer
 from spt_core.train.events import StepEvent
-from spt_core.train.joint import JointTrainer, load_joint_generators
-from spt_core.train.loop import latest_checkpoint
+from spt_core.train.joint import JointTrainer
 
 pytest_plugins = ["progressive_fixtures"]
 
 SEMANTIC = SemanticNetConfig(
     size=(32, 32), base_channels=8, max_channels=16, depth=3, mask_radius=1
 )
-QUICK = TrainConfig(
-    steps=2,
-    batch_size=2,
-    lr=2e-3,
-    log_every=1,
-    preview_every=0,
-    checkpoint_every=100,
-    device="cpu",
-    decay_from=1.0,
-)
+QUICK = quick_train(steps=2, batch_size=2, checkpoint_every=100)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +140,8 @@ def test_image_losses_reach_the_semantic_network_through_the_upsampling(world, t
         load_weights(loaded, init, name)
         assert not _moved(_params(loaded), net), name
 
-    # G_S reads its inputs at 32x32 (labels subsampled, poses halved) and its cross-entropy is
+    # G_S reads its inputs at 32x32 (labels subsampled, poses halved, both at pixel centres:
+    # decision 0005) and its cross-entropy is
     # taken there, against the pseudo label's map at 32x32 (the batch of step 0, same dropout).
     rows = trainer.schedule.indices(0)
     source = world["big"].batch(world["pairs"][rows, 0], "cpu")
@@ -157,10 +149,11 @@ def test_image_losses_reach_the_semantic_network_through_the_upsampling(world, t
     torch.manual_seed(1)
     logits, probabilities, inputs = trainer.predict_target(source, target)
     assert logits.shape == probabilities.shape == (2, 10, 32, 32)
-    assert torch.equal(inputs["target_labels"], target["labels"][:, ::2, ::2])
-    np.testing.assert_allclose(inputs["target_poses"], target["poses"] * 0.5, rtol=1e-6)
+    assert torch.equal(inputs.target_labels, target["labels"][:, 1::2, 1::2])
+    halved = (target["poses"] + 0.5) * 0.5 - 0.5
+    np.testing.assert_allclose(inputs.target_poses, halved, rtol=1e-6, atol=1e-6)
     expected_ce = float(
-        pose_weighted_cross_entropy(logits, inputs["target_labels"], inputs["target_mask"]).detach()
+        pose_weighted_cross_entropy(logits, inputs.target_labels, inputs.target_mask).detach()
     )
     seen = {}
     generator_losses = trainer.generator_losses

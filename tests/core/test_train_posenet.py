@@ -7,23 +7,16 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from helpers import quick_train
 
 from spt_core import skeleton as sk
-from spt_core.config import TrainConfig
 from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
-from spt_core.models.checkpoint import CheckpointError, save_checkpoint
+from spt_core.models.checkpoint import CheckpointError, latest_checkpoint, save_checkpoint
+from spt_core.models.loading import load_posenet
+from spt_core.train import factory
 from spt_core.train.events import CheckpointEvent, DoneEvent, PreviewEvent, StepEvent
-from spt_core.train.loop import latest_checkpoint
-from spt_core.train.posenet import (
-    PoseImages,
-    PoseNetConfig,
-    PoseNetTrainer,
-    evaluate_posenet,
-    load_posenet,
-    pck,
-    train_posenet_from_args,
-)
+from spt_core.train.posenet import PoseImages, PoseNetConfig, PoseNetTrainer, evaluate_posenet, pck
 
 # sigma 1.5 at 32x16 is the method's sigma 6 at 128x64, scaled with the image.
 TINY = PoseNetConfig(size=(32, 16), base_channels=8, n_blocks=1, heatmap_sigma=1.5, flip=False)
@@ -53,16 +46,7 @@ def four_images(data_dir):
 
 
 def _trainer(images, run_dir, model=TINY, resume=False, **changes):
-    train = TrainConfig(
-        steps=6,
-        batch_size=4,
-        lr=2e-3,
-        log_every=1,
-        preview_every=0,
-        checkpoint_every=3,
-        device="cpu",
-        seed=1,
-    )
+    train = quick_train(steps=6, checkpoint_every=3, seed=1, decay_from=0.5)
     return PoseNetTrainer(images, model, dataclasses.replace(train, **changes), run_dir, resume)
 
 
@@ -190,30 +174,32 @@ def test_killed_run_resumes_at_the_saved_step(four_images, tmp_path):
         assert torch.equal(a, b)
 
 
-def test_from_args_trains_resumes_and_refuses_another_architecture(data_dir, tmp_path):
+def test_factory_trains_resumes_and_refuses_another_architecture(data_dir, tmp_path):
+    # What ``spt train posenet`` does: only the values the user gave, over the defaults (a new
+    # run) or the checkpoint's sections (a resumed one).
     out = tmp_path / "run"
-    trainer = train_posenet_from_args(
-        data_dir,
+    sections = factory.run_sections(
+        "posenet",
         out,
-        steps=2,
-        batch_size=2,
-        size=(32, 16),
-        base_channels=8,
-        n_blocks=1,
-        device="cpu",
-        quiet=True,
-        heatmap_sigma=1.5,
+        data_dir=data_dir,
+        changes={
+            "train": {"steps": 2, "batch_size": 2, "device": "cpu"},
+            "model": {"size": (32, 16), "base_channels": 8, "n_blocks": 1, "heatmap_sigma": 1.5},
+        },
     )
+    trainer = factory.build_trainer("posenet", data_dir, out, sections)
     assert len(trainer.images) == 8 and trainer.model.flip
     assert trainer.model.heatmap_sigma == 1.5
     assert isinstance(list(trainer.run())[-1], DoneEvent)
-    # Resuming needs no architecture flag and continues from step 2.
-    resumed = train_posenet_from_args(data_dir, out, steps=3, device="cpu", resume=True, quiet=True)
+    # Resuming needs no architecture value and continues from step 2.
+    again = factory.run_sections("posenet", out, True, data_dir, {"train": {"steps": 3}})
+    resumed = factory.build_trainer("posenet", data_dir, out, again, resume=True)
     assert resumed.model == trainer.model and resumed.train.batch_size == 2
     events = list(resumed.run())
     assert [e.step for e in events if isinstance(e, StepEvent)] == [3]
     assert any(isinstance(e, CheckpointEvent) and e.step == 3 for e in events)
     with pytest.raises(CheckpointError, match="base_channels 8 in the checkpoint, 16 asked"):
-        train_posenet_from_args(
-            data_dir, out, steps=4, base_channels=16, device="cpu", resume=True, quiet=True
-        )
+        factory.run_sections("posenet", out, True, data_dir, {"model": {"base_channels": 16}})
+    # A new run sizes P for the dataset (128x64 here), as ``spt train posenet`` always has.
+    fresh = factory.run_sections("posenet", tmp_path / "new", data_dir=data_dir)
+    assert fresh["model"].size == PersonDataset(data_dir).size == (128, 64)

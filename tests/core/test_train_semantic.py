@@ -12,16 +12,24 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from helpers import quick_train
 
-from spt_core.config import SearchConfig, SemanticLossWeights, SemanticNetConfig, TrainConfig
+from spt_core.config import SearchConfig, SemanticLossWeights, SemanticNetConfig
 from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
-from spt_core.data.parsing_pairs import ParsingPairs, fit_labels, fit_poses
-from spt_core.models.checkpoint import CheckpointError, load_weights, read_config, save_checkpoint
+from spt_core.data.parsing_pairs import ParsingPairs
+from spt_core.letterbox import Letterbox
+from spt_core.models.checkpoint import (
+    CheckpointError,
+    latest_checkpoint,
+    load_weights,
+    read_config,
+    save_checkpoint,
+)
+from spt_core.models.loading import load_semantic_generator
 from spt_core.search.engine import PseudoLabelSearch, SearchInputs
 from spt_core.train.events import CheckpointEvent, DoneEvent, StepEvent
-from spt_core.train.loop import latest_checkpoint
-from spt_core.train.semantic import SemanticTrainer, load_semantic_generator
+from spt_core.train.semantic import SemanticTrainer
 
 TINY = SemanticNetConfig(
     size=(32, 16),
@@ -47,16 +55,7 @@ def people(tmp_path_factory):
 
 
 def _train(pairs, run_dir, resume=False, **changes):
-    train = TrainConfig(
-        steps=6,
-        batch_size=4,
-        lr=2e-3,
-        log_every=1,
-        preview_every=0,
-        checkpoint_every=3,
-        device="cpu",
-        seed=1,
-    )
+    train = quick_train(steps=6, checkpoint_every=3, seed=1, decay_from=0.5)
     train = dataclasses.replace(train, **changes)
     return SemanticTrainer(pairs, TINY, SemanticLossWeights(), train, run_dir, resume)
 
@@ -65,10 +64,11 @@ def test_fit_to_network_size_keeps_labels_and_joints_together():
     labels = np.zeros((128, 64), np.uint8)
     labels[40:44, 20:24] = 3
     pose = np.full((18, 2), np.nan, np.float32)
-    pose[0] = (21.0, 41.0)
-    small = fit_labels(labels, (32, 32))  # 128x64 -> 32x16 centred in 32x32
-    moved = fit_poses(pose[None], (128, 64), (32, 32))[0]
-    x, y = int(moved[0, 0]), int(moved[0, 1])
+    pose[0] = (21.5, 41.5)  # the block's centre
+    letterbox = Letterbox.fit((128, 64), (32, 32))  # 128x64 -> 32x16 centred in 32x32
+    small = letterbox.labels(labels)
+    moved = letterbox.poses(pose[None])[0]
+    x, y = round(float(moved[0, 0])), round(float(moved[0, 1]))
     assert small[y, x] == 3 and small.sum() == 3 * 1  # one 4x4 block -> one pixel
     assert small[:, :8].max() == 0 and np.isnan(moved[1]).all()
 
@@ -102,13 +102,7 @@ def test_checkpoint_round_trip_gives_identical_outputs(people, tmp_path):
     batch = pairs.batch([0, 1, 2], "cpu", TINY.heatmap_sigma)
     trainer.generator.eval()
     with torch.no_grad():
-        args = (
-            batch["source_parsing"],
-            batch["source_heatmaps"],
-            batch["target_heatmaps"],
-            batch["source_mask"],
-            batch["target_mask"],
-        )
+        args = batch.generator_args()
         assert torch.equal(trainer.generator(*args), generator(*args))
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert [row["step"] for row in log] == [1, 2, 3]

@@ -12,12 +12,12 @@ from spt_studio.document import (
     Document,
     Fill,
     History,
-    MirrorPose,
     MoveJoint,
     PaintStroke,
-    ResetPose,
     SetJointVisible,
     SetParsing,
+    mirror_pose_command,
+    reset_pose_command,
 )
 from spt_studio.document.paint import flood_region_bfs
 from spt_studio.document.person_init import TEMPLATE_POSE_128x64, parsing_from_pose
@@ -87,14 +87,14 @@ def test_mirror_swaps_sides_about_the_body_centre_and_hide_show():
     history = History(doc)
     history.push(SetJointVisible(sk.L_WRIST, False))
     pose = doc.target_pose.copy()
-    history.push(MirrorPose(doc))
+    history.push(mirror_pose_command(doc))
     centre = np.mean(pose[:, 0])
     # By hand: the right wrist takes the left wrist's place reflected about the centre.
     assert doc.target_pose[sk.R_WRIST, 0] == pytest.approx(2 * centre - pose[sk.L_WRIST, 0])
     assert doc.target_pose[sk.R_WRIST, 1] == pose[sk.L_WRIST, 1]
     assert not doc.target_visible[sk.R_WRIST] and doc.target_visible[sk.L_WRIST]
     assert np.isnan(doc.effective_target_pose()[sk.R_WRIST]).all()
-    history.push(ResetPose(doc))
+    history.push(reset_pose_command(doc))
     np.testing.assert_array_equal(doc.target_pose, doc.source_pose)
     assert doc.target_visible.all()
     history.undo()

@@ -19,13 +19,7 @@ import numpy as np
 from spt_core import labels as lb
 from spt_core.data.synth import textures as tx
 from spt_core.data.synth.figure import ARMS, LEGS, Figure, build_figure, skirt_frame
-from spt_core.data.synth.geometry import (
-    FrameSample,
-    Window,
-    capsule,
-    frame_window,
-    sample_frame,
-)
+from spt_core.data.synth.geometry import FrameSample, Window, capsule, frame_window, sample_frame
 from spt_core.data.synth.hair import HairPainter
 from spt_core.data.synth.outfit import Lower, Outfit
 from spt_core.data.synth.posing import View

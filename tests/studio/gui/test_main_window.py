@@ -309,8 +309,8 @@ def test_training_from_the_tools_menu_plots_losses_and_stops(qtbot, make_window,
     from spt_core.config import SearchConfig
     from spt_core.data import synthetic
     from spt_core.data.dataset import PersonDataset
+    from spt_core.models.checkpoint import latest_checkpoint
     from spt_core.search.engine import PseudoLabelSearch, SearchInputs
-    from spt_core.train.loop import latest_checkpoint
     from spt_studio.workers.training import running_threads
 
     data = tmp_path / "data"
@@ -379,7 +379,7 @@ def test_help_page_opens(qtbot, make_window):
 
 
 def test_model_dialog_offers_models_and_devices(qtbot, make_window, monkeypatch):
-    from spt_studio.widgets.model_dialog import ModelDialog
+    from spt_studio.dialogs.model_dialog import ModelDialog
 
     window = make_window()
     dialog = ModelDialog(window, "random", "cpu")
@@ -410,7 +410,7 @@ def test_tools_menu_opens_the_search_dialog(qtbot, make_window):
 
 
 def test_open_dataset_sample_through_the_picker(qtbot, make_window, synth_dataset, monkeypatch):
-    from spt_studio.sample_viewer import SamplePickerDialog
+    from spt_studio.dialogs.sample_viewer import SamplePickerDialog
 
     def accept_third(dialog):
         dialog.open_dataset(synth_dataset.root)

@@ -10,7 +10,8 @@ import numpy as np
 from PySide6.QtCore import QThread
 
 from spt_core import skeleton as sk
-from spt_studio.workers.render import RenderController, RenderRequest
+from spt_studio.document.render_request import RenderRequest
+from spt_studio.workers.render import RenderController
 
 
 class SlowPipeline:

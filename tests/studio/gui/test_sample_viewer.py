@@ -7,7 +7,7 @@ from helpers import make_tiny_dataset
 from PySide6.QtWidgets import QMessageBox
 
 from spt_core import labels as lb
-from spt_studio.sample_viewer import SampleViewer
+from spt_studio.dialogs.sample_viewer import SampleViewer
 
 
 def test_viewer_lists_samples_and_shows_parsing(qtbot, tmp_path):

@@ -14,10 +14,12 @@ from PySide6.QtCore import Qt
 from spt_core.config import SearchConfig
 from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
+from spt_core.models.checkpoint import latest_checkpoint
 from spt_core.search.engine import PseudoLabelSearch, SearchInputs
-from spt_core.train.loop import LOG, latest_checkpoint
-from spt_studio.dialogs.config_form import ConfigForm
-from spt_studio.dialogs.training import TrainingDialog, format_duration
+from spt_core.train.loop import LOG
+from spt_studio.dialogs.training import TrainingDialog
+from spt_studio.dialogs.training_run import format_duration
+from spt_studio.widgets.config_form import ConfigForm
 from spt_studio.workers.training import running_threads
 
 TIMEOUT_MS = 60_000
@@ -183,16 +185,14 @@ def test_format_duration():
 
 
 def test_every_config_class_round_trips_through_its_form(qtbot):
-    from spt_core.config import SearchConfig
+    from spt_core.config import SearchConfig, field_choices, path_fields
     from spt_core.train import factory
 
     classes = {SearchConfig}
     for kind in factory.trainer_kinds():
         classes |= set(factory.sections_of(kind).values())
     for cls in classes:
-        form = ConfigForm(
-            cls, choices=factory.field_choices(cls), paths=factory.PATH_FIELDS.get(cls)
-        )
+        form = ConfigForm(cls, choices=field_choices(cls), paths=path_fields(cls))
         qtbot.addWidget(form)
         assert form.value() == cls(), cls.__name__
 

@@ -1,9 +1,9 @@
-"""The appearance network's applications as plain calls (method §8).
+"""A reference for the appearance network's applications (method §8), for tests only.
 
 Reposing, clothing texture transfer and controlled manipulation (an edited parsing map) are
-all the same generator with different inputs. These helpers take numpy images (uint8 RGB),
-label maps and poses at the generator's size and return uint8 images; the inference pipeline
-and the editor build on them.
+all the same generator with different inputs. These helpers build the generator's inputs by
+hand, one person at a time, from numpy images (uint8 RGB), label maps and poses, without
+``spt_core.models.inputs``; the pipeline's batched path is tested against them.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def render(
     import torch
 
     from spt_core.metrics import to_uint8
-    from spt_core.models.appearance import low_res_inputs, part_warp_inputs
+    from spt_core.models.inputs import low_res_inputs, part_warp_inputs
 
     size = source_image.shape[:2]
     for name, labels in (("source_parsing", source_parsing), ("target_parsing", target_parsing)):

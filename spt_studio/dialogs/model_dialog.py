@@ -14,24 +14,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from spt_core.devices import available_devices
+
 MODEL_CHOICES = (
     ("Default model (resources/models)", ""),
     ("Checkpoint folder...", "folder"),
     ("Random, untrained (development only)", "random"),
 )
-
-
-def available_devices() -> list[str]:
-    """ "auto", "cpu" and, when torch sees CUDA, every "cuda:N"."""
-    devices = ["auto", "cpu"]
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
-    except ImportError:
-        pass
-    return devices
 
 
 class ModelDialog(QDialog):
@@ -54,7 +43,7 @@ class ModelDialog(QDialog):
         row_layout.addWidget(self.folder, 1)
         row_layout.addWidget(browse)
         self.device = QComboBox()
-        self.device.addItems(available_devices())
+        self.device.addItems(list(available_devices()))
         self.device.setToolTip("auto picks CUDA when this machine has it")
         form.addRow("Model", self.kind)
         form.addRow("Folder", row)

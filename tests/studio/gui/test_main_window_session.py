@@ -1,0 +1,56 @@
+"""The main window shows what its editing session decides: a mode switched by an edit's rule
+changes the page, the bone lock is the session's, the overview shows the session's parsing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from editor_helpers import wait_for_render
+
+from spt_core import labels as lb
+from spt_studio.document import SetParsing
+
+pytest_plugins = ["editor_fixtures"]
+
+
+def test_use_predicted_parsing_shows_the_paint_page(qtbot, make_window, synth_dataset):
+    window = make_window()
+    window.open_sample(synth_dataset, 1)
+    wait_for_render(qtbot, window)
+    assert window.editors.currentWidget() is window.pose_canvas
+    assert window.doc.predicted_parsing is not None  # the repose predicted one
+    window.actions_by_key["use_predicted"].trigger()
+    assert window.session.mode == "paint"
+    assert window.editors.currentWidget() is window.label_canvas
+    assert window.actions_by_key["mode_paint"].isChecked()
+    assert window.palette_dock.isVisible() and window.toolbars["Paint"].isVisible()
+    assert not window.toolbars["Pose"].isVisible()
+    # Undo restores the map, not the mode (a view setting, as switching by hand).
+    window.undo()
+    np.testing.assert_array_equal(window.doc.target_parsing, window.doc.source_parsing)
+    assert window.editors.currentWidget() is window.label_canvas
+    wait_for_render(qtbot, window)
+    assert window.last_result.kind == "render"
+
+
+def test_bone_lock_and_mode_are_the_sessions(qtbot, make_window, synth_dataset):
+    window = make_window()
+    window.set_mode("paint")  # before any document: only the page changes
+    assert window.session is None and window.editors.currentWidget() is window.label_canvas
+    window.set_mode("repose")
+    window.open_sample(synth_dataset, 2)
+    window.actions_by_key["bone_lock"].trigger()
+    assert window.session.bone_lock and window.pose_canvas.bone_lock
+    window.set_mode("transfer")
+    assert window.doc.settings["mode"] == "transfer"
+    assert window.render_label.text() == "transfer: load a second person"
+    assert len(window.history) == 0 and not window.isWindowModified()
+    with pytest.raises(ValueError):
+        window.set_mode("sculpt")
+    # A painted target map; transfer with her own pose still shows her own (source) map.
+    doc = window.doc
+    window.history.push(SetParsing(doc, "target_parsing", np.full(doc.size, lb.SKIRT, np.uint8)))
+    window.update_overview()
+    shown = window.overview.panels["parsing"].image
+    np.testing.assert_array_equal(shown, lb.colorize(window.doc.source_parsing))
+    wait_for_render(qtbot, window)
