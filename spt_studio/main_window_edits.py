@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 from spt_core.errors import SptError
 from spt_studio.document import PersonData
@@ -20,7 +20,9 @@ from spt_studio.main_window_files import IMAGE_FILTER
 
 class EditCommandsMixin:
     """Edit commands; expects the attributes :class:`MainWindow` sets up (session, doc,
-    pose_canvas, label_canvas, status bar, error, _pick_sample)."""
+    pose_canvas, label_canvas, status bar, error) and the file helpers of
+    :class:`~spt_studio.main_window_files.FileCommandsMixin` (``_path_or_pick``, ``_try_open``,
+    ``_pick_sample``)."""
 
     def undo(self) -> None:
         """Undo one step."""
@@ -72,8 +74,8 @@ class EditCommandsMixin:
 
     def copy_pose_from_image(self) -> None:
         """Take the pose detected in a photo the user picks (needs the detect extra)."""
-        path, _ = QFileDialog.getOpenFileName(self, "Copy the pose of a photo", "", IMAGE_FILTER)
-        if not path:
+        path = self._path_or_pick(None, "Copy the pose of a photo", IMAGE_FILTER)
+        if path is None:
             return
         try:
             from spt_core.io_utils import read_image_rgb
@@ -119,18 +121,10 @@ class EditCommandsMixin:
         """The second person from a photo (a file picker when no path is given)."""
         if self.doc is None:
             return
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Second person", "", IMAGE_FILTER)
-            if not path:
-                return
-        try:
-            other, _ = document_from_image(path)
-        except SptError as exc:
-            self.error("Cannot open image", exc)
-            return
-        self.set_reference(
-            PersonData(other.name, other.image, other.source_pose, other.source_parsing)
-        )
+        path = self._path_or_pick(path, "Second person", IMAGE_FILTER)
+        opened = None if path is None else self._try_open("image", document_from_image, path)
+        if opened is not None:
+            self.set_reference(opened[0].source_person())
 
     def load_reference_sample(self, dataset=None, index: int | None = None) -> None:
         """The second person from a dataset sample (the picker when none is given)."""
@@ -141,11 +135,6 @@ class EditCommandsMixin:
             if picked is None:
                 return
             dataset, index = picked
-        try:
-            other = document_from_sample(dataset, index)
-        except SptError as exc:
-            self.error("Cannot open sample", exc)
-            return
-        self.set_reference(
-            PersonData(other.name, other.image, other.source_pose, other.source_parsing)
-        )
+        other = self._try_open("sample", document_from_sample, dataset, index)
+        if other is not None:
+            self.set_reference(other.source_person())

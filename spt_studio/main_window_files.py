@@ -7,7 +7,9 @@ from __future__ import annotations
 import copy
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
@@ -18,10 +20,13 @@ from spt_studio.document.person_init import document_from_image, document_from_s
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp)"
 PROJECT_FILTER = "SPT Studio project (*.sptproj)"
 
+T = TypeVar("T")
+
 
 class FileCommandsMixin:
     """File commands; expects the attributes :class:`MainWindow` sets up (history, doc,
-    project_path, autosaver, status bar, set_document)."""
+    project_path, autosaver, status bar, set_document); its ``_path_or_pick``, ``_try_open``
+    and ``_pick_sample`` serve the other menus' file commands too."""
 
     def error(self, title: str, exc: Exception) -> None:
         """Tell the user; the message names the file (SptError messages do)."""
@@ -46,19 +51,38 @@ class FileCommandsMixin:
             return self.save()
         return answer == buttons.Discard
 
+    def _path_or_pick(
+        self, path: str | Path | None, caption: str, file_filter: str
+    ) -> str | Path | None:
+        """``path``, or else a file the user picks in an open dialog; None when cancelled."""
+        if path:
+            return path
+        chosen, _ = QFileDialog.getOpenFileName(self, caption, "", file_filter)
+        return chosen or None
+
+    def _try_open(self, what: str, load: Callable[..., T], *args: Any) -> T | None:
+        """``load(*args)``, or None once the user is told why ``what`` could not be opened
+        (the library's errors name the file)."""
+        try:
+            return load(*args)
+        except SptError as exc:
+            self.error(f"Cannot open {what}", exc)
+            return None
+
+    def _load_replacing(self, what: str, load: Callable[..., T], *args: Any) -> T | None:
+        """``load(*args)`` once the open document may be replaced (see :meth:`confirm_discard`);
+        None when the user keeps it or ``what`` could not be opened."""
+        if not self.confirm_discard():
+            return None
+        return self._try_open(what, load, *args)
+
     def open_image(self, path: str | Path | None = None) -> bool:
         """Open a photo; a pose and parsing are detected, or the template is placed."""
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Open image", "", IMAGE_FILTER)
-            if not path:
-                return False
-        if not self.confirm_discard():
+        path = self._path_or_pick(path, "Open image", IMAGE_FILTER)
+        opened = None if path is None else self._load_replacing("image", document_from_image, path)
+        if opened is None:
             return False
-        try:
-            doc, detected = document_from_image(path)
-        except SptError as exc:
-            self.error("Cannot open image", exc)
-            return False
+        doc, detected = opened
         self.set_document(doc)
         if not detected:
             self.statusBar().showMessage(
@@ -85,28 +109,17 @@ class FileCommandsMixin:
             if picked is None:
                 return False
             dataset, index = picked
-        if not self.confirm_discard():
-            return False
-        try:
-            doc = document_from_sample(dataset, index)
-        except SptError as exc:
-            self.error("Cannot open sample", exc)
+        doc = self._load_replacing("sample", document_from_sample, dataset, index)
+        if doc is None:
             return False
         self.set_document(doc)
         self.statusBar().showMessage(f"Opened {doc.name} from dataset {dataset.root.name}", 8000)
         return True
 
     def open_project(self, path: str | Path | None = None) -> bool:
-        if not path:
-            path, _ = QFileDialog.getOpenFileName(self, "Open project", "", PROJECT_FILTER)
-            if not path:
-                return False
-        if not self.confirm_discard():
-            return False
-        try:
-            doc = load_project(path)
-        except SptError as exc:
-            self.error("Cannot open project", exc)
+        path = self._path_or_pick(path, "Open project", PROJECT_FILTER)
+        doc = None if path is None else self._load_replacing("project", load_project, path)
+        if doc is None:
             return False
         self.set_document(doc, Path(path))
         self.statusBar().showMessage(f"Opened project {path}", 8000)

@@ -21,3 +21,16 @@ def shared_poses_dir() -> Path:
     if not SHARED_POSES_DIR.is_dir():
         pytest.skip(f"shared pose data folder not found at {SHARED_POSES_DIR}")
     return SHARED_POSES_DIR
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Torch on one thread for a module (``pytestmark = pytest.mark.usefixtures(...)``): tiny
+    networks run several times faster on one thread than on two threads that compete with
+    other work for a 2-core machine."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

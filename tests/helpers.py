@@ -49,6 +49,11 @@ def make_tiny_dataset(root: Path, with_torso_less: bool = True) -> dict[str, np.
     return poses
 
 
+#: (hip, knee, ankle) and (shoulder, elbow, wrist) of each side with its skin label.
+_LEGS = (((sk.R_HIP, sk.R_KNEE, sk.R_ANKLE), 9), ((sk.L_HIP, sk.L_KNEE, sk.L_ANKLE), 8))
+_ARMS = (((sk.R_SHOULDER, sk.R_ELBOW, sk.R_WRIST), 7), ((sk.L_SHOULDER, sk.L_ELBOW, sk.L_WRIST), 6))
+
+
 def draw_parsing(
     pose: np.ndarray, size: tuple[int, int], sleeves: str = "long", legwear: str = "pants"
 ) -> np.ndarray:
@@ -70,13 +75,13 @@ def draw_parsing(
         pb = tuple(int(round(v)) for v in pose[b])
         cv2.line(parsing, pa, pb, int(label), thickness=width)
 
-    leg_labels = {"pants": (4, 4), "shorts": (4, 0), "skirt": (0, 0)}[legwear]
-    for (hip, knee, ankle), skin in (
-        ((sk.R_HIP, sk.R_KNEE, sk.R_ANKLE), 9),
-        ((sk.L_HIP, sk.L_KNEE, sk.L_ANKLE), 8),
-    ):
-        limb(hip, knee, leg_labels[0] or skin)
-        limb(knee, ankle, leg_labels[1] or skin)
+    def limbs(chains, labels: tuple[int, int]) -> None:
+        """The upper and lower segment of each (joints, skin label) chain; 0 draws skin."""
+        for (top, middle, end), skin in chains:
+            limb(top, middle, labels[0] or skin)
+            limb(middle, end, labels[1] or skin)
+
+    limbs(_LEGS, {"pants": (4, 4), "shorts": (4, 0), "skirt": (0, 0)}[legwear])
     if legwear == "skirt":
         hips = pose[[sk.R_HIP, sk.L_HIP]]
         knees = pose[[sk.R_KNEE, sk.L_KNEE]]
@@ -85,13 +90,7 @@ def draw_parsing(
         cv2.fillPoly(parsing, [polygon], 5)
     torso = pose[[sk.R_SHOULDER, sk.L_SHOULDER, sk.L_HIP, sk.R_HIP]].round().astype(np.int32)
     cv2.fillPoly(parsing, [torso], 3)
-    sleeve = {"long": (3, 3), "short": (3, 0), "none": (0, 0)}[sleeves]
-    for (shoulder, elbow, wrist), skin in (
-        ((sk.R_SHOULDER, sk.R_ELBOW, sk.R_WRIST), 7),
-        ((sk.L_SHOULDER, sk.L_ELBOW, sk.L_WRIST), 6),
-    ):
-        limb(shoulder, elbow, sleeve[0] or skin)
-        limb(elbow, wrist, sleeve[1] or skin)
+    limbs(_ARMS, {"long": (3, 3), "short": (3, 0), "none": (0, 0)}[sleeves])
     neck = pose[sk.NECK]
     head = neck + (neck - (pose[sk.R_HIP] + pose[sk.L_HIP]) / 2) * 0.35
     radius = max(2, int(width * 0.9))
@@ -111,22 +110,76 @@ def body_poses(count: int, seed: int = 0) -> np.ndarray:
     return full[rng.choice(len(full), size=count, replace=False)]
 
 
-#: What every quick CPU run of the tests shares (``quick_train`` overrides any of it).
-QUICK_TRAIN = dict(
-    steps=4,
-    batch_size=4,
-    lr=2e-3,
-    log_every=1,
-    preview_every=0,
-    checkpoint_every=2,
-    device="cpu",
-    decay_from=1.0,
-)
-
-
 def quick_train(**changes):
     """A ``TrainConfig`` for a test run on the CPU: a few steps, every step logged, no
     previews, a constant learning rate; ``changes`` override any field."""
     from spt_core.config import TrainConfig
 
-    return TrainConfig(**{**QUICK_TRAIN, **changes})
+    short = dict(steps=4, batch_size=4, checkpoint_every=2, device="cpu")
+    plain = dict(lr=2e-3, log_every=1, preview_every=0, decay_from=1.0)
+    return TrainConfig(**{**short, **plain, **changes})
+
+
+def spt_argv(*words, **options) -> list[str]:
+    """The argument list of an ``spt`` command, written as at a shell: each text in ``words``
+    is split at spaces, any other word (a path, a number) is one argument; then each option
+    as ``--name value`` (``batch_size`` becomes ``--batch-size``; ``True``: a bare flag)."""
+    argv = []
+    for word in words:
+        argv += word.split() if isinstance(word, str) else [str(word)]
+    for name, value in options.items():
+        flag = "--" + name.replace("_", "-")
+        argv += [flag] if value is True else [flag, str(value)]
+    return argv
+
+
+def synthetic_data(tmp_path_factory, name: str, count: int, seed: int, **options) -> Path:
+    """A fresh ``<name>/data`` folder of ``count`` synthetic people made on one worker."""
+    from spt_core.data import synthetic
+
+    data = tmp_path_factory.mktemp(name) / "data"
+    synthetic.generate_dataset(data, count=count, seed=seed, workers=1, **options)
+    return data
+
+
+def synthetic_data_fixture(name: str, count: int, seed: int, **options):
+    """A module-scoped fixture giving the folder of :func:`synthetic_data`, made once."""
+    import pytest
+
+    @pytest.fixture(scope="module")
+    def data(tmp_path_factory) -> Path:
+        return synthetic_data(tmp_path_factory, name, count, seed, **options)
+
+    return data
+
+
+def searched_people(tmp_path_factory, name: str) -> Path:
+    """24 synthetic people (seed 5) with the pseudo labels of the default search saved in the
+    dataset folder, where the editor and the trainer factory look for them."""
+    from spt_core.config import SearchConfig
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.search.engine import PseudoLabelSearch, SearchInputs
+
+    data = synthetic_data(tmp_path_factory, name, count=24, seed=5)
+    search = PseudoLabelSearch(SearchConfig(), device="cpu")
+    search.run(SearchInputs.from_dataset(PersonDataset(data)), data / "pseudo_labels.npz")
+    return data
+
+
+def person_at(samples, index: int):
+    """Row ``index`` of a ``PersonSamples`` as a pipeline ``Person``."""
+    from spt_core.pipeline import Person
+
+    return Person(samples.images[index], samples.poses[index], samples.parsings[index])
+
+
+def round_weights_to_float16(*nets) -> None:
+    """Rounds every floating-point weight of ``nets`` to float16 and back, in place: what a
+    model saved with half-precision storage loads as."""
+    import torch
+
+    for net in nets:
+        with torch.no_grad():
+            for value in net.state_dict().values():
+                if value.is_floating_point():
+                    value.copy_(value.half().float())

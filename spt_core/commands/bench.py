@@ -6,7 +6,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from spt_core.commands.common import default_pose_csv, parse_size
+from spt_core.commands.arguments import DEVICE_HELP, add_flag, add_option, add_options, add_path_arg
+from spt_core.commands.common import default_pose_csv, format_size, parse_size
 
 
 def cmd_bench_warp(args: argparse.Namespace) -> int:
@@ -16,7 +17,7 @@ def cmd_bench_warp(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     pose_csv = args.poses or default_pose_csv(args.size)
     print(
-        f"part warp + max-combine, batch {args.batch}, {args.size[0]}x{args.size[1]}, "
+        f"part warp + max-combine, batch {args.batch}, {format_size(args.size)}, "
         f"10 parts, device {device}; reference: per-part cv2.warpAffine loop (CPU)"
     )
     rows = bench_warp(
@@ -102,7 +103,7 @@ def cmd_bench_render(args: argparse.Namespace) -> int:
         f"{args.sizes[0][1]}"
     )
     for pipe in pipelines:
-        print(f"  {pipe.size[0]}x{pipe.size[1]}: {pipe.name}")
+        print(f"  {format_size(pipe.size)}: {pipe.name}")
     rows = bench_render(pipelines, batch=args.batch, repeats=args.repeats)
     print(
         f"{'size':<9}{'workload':<36}{'batch':>6}{'ms/call':>10}{'ms/image':>10}"
@@ -153,23 +154,20 @@ def register(commands) -> None:
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
     warp = bench_commands.add_parser("warp", help="batched torch part warp vs cv2.warpAffine loop")
     warp.add_argument("--batch", type=int, default=32)
-    warp.add_argument("--size", type=parse_size, default=(128, 64))
+    add_options(warp, "--size")
     warp.add_argument("--repeats", type=int, default=5)
-    warp.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    warp.add_argument("--poses", type=Path, default=None, help="PG2 CSV of poses to fit parts on")
+    add_option(warp, "--device", help=DEVICE_HELP)
+    add_path_arg(warp, "--poses", "PG2 CSV of poses to fit parts on")
     warp.set_defaults(func=cmd_bench_warp)
     bench_search = bench_commands.add_parser(
         "search", help="exact search vs a straightforward loop; fast vs exact"
     )
-    bench_search.add_argument(
-        "--data", type=Path, default=None, help="dataset (default: render --count synthetic people)"
-    )
+    add_path_arg(bench_search, "--data", "dataset (default: render --count synthetic people)")
     bench_search.add_argument("--count", type=int, default=2000)
-    bench_search.add_argument(
-        "--queries", type=int, default=50, help="queries checked against the reference loop"
-    )
+    queries_help = "queries checked against the reference loop"
+    bench_search.add_argument("--queries", type=int, default=50, help=queries_help)
     bench_search.add_argument("--seed", type=int, default=0)
-    bench_search.add_argument("--device", default="cpu", help="auto, cpu or cuda")
+    add_option(bench_search, "--device", default="cpu", help=DEVICE_HELP)
     bench_search.set_defaults(func=cmd_bench_search)
 
     render = bench_commands.add_parser(
@@ -178,22 +176,18 @@ def register(commands) -> None:
     render.add_argument("--sizes", type=parse_size, nargs="+", default=[(128, 64), (256, 176)])
     render.add_argument("--batch", type=int, default=8)
     render.add_argument("--repeats", type=int, default=10)
-    render.add_argument(
-        "--model", type=Path, default=None, help="model for 128x64 (default: the shipped one)"
-    )
-    render.add_argument(
-        "--random", action="store_true", help="random weights at every size (no model needed)"
-    )
-    render.add_argument("--base-channels", type=int, default=32)
-    render.add_argument("--max-channels", type=int, default=128)
-    render.add_argument("--device", default="auto")
+    add_path_arg(render, "--model", "model for 128x64 (default: the shipped one)")
+    add_flag(render, "--random", "random weights at every size (no model needed)")
+    # Widths of the random-weight networks, not the trainers' 64 / 512.
+    add_option(render, "--base-channels", default=32)
+    add_option(render, "--max-channels", default=128)
+    add_options(render, "--device")
     render.set_defaults(func=cmd_bench_render)
 
     detect = bench_commands.add_parser(
         "detect", help="photo keypoints: one BlazePose pass vs mirror-averaged (detect extra)"
     )
-    detect.add_argument(
-        "photos", nargs="*", help="photos to time (default: scikit-image's astronaut)"
-    )
+    photos_help = "photos to time (default: scikit-image's astronaut)"
+    detect.add_argument("photos", nargs="*", help=photos_help)
     detect.add_argument("--repeats", type=int, default=5)
     detect.set_defaults(func=cmd_bench_detect)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 
 def default_pose_csv(size: tuple[int, int]) -> Path:
@@ -11,6 +12,11 @@ def default_pose_csv(size: tuple[int, int]) -> Path:
     from spt_core.data.poses import find_pose_csv
 
     return find_pose_csv("market" if size == (128, 64) else "fasion")
+
+
+def given(values: dict[str, Any]) -> dict[str, Any]:
+    """The entries the user gave: None stands for an option left out."""
+    return {name: value for name, value in values.items() if value is not None}
 
 
 def parse_size(text: str) -> tuple[int, int]:
@@ -24,6 +30,11 @@ def parse_size(text: str) -> tuple[int, int]:
     if height <= 0 or width <= 0:
         raise argparse.ArgumentTypeError(f"size must be positive, got {text!r}")
     return height, width
+
+
+def format_size(size: tuple[int, int]) -> str:
+    """(128, 64) -> '128x64': height x width, as :func:`parse_size` reads it."""
+    return f"{size[0]}x{size[1]}"
 
 
 def print_events(events, total_steps: int, quiet: bool) -> object:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 from spt_core.commands import prepare
-from spt_core.commands.common import parse_size
+from spt_core.commands.arguments import add_flag, add_option, add_path_arg, add_quiet_arg
+from spt_core.commands.common import format_size
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
@@ -35,10 +35,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
     )
     bar.close()
     elapsed = time.perf_counter() - start
-    print(
-        f"wrote {args.count} images of {args.size[0]}x{args.size[1]} to {args.out} "
-        f"in {elapsed:.1f} s"
-    )
+    print(f"wrote {args.count} images of {format_size(args.size)} to {args.out} in {elapsed:.1f} s")
     for key in ("identities", "pairs", "poses_available", "poses_rejected"):
         if key in report:
             print(f"  {key}: {report[key]}")
@@ -66,14 +63,10 @@ def cmd_data_check(args: argparse.Namespace) -> int:
 def register(commands) -> None:
     """Add this module's subcommands to the ``spt`` parser."""
     synth = commands.add_parser("synth", help="render a synthetic people dataset with ground truth")
-    synth.add_argument("--out", required=True, type=Path, help="output dataset folder")
+    add_option(synth, "--out", help="output dataset folder")
     synth.add_argument("--count", type=int, default=2000, help="number of images (default 2000)")
-    synth.add_argument(
-        "--size",
-        type=parse_size,
-        default=(128, 64),
-        help="image size HxW: 128x64 (Market-like) or 256x176 (DeepFashion-like)",
-    )
+    size_help = "image size HxW: 128x64 (Market-like) or 256x176 (DeepFashion-like)"
+    add_option(synth, "--size", help=size_help)
     synth.add_argument("--seed", type=int, default=0)
     synth.add_argument(
         "--poses-per-identity",
@@ -81,28 +74,21 @@ def register(commands) -> None:
         default=4,
         help="images per person (ground-truth pairs; default 4)",
     )
-    synth.add_argument(
-        "--poses",
-        type=Path,
-        default=None,
-        help="PG2 annotation CSV of real poses (default: the shared one for the size)",
-    )
+    poses_help = "PG2 annotation CSV of real poses (default: the shared one for the size)"
+    add_path_arg(synth, "--poses", poses_help)
     synth.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    synth.add_argument("--preview", type=Path, default=None, help="write a contact sheet PNG")
-    synth.add_argument(
-        "--overwrite", action="store_true", help="replace a synthetic dataset already in --out"
-    )
-    synth.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_path_arg(synth, "--preview", "write a contact sheet PNG")
+    add_flag(synth, "--overwrite", "replace a synthetic dataset already in --out")
+    add_quiet_arg(synth)
     synth.set_defaults(func=cmd_synth)
 
     data = commands.add_parser("data", help="dataset tools")
     data_commands = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     check = data_commands.add_parser("check", help="report counts, missing files, filtered rows")
-    check.add_argument("dir", type=Path, help="dataset folder (PG2 or Def-GAN layout)")
-    check.add_argument(
-        "--split", default=None, help="Def-GAN split: train or test (default: train)"
-    )
-    check.add_argument("--deep", action="store_true", help="also read every image and parsing map")
+    add_path_arg(check, "dir", "dataset folder (PG2 or Def-GAN layout)", required=True)
+    split_help = "Def-GAN split: train or test (default: train)"
+    check.add_argument("--split", default=None, help=split_help)
+    add_flag(check, "--deep", "also read every image and parsing map")
     check.set_defaults(func=cmd_data_check)
 
     prepare.register(commands)

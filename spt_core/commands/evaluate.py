@@ -5,8 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from spt_core.commands.common import parse_size
+from spt_core.commands.arguments import SHIPPED_MODEL_HELP, add_option, add_options, add_path_arg
+from spt_core.commands.common import format_size
 from spt_core.external_metrics import add_external_metric_args, external_scores
+
+HELD_OUT_HELP = "held-out dataset with same-person pairs"
+CSV_HELP = "also write the table as CSV"
+SHEET_HELP = "draw 8 pairs: source | target pose | truth | part warp | network"
 
 
 def cmd_eval_parsing(args: argparse.Namespace) -> int:
@@ -37,7 +42,7 @@ def cmd_eval_parsing(args: argparse.Namespace) -> int:
         )
         if quality is not None:
             rows["pseudo labels (search)"] = quality
-    print(f"{len(pairs)} held-out pairs of {test.root} at {model.size[0]}x{model.size[1]}")
+    print(f"{len(pairs)} held-out pairs of {test.root} at {format_size(model.size)}")
     print(f"{'':<26}{'pixel acc':>10}{'mIoU':>8}{'per-image mIoU':>16}{'images':>8}")
     for name, row in rows.items():
         print(
@@ -96,7 +101,7 @@ def cmd_eval_appearance(args: argparse.Namespace) -> int:
         "part warp (no learning)": evaluation.score(warped, samples, pairs),
         "network, true target parsing (TS-GT)": evaluation.score(generated, samples, pairs),
     }
-    print(f"{len(pairs)} held-out pairs of {test.root} at {model.size[0]}x{model.size[1]}")
+    print(f"{len(pairs)} held-out pairs of {test.root} at {format_size(model.size)}")
     print(f"{'':<38}{'SSIM':>7}{'mask-SSIM':>11}{'PSNR':>8}{'VGG dist':>10}")
     for name, row in rows.items():
         print(
@@ -187,8 +192,7 @@ def cmd_eval_model(args: argparse.Namespace) -> int:
     pipe = SPTPipeline.from_pretrained(args.model, device=args.device)
     test, samples, pairs = _test_set(args.data, pipe.size, args.limit)
     print(
-        f"model {pipe.name}: {len(pairs)} held-out pairs of {test.root} at "
-        f"{pipe.size[0]}x{pipe.size[1]}"
+        f"model {pipe.name}: {len(pairs)} held-out pairs of {test.root} at {format_size(pipe.size)}"
     )
     print(_header())
     for name, predicted in (("predicted target parsing", True), ("true target parsing", False)):
@@ -251,50 +255,24 @@ def register(commands) -> None:
     parsing = eval_commands.add_parser(
         "parsing", help="semantic network vs part warp vs pseudo labels (mIoU)"
     )
-    parsing.add_argument("model", type=Path, help="semantic checkpoint or run directory")
-    parsing.add_argument(
-        "--data", type=Path, required=True, help="held-out dataset with same-person pairs"
-    )
-    parsing.add_argument(
-        "--pseudo",
-        type=Path,
-        default=None,
-        help="pseudo-label file, to score the search's own labels too",
-    )
-    parsing.add_argument(
-        "--pseudo-data",
-        type=Path,
-        default=None,
-        help="the dataset the pseudo labels were searched on",
-    )
-    parsing.add_argument("--limit", type=int, default=None, help="at most this many pairs")
-    parsing.add_argument("--device", default="auto")
-    parsing.add_argument("--csv", type=Path, default=None, help="also write the table as CSV")
-    parsing.add_argument("--json", type=Path, default=None, help="also write all figures")
-    parsing.add_argument(
-        "--sheet",
-        type=Path,
-        default=None,
-        help="draw 8 pairs: source | target pose | truth | part warp | network",
-    )
+    add_path_arg(parsing, "model", "semantic checkpoint or run directory", required=True)
+    add_option(parsing, "--data", help=HELD_OUT_HELP)
+    add_path_arg(parsing, "--pseudo", "pseudo-label file, to score the search's own labels too")
+    add_path_arg(parsing, "--pseudo-data", "the dataset the pseudo labels were searched on")
+    add_options(parsing, "--limit", "--device")
+    add_path_arg(parsing, "--csv", CSV_HELP)
+    add_path_arg(parsing, "--json", "also write all figures")
+    add_path_arg(parsing, "--sheet", SHEET_HELP)
     parsing.set_defaults(func=cmd_eval_parsing)
 
     appearance = eval_commands.add_parser(
         "appearance", help="appearance network vs part warp: SSIM, mask-SSIM, PSNR, VGG"
     )
-    appearance.add_argument("model", type=Path, help="appearance checkpoint or run directory")
-    appearance.add_argument(
-        "--data", type=Path, required=True, help="held-out dataset with same-person pairs"
-    )
-    appearance.add_argument("--limit", type=int, default=None, help="at most this many pairs")
-    appearance.add_argument("--device", default="auto")
-    appearance.add_argument("--csv", type=Path, default=None, help="also write the table as CSV")
-    appearance.add_argument(
-        "--sheet",
-        type=Path,
-        default=None,
-        help="draw 8 pairs: source | target pose | truth | part warp | network",
-    )
+    add_path_arg(appearance, "model", "appearance checkpoint or run directory", required=True)
+    add_option(appearance, "--data", help=HELD_OUT_HELP)
+    add_options(appearance, "--limit", "--device")
+    add_path_arg(appearance, "--csv", CSV_HELP)
+    add_path_arg(appearance, "--sheet", SHEET_HELP)
     add_external_metric_args(appearance)
     appearance.set_defaults(func=cmd_eval_appearance)
 
@@ -302,64 +280,41 @@ def register(commands) -> None:
         "ablation", help="one row of the ablation table (warp, baseline, ts-pred, ts-gt, e2e)"
     )
     ablation.add_argument("row", choices=["warp", "baseline", "ts-pred", "ts-gt", "e2e"])
-    ablation.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        help="the row's run (appearance run; e2e: joint run or model)",
-    )
-    ablation.add_argument("--semantic", type=Path, default=None, help="ts-pred: semantic run")
-    ablation.add_argument(
-        "--data", type=Path, required=True, help="held-out dataset with same-person pairs"
-    )
-    ablation.add_argument(
-        "--csv", type=Path, required=True, help="table to write the row into (other rows are kept)"
-    )
-    ablation.add_argument("--size", type=parse_size, default=(128, 64))
-    ablation.add_argument("--limit", type=int, default=None, help="at most this many pairs")
-    ablation.add_argument("--device", default="auto")
+    add_path_arg(ablation, "--model", "the row's run (appearance run; e2e: joint run or model)")
+    add_path_arg(ablation, "--semantic", "ts-pred: semantic run")
+    add_option(ablation, "--data", help=HELD_OUT_HELP)
+    csv_help = "table to write the row into (other rows are kept)"
+    add_path_arg(ablation, "--csv", csv_help, required=True)
+    add_options(ablation, "--size", "--limit", "--device")
     add_external_metric_args(ablation)
     ablation.set_defaults(func=cmd_eval_ablation)
 
     sheet = eval_commands.add_parser("sheet", help="contact sheet of every ablation row")
-    sheet.add_argument("--csv", type=Path, required=True, help="the ablation table")
-    sheet.add_argument("--data", type=Path, required=True, help="the dataset it was run on")
-    sheet.add_argument("--out", type=Path, required=True)
-    sheet.add_argument("--size", type=parse_size, default=(128, 64))
+    add_path_arg(sheet, "--csv", "the ablation table", required=True)
+    add_option(sheet, "--data", help="the dataset it was run on")
+    add_option(sheet, "--out", help=None)
+    add_options(sheet, "--size")
     sheet.add_argument("--count", type=int, default=8)
     sheet.set_defaults(func=cmd_eval_sheet)
 
     model = eval_commands.add_parser(
         "model", help="a whole model (predicted and true target maps): SSIM, PSNR, VGG"
     )
-    model.add_argument(
-        "model",
-        type=Path,
-        nargs="?",
-        default=None,
-        help="model directory or end-to-end run (default: the shipped model)",
-    )
-    model.add_argument("--data", type=Path, required=True)
-    model.add_argument("--limit", type=int, default=None)
-    model.add_argument("--device", default="auto")
+    add_path_arg(model, "model", SHIPPED_MODEL_HELP)
+    add_option(model, "--data", help=None)
+    add_option(model, "--limit", help=None)
+    add_options(model, "--device")
     add_external_metric_args(model)
     model.set_defaults(func=cmd_eval_model)
 
     transfer = eval_commands.add_parser(
         "transfer", help="clothing transfer: does B's garment take A's texture, B's face stay?"
     )
-    transfer.add_argument(
-        "model",
-        type=Path,
-        nargs="?",
-        default=None,
-        help="model directory (default: the shipped model)",
-    )
-    transfer.add_argument("--data", type=Path, required=True)
-    transfer.add_argument(
-        "--label", default="upper_clothes", choices=["upper_clothes", "pants", "skirt"]
-    )
-    transfer.add_argument("--limit", type=int, default=100, help="pairs (A, B) to try")
+    add_path_arg(transfer, "model", "model directory (default: the shipped model)")
+    add_option(transfer, "--data", help=None)
+    labels = ["upper_clothes", "pants", "skirt"]
+    transfer.add_argument("--label", default="upper_clothes", choices=labels)
+    add_option(transfer, "--limit", default=100, help="pairs (A, B) to try")
     transfer.add_argument("--seed", type=int, default=0)
-    transfer.add_argument("--device", default="auto")
+    add_options(transfer, "--device")
     transfer.set_defaults(func=cmd_eval_transfer)

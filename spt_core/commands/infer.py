@@ -10,6 +10,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from spt_core.commands.arguments import (
+    DEVICE_HELP,
+    SHIPPED_MODEL_HELP,
+    add_flag,
+    add_option,
+    add_path_arg,
+)
+from spt_core.commands.common import format_size
+
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "samples"
 DEFAULT_SOURCE = "person_a"
 DEFAULT_TARGET = "person_b"
@@ -66,8 +75,7 @@ def cmd_repose(args: argparse.Namespace) -> int:
     result = pipe.repose(source, target_pose)
     elapsed = time.perf_counter() - start
     print(
-        f"model {pipe.name} on {pipe.device}: {pipe.size[0]}x{pipe.size[1]} in "
-        f"{elapsed * 1000:.0f} ms"
+        f"model {pipe.name} on {pipe.device}: {format_size(pipe.size)} in {elapsed * 1000:.0f} ms"
     )
     _save(args.out, result.image)
     if args.parsing_out:
@@ -165,21 +173,29 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_model(parser) -> None:
-    parser.add_argument(
-        "--model",
-        type=Path,
-        default=None,
-        help="model directory or end-to-end run (default: the shipped model)",
-    )
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+def _add_model(parser: argparse.ArgumentParser) -> None:
+    add_path_arg(parser, "--model", SHIPPED_MODEL_HELP)
+    add_option(parser, "--device", help=DEVICE_HELP)
 
 
-def _add_person(parser, name: str, help_text: str) -> None:
-    parser.add_argument(name, type=Path, nargs="?", default=None, help=help_text)
-    parser.add_argument("--image", type=Path, default=None, help="image file (overrides)")
+def _add_person(parser: argparse.ArgumentParser, name: str, help_text: str) -> None:
+    add_path_arg(parser, name, help_text)
+    add_path_arg(parser, "--image", "image file (overrides)")
     parser.add_argument("--pose", default=None, help="pose.json or annotations.csv#name")
-    parser.add_argument("--parsing", type=Path, default=None, help="parsing PNG or .npy")
+    add_path_arg(parser, "--parsing", "parsing PNG or .npy")
+
+
+def _add_source(parser: argparse.ArgumentParser) -> None:
+    _add_person(parser, "source", f"person folder (default: the shipped {DEFAULT_SOURCE})")
+
+
+def _add_target_pose(parser: argparse.ArgumentParser, help_text: str) -> None:
+    # A pose is a file path or annotations.csv#name, so it stays a string.
+    parser.add_argument("--target-pose", default=None, help=help_text)
+
+
+def _add_out(parser: argparse.ArgumentParser, default: str) -> None:
+    parser.add_argument("--out", type=Path, default=Path(default))
 
 
 def register(commands) -> None:
@@ -187,90 +203,55 @@ def register(commands) -> None:
     repose = commands.add_parser(
         "repose", help="draw a person in another pose (semantic + appearance network)"
     )
-    _add_person(repose, "source", f"person folder (default: the shipped {DEFAULT_SOURCE})")
-    repose.add_argument(
-        "target",
-        nargs="?",
-        default=None,
-        help=f"person folder whose pose to take (default: {DEFAULT_TARGET})",
-    )
-    repose.add_argument(
-        "--target-pose",
-        default=None,
-        help="pose.json or annotations.csv#name instead of a target folder",
-    )
-    repose.add_argument("--out", type=Path, default=Path("repose.png"))
-    repose.add_argument(
-        "--parsing-out", type=Path, default=None, help="also write the predicted target parsing"
-    )
-    repose.add_argument(
-        "--sheet",
-        type=Path,
-        default=None,
-        help="also write source | parsing | pose | predicted parsing | result",
-    )
+    _add_source(repose)
+    target_help = f"person folder whose pose to take (default: {DEFAULT_TARGET})"
+    repose.add_argument("target", nargs="?", default=None, help=target_help)
+    _add_target_pose(repose, "pose.json or annotations.csv#name instead of a target folder")
+    _add_out(repose, "repose.png")
+    add_path_arg(repose, "--parsing-out", "also write the predicted target parsing")
+    sheet_help = "also write source | parsing | pose | predicted parsing | result"
+    add_path_arg(repose, "--sheet", sheet_help)
     _add_model(repose)
     repose.set_defaults(func=cmd_repose)
 
     render = commands.add_parser(
         "render", help="draw a person with a given (edited) parsing map, optionally reposed"
     )
-    _add_person(render, "source", f"person folder (default: the shipped {DEFAULT_SOURCE})")
-    render.add_argument(
-        "--target-parsing", type=Path, required=True, help="the parsing map to draw (PNG or .npy)"
-    )
-    render.add_argument(
-        "--target-pose",
-        default=None,
-        help="pose.json (default: the source pose: controlled manipulation)",
-    )
-    render.add_argument("--out", type=Path, default=Path("render.png"))
+    _add_source(render)
+    parsing_help = "the parsing map to draw (PNG or .npy)"
+    add_path_arg(render, "--target-parsing", parsing_help, required=True)
+    _add_target_pose(render, "pose.json (default: the source pose: controlled manipulation)")
+    _add_out(render, "render.png")
     _add_model(render)
     render.set_defaults(func=cmd_render)
 
     transfer = commands.add_parser(
         "transfer", help="clothing texture transfer: person B wearing A's garments"
     )
-    transfer.add_argument(
-        "--clothes-from",
-        type=Path,
-        default=None,
-        help=f"person folder A (default: {DEFAULT_TARGET})",
-    )
-    transfer.add_argument(
-        "--onto", type=Path, default=None, help=f"person folder B (default: {DEFAULT_SOURCE})"
-    )
+    add_path_arg(transfer, "--clothes-from", f"person folder A (default: {DEFAULT_TARGET})")
+    add_path_arg(transfer, "--onto", f"person folder B (default: {DEFAULT_SOURCE})")
     transfer.add_argument(
         "--labels",
         default="upper_clothes,pants,skirt",
         help="comma-separated garment labels taken from A",
     )
-    transfer.add_argument(
-        "--target-pose",
-        default=None,
-        help="pose.json or annotations.csv#name: also repose B (default: B's own pose, whose "
+    _add_target_pose(
+        transfer,
+        "pose.json or annotations.csv#name: also repose B (default: B's own pose, whose "
         "pixels outside the garments are kept)",
     )
-    transfer.add_argument("--out", type=Path, default=Path("transfer.png"))
-    transfer.add_argument(
-        "--sheet", type=Path, default=None, help="also write onto | clothes from | result"
-    )
+    _add_out(transfer, "transfer.png")
+    add_path_arg(transfer, "--sheet", "also write onto | clothes from | result")
     _add_model(transfer)
     transfer.set_defaults(func=cmd_transfer)
 
     export = commands.add_parser(
         "export", help="write a model directory (float16) from an end-to-end or two-stage run"
     )
-    export.add_argument(
-        "run",
-        type=Path,
-        nargs="?",
-        default=None,
-        help="end-to-end run or checkpoint (spt train joint)",
-    )
-    export.add_argument("--semantic", type=Path, default=None, help="two-stage: semantic run")
-    export.add_argument("--appearance", type=Path, default=None, help="two-stage: appearance run")
-    export.add_argument("--out", type=Path, required=True, help="model directory to write")
-    export.add_argument("--card", type=Path, default=None, help="MODEL_CARD.md to include")
-    export.add_argument("--float32", action="store_true", help="keep float32 weights")
+    add_path_arg(export, "run", "end-to-end run or checkpoint (spt train joint)")
+    add_path_arg(export, "--semantic", "two-stage: semantic run")
+    add_path_arg(export, "--appearance", "two-stage: appearance run")
+    add_option(export, "--out", help="model directory to write")
+    add_path_arg(export, "--card", "MODEL_CARD.md to include")
+    add_flag(export, "--float32", "keep float32 weights")
     export.set_defaults(func=cmd_export)

@@ -4,8 +4,16 @@ train.py, whose ``cmd_train_parser`` runs it)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
+from spt_core.commands.arguments import (
+    RESUME_HELP,
+    add_flag,
+    add_option,
+    add_options,
+    add_path_arg,
+    add_quiet_arg,
+    add_run_control_args,
+)
 from spt_core.commands.common import parse_size
 
 SIZES = ((128, 64), (256, 176))
@@ -63,19 +71,12 @@ def register(commands) -> None:
         "(rules, or --parser). Writes the dataset layout of `spt synth` plus prepare.json "
         "(how to map results back to each photo). Needs: pip install 'spt-studio[detect]'.",
     )
-    prepare.add_argument("photos", type=Path, help="folder of photos, or one photo")
-    prepare.add_argument("--out", type=Path, required=True, help="output dataset folder")
-    prepare.add_argument(
-        "--size",
-        type=_model_size,
-        default=(128, 64),
-        help="model size HxW: 128x64 (Market) or 256x176 (DeepFashion)",
-    )
-    prepare.add_argument(
-        "--parser",
-        type=Path,
-        default=None,
-        help="parser run/checkpoint (spt train parser) instead of the rules",
+    add_path_arg(prepare, "photos", "folder of photos, or one photo", required=True)
+    add_option(prepare, "--out", help="output dataset folder")
+    size_help = "model size HxW: 128x64 (Market) or 256x176 (DeepFashion)"
+    add_option(prepare, "--size", type=_model_size, help=size_help)
+    add_path_arg(
+        prepare, "--parser", "parser run/checkpoint (spt train parser) instead of the rules"
     )
     prepare.add_argument(
         "--min-visibility",
@@ -90,11 +91,9 @@ def register(commands) -> None:
         help="one BlazePose pass per photo instead of averaging it with the mirrored photo's "
         "(twice as fast, less accurate: docs/prepare.md)",
     )
-    prepare.add_argument("--device", default="cpu", help="device of --parser (cpu, cuda, auto)")
-    prepare.add_argument(
-        "--overwrite", action="store_true", help="write over a previous spt prepare output in --out"
-    )
-    prepare.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_option(prepare, "--device", default="cpu", help="device of --parser (cpu, cuda, auto)")
+    add_flag(prepare, "--overwrite", "write over a previous spt prepare output in --out")
+    add_quiet_arg(prepare)
     prepare.set_defaults(func=cmd_prepare)
 
 
@@ -109,25 +108,11 @@ def register_parser_training_command(train_commands) -> None:
     parser = train_commands.add_parser(
         "parser", help="train the human parser used by spt prepare --parser"
     )
-    parser.add_argument(
-        "--data",
-        type=Path,
-        required=True,
-        help="dataset with parsing maps (spt synth output, or LIP merged)",
-    )
-    parser.add_argument("--out", type=Path, required=True, help="run directory")
-    parser.add_argument("--steps", type=int, default=None)
-    parser.add_argument("--batch-size", type=int, default=None)
-    parser.add_argument("--lr", type=float, default=None)
-    parser.add_argument(
-        "--size",
-        type=parse_size,
-        default=None,
-        help="network size HxW (default 128x64; divisible by 2**depth)",
-    )
-    parser.add_argument("--base-channels", type=int, default=None)
+    add_option(parser, "--data", help="dataset with parsing maps (spt synth output, or LIP merged)")
+    add_options(parser, "--out", "--steps", "--batch-size", "--lr")
+    size_help = "network size HxW (default 128x64; divisible by 2**depth)"
+    add_option(parser, "--size", default=None, help=size_help)
+    add_option(parser, "--base-channels", default=None)
     parser.add_argument("--depth", type=int, default=None)
-    parser.add_argument("--device", default="auto")
-    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
-    parser.add_argument("--quiet", action="store_true")
+    add_run_control_args(parser, resume_help=RESUME_HELP)
     parser.set_defaults(func=cmd_train_parser)

@@ -8,6 +8,15 @@ from pathlib import Path
 
 import numpy as np
 
+from spt_core.commands.arguments import (
+    DEVICE_HELP,
+    add_flag,
+    add_option,
+    add_path_arg,
+    add_quiet_arg,
+)
+from spt_core.commands.common import given
+
 
 def _search_config(args: argparse.Namespace):
     import dataclasses
@@ -22,7 +31,7 @@ def _search_config(args: argparse.Namespace):
     }
     if getattr(args, "allow_same_identity", False):
         changes["exclude_same_identity"] = False
-    return dataclasses.replace(config, **{k: v for k, v in changes.items() if v is not None})
+    return dataclasses.replace(config, **given(changes))
 
 
 def cmd_search(args: argparse.Namespace) -> int:
@@ -72,33 +81,22 @@ def cmd_search(args: argparse.Namespace) -> int:
 def register(commands) -> None:
     """Add this module's subcommands to the ``spt`` parser."""
     search = commands.add_parser("search", help="pseudo-label search (unpaired parsing targets)")
-    search.add_argument("data", type=Path, help="dataset folder (PG2 layout, with parsing maps)")
-    search.add_argument("--out", type=Path, required=True, help="pseudo-label file (.npz)")
+    add_path_arg(search, "data", "dataset folder (PG2 layout, with parsing maps)", required=True)
+    add_option(search, "--out", help="pseudo-label file (.npz)")
     search.add_argument(
         "--mode",
         choices=["exact", "fast"],
         default=None,
         help="exact scores every candidate; fast pre-scores at low resolution",
     )
-    search.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    search.add_argument(
-        "--min-pose-distance",
-        type=float,
-        default=None,
-        help="exclude candidates with a closer pose (torso scales, default 0.15)",
-    )
-    search.add_argument(
-        "--allow-same-identity",
-        action="store_true",
-        help="let the pseudo label come from the same person",
-    )
+    add_option(search, "--device", help=DEVICE_HELP)
+    distance_help = "exclude candidates with a closer pose (torso scales, default 0.15)"
+    search.add_argument("--min-pose-distance", type=float, default=None, help=distance_help)
+    add_flag(search, "--allow-same-identity", "let the pseudo label come from the same person")
     search.add_argument("--top-k", type=int, default=None, help="candidates kept per sample")
-    search.add_argument(
-        "--force", action="store_true", help="replace an --out file of another dataset or config"
-    )
-    search.add_argument(
-        "--show", type=int, default=0, metavar="N", help="draw N results for a person to judge"
-    )
+    add_flag(search, "--force", "replace an --out file of another dataset or config")
+    show_help = "draw N results for a person to judge"
+    search.add_argument("--show", type=int, default=0, metavar="N", help=show_help)
     search.add_argument("--show-out", type=Path, default=Path("search_grid.png"))
-    search.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet_arg(search)
     search.set_defaults(func=cmd_search)

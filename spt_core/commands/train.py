@@ -7,9 +7,18 @@ registered beside ``spt prepare`` (its use), but its command lives here with the
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+from collections.abc import Callable
 
-from spt_core.commands.common import parse_size, print_events
+from spt_core.commands.arguments import (
+    DEVICE_HELP,
+    RESUME_HELP,
+    add_flag,
+    add_option,
+    add_options,
+    add_path_arg,
+    add_run_control_args,
+)
+from spt_core.commands.common import format_size, given, print_events
 from spt_core.errors import SptError
 
 
@@ -19,13 +28,9 @@ def _train_config(args: argparse.Namespace):
 
     from spt_core.config import TrainConfig
 
-    given = {
-        name: getattr(args, name, None)
-        for name in ("steps", "batch_size", "lr", "seed", "checkpoint_every")
-    }
-    return dataclasses.replace(
-        TrainConfig(device=args.device), **{k: v for k, v in given.items() if v is not None}
-    )
+    names = ("steps", "batch_size", "lr", "seed", "checkpoint_every")
+    flags = given({name: getattr(args, name, None) for name in names})
+    return dataclasses.replace(TrainConfig(device=args.device), **flags)
 
 
 def _run(trainer, args: argparse.Namespace, summary: str) -> int:
@@ -37,6 +42,16 @@ def _run(trainer, args: argparse.Namespace, summary: str) -> int:
     if done is not None:
         print(f"{done.reason} at step {done.step}; checkpoint {done.checkpoint}")
     return 0
+
+
+def _schedule(trainer) -> str:
+    """'2000 steps of 8': how long the run trains, in its summary line."""
+    return f"{trainer.train.steps} steps of {trainer.train.batch_size}"
+
+
+def _posenet_note(trainer) -> str:
+    """The summary's warning when the pose loss is off for want of --posenet."""
+    return "" if trainer.posenet is not None else " (no --posenet: pose loss off)"
 
 
 def cmd_train_semantic(args: argparse.Namespace) -> int:
@@ -55,15 +70,11 @@ def cmd_train_semantic(args: argparse.Namespace) -> int:
         "inputs": SemanticRunInputs(pseudo_labels=str(args.pseudo)),
     }
     trainer = build_trainer("semantic", args.data, args.out, sections, args.resume)
-    train = trainer.train
     return _run(
         trainer,
         args,
-        (
-            f"semantic network: {len(trainer.pairs)} pseudo-label pairs at {model.size[0]}x"
-            f"{model.size[1]}, {train.steps} steps of {train.batch_size}, device "
-            f"{trainer.device}, {trainer.dist.world_size} process(es)"
-        ),
+        f"semantic network: {len(trainer.pairs)} pseudo-label pairs at {format_size(model.size)}, "
+        f"{_schedule(trainer)}, device {trainer.device}, {trainer.dist.world_size} process(es)",
     )
 
 
@@ -95,14 +106,7 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
     losses = AppearanceLossWeights(style_variant="mask" if args.baseline else args.style)
     progressive = ProgressiveConfig(
         global_from=str(args.global_from or ""),
-        **{
-            name: value
-            for name, value in (
-                ("fix_global_steps", args.fix_global_steps),
-                ("fade_in_steps", args.fade_in_steps),
-            )
-            if value is not None
-        },
+        **given({"fix_global_steps": args.fix_global_steps, "fade_in_steps": args.fade_in_steps}),
     )
     inputs = AppearanceRunInputs(
         parsing=args.parsing,
@@ -118,8 +122,6 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
         "inputs": inputs,
     }
     trainer = build_trainer("appearance", args.data, args.out, sections, args.resume)
-    train = trainer.train
-    note = "" if trainer.posenet is not None else " (no --posenet: pose loss off)"
     what = (
         "Baseline: no semantic maps, mask-style"
         if args.baseline
@@ -136,9 +138,8 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
         trainer,
         args,
         (
-            f"appearance network: {len(trainer.samples)} images at "
-            f"{model.size[0]}x{model.size[1]}, "
-            f"{what}, {train.steps} steps of {train.batch_size}, device {trainer.device}{note}"
+            f"appearance network: {len(trainer.samples)} images at {format_size(model.size)}, "
+            f"{what}, {_schedule(trainer)}, device {trainer.device}{_posenet_note(trainer)}"
             + (f", starting from {args.init}" if args.init else "")
             + (f", global part from {args.global_from}" if args.global_from else "")
         ),
@@ -167,21 +168,20 @@ def cmd_train_joint(args: argparse.Namespace) -> int:
         "inputs": inputs,
     }
     trainer = build_trainer("joint", args.data, args.out, sections, args.resume)
-    train, size = trainer.train, trainer.model.size
+    size = trainer.model.size
     semantic_size = tuple(trainer.semantic_model.size)
-    where = f"{size[0]}x{size[1]}" + (
+    where = format_size(size) + (
         ""
         if semantic_size == tuple(size)
-        else f" (semantic network at {semantic_size[0]}x{semantic_size[1]}, upsampled)"
+        else f" (semantic network at {format_size(semantic_size)}, upsampled)"
     )
     return _run(
         trainer,
         args,
         (
             f"end-to-end: {len(trainer.pairs)} pseudo-label pairs at {where}, "
-            f"cross-entropy weight {semantic_losses.cross_entropy}, {train.steps} steps of "
-            f"{train.batch_size}, device {trainer.device}"
-            + ("" if trainer.posenet is not None else " (no --posenet: pose loss off)")
+            f"cross-entropy weight {semantic_losses.cross_entropy}, {_schedule(trainer)}, "
+            f"device {trainer.device}{_posenet_note(trainer)}"
         ),
     )
 
@@ -191,79 +191,121 @@ def _loading(args: argparse.Namespace, what: str, size: tuple[int, int]) -> None
     import os
 
     if not args.quiet and os.environ.get("RANK", "0") == "0":
-        print(f"loading the {what} of {args.data} at {size[0]}x{size[1]}")
+        print(f"loading the {what} of {args.data} at {format_size(size)}")
+
+
+def _train_with_changes(
+    args: argparse.Namespace, network: str, changes: dict, what: str, summary: Callable
+) -> int:
+    """Train ``network`` from its run sections with the flags' ``changes``.
+
+    Options left out (None) are the defaults for a new run and the checkpoint's values on
+    --resume; a changed architecture is refused on resume. ``what`` names the data being loaded,
+    ``summary(trainer, model)`` is the line printed before training.
+    """
+    from spt_core.train.factory import build_trainer, run_sections
+
+    sections = run_sections(network, args.out, args.resume, data_dir=args.data, changes=changes)
+    model = sections["model"]
+    _loading(args, what, model.size)
+    trainer = build_trainer(network, args.data, args.out, sections, args.resume)
+    return _run(trainer, args, summary(trainer, model))
+
+
+def _posenet_summary(trainer, model) -> str:
+    return (
+        f"pose regressor: {len(trainer.images)} images at {format_size(model.size)}, "
+        f"{model.n_blocks} blocks of width {model.base_channels * 2**model.n_downsampling}, "
+        f"{_schedule(trainer)}, flip {'on' if model.flip else 'off'}, "
+        f"device {trainer.device}, {trainer.dist.world_size} process(es)"
+    )
 
 
 def cmd_train_posenet(args: argparse.Namespace) -> int:
     """``spt train posenet``: the pose regressor P, through the trainer factory."""
-    from spt_core.train.factory import build_trainer, run_sections
-
-    # Options left out are the defaults (the network at the dataset's size) for a new run and
-    # the checkpoint's values on --resume; a changed architecture is refused on resume.
-    sections = run_sections(
-        "posenet",
-        args.out,
-        args.resume,
-        data_dir=args.data,
-        changes={
-            "train": {"steps": args.steps, "batch_size": args.batch_size, "device": args.device},
-            "model": {
-                "size": args.size,
-                "base_channels": args.base_channels,
-                "n_blocks": args.n_blocks,
-            },
+    # Left out, the network is at the dataset's size.
+    changes = {
+        "train": {"steps": args.steps, "batch_size": args.batch_size, "device": args.device},
+        "model": {
+            "size": args.size,
+            "base_channels": args.base_channels,
+            "n_blocks": args.n_blocks,
         },
-    )
-    model = sections["model"]
-    _loading(args, "images", model.size)
-    trainer = build_trainer("posenet", args.data, args.out, sections, args.resume)
-    train = trainer.train
-    return _run(
-        trainer,
-        args,
-        (
-            f"pose regressor: {len(trainer.images)} images at {model.size[0]}x{model.size[1]}, "
-            f"{model.n_blocks} blocks of width {model.base_channels * 2**model.n_downsampling}, "
-            f"{train.steps} steps of {train.batch_size}, flip {'on' if model.flip else 'off'}, "
-            f"device {trainer.device}, {trainer.dist.world_size} process(es)"
-        ),
+    }
+    return _train_with_changes(args, "posenet", changes, "images", _posenet_summary)
+
+
+def _parser_summary(trainer, model) -> str:
+    return (
+        f"human parser: {len(trainer.data)} images at {format_size(model.size)}, depth "
+        f"{model.depth}, base {model.base_channels}, {_schedule(trainer)}, device {trainer.device}"
     )
 
 
 def cmd_train_parser(args: argparse.Namespace) -> int:
     """``spt train parser``: the human parser, through the trainer factory (its options are
     registered by :mod:`spt_core.commands.prepare`)."""
-    from spt_core.train.factory import build_trainer, run_sections
+    # The parser's default schedule is Adam at 1e-3, beta1 0.9.
+    schedule = ("steps", "batch_size", "lr", "device")
+    changes = {
+        "train": {name: getattr(args, name) for name in schedule},
+        "model": {"size": args.size, "base_channels": args.base_channels, "depth": args.depth},
+    }
+    return _train_with_changes(args, "parser", changes, "images with parsing", _parser_summary)
 
-    # As for the pose regressor: left-out options are the defaults or, on --resume, the
-    # checkpoint's (the parser's default schedule is Adam at 1e-3, beta1 0.9).
-    sections = run_sections(
-        "parser",
-        args.out,
-        args.resume,
-        data_dir=args.data,
-        changes={
-            "train": {
-                "steps": args.steps,
-                "batch_size": args.batch_size,
-                "lr": args.lr,
-                "device": args.device,
-            },
-            "model": {"size": args.size, "base_channels": args.base_channels, "depth": args.depth},
-        },
+
+def _add_appearance_options(parser: argparse.ArgumentParser) -> None:
+    """The options of ``spt train appearance`` that no other network has."""
+    parser.add_argument(
+        "--parsing",
+        choices=["gt", "predicted"],
+        default="gt",
+        help="target parsing: the target image's map (TS-GT) or H_S's",
     )
-    model = sections["model"]
-    _loading(args, "images with parsing", model.size)
-    trainer = build_trainer("parser", args.data, args.out, sections, args.resume)
-    train = trainer.train
-    return _run(
-        trainer,
-        args,
-        (
-            f"human parser: {len(trainer.data)} images at {model.size[0]}x{model.size[1]}, "
-            f"depth {model.depth}, base {model.base_channels}, {train.steps} steps of "
-            f"{train.batch_size}, device {trainer.device}"
-        ),
+    add_path_arg(parser, "--semantic", "semantic run/checkpoint for --parsing predicted")
+    add_path_arg(parser, "--posenet", "pose regressor run/checkpoint (spt train posenet)")
+    add_flag(
+        parser,
+        "--baseline",
+        "the ablation's Baseline: no semantic maps in G_A / D_A, mask-style loss",
+    )
+    parser.add_argument(
+        "--style",
+        choices=["semantic", "mask", "patch"],
+        default="semantic",
+        help="style loss variant (semantic: the method; mask / patch: ablations)",
+    )
+    add_path_arg(
+        parser, "--init", "start from this appearance run/checkpoint's weights (fine-tuning)"
+    )
+    add_flag(
+        parser,
+        "--face-gan",
+        "add the face crop and D_F (method §4.3; with --local-enhancer D_F fades in too)",
+    )
+    add_flag(
+        parser,
+        "--local-enhancer",
+        "256-px model: global part at half --size plus the local enhancer (needs an "
+        "even --size; see --global-from)",
+    )
+    add_path_arg(
+        parser,
+        "--global-from",
+        "128-px appearance run whose generator, D_A and D_F start the global part "
+        "(the 256-px schedule, method §5.1)",
+    )
+    parser.add_argument(
+        "--fix-global-steps",
+        type=int,
+        default=None,
+        help="steps that train the local enhancer alone (default 1000)",
+    )
+    parser.add_argument(
+        "--fade-in-steps",
+        type=int,
+        default=None,
+        help="steps over which alpha rises from 0 to 1 (default 2000; 0: alpha 1 throughout)",
     )
 
 
@@ -274,155 +316,52 @@ def register(commands) -> None:
     semantic = train_commands.add_parser(
         "semantic", help="pre-train the semantic network on pseudo labels"
     )
-    semantic.add_argument("--data", type=Path, required=True, help="dataset folder")
-    semantic.add_argument("--pseudo", type=Path, required=True, help="pseudo-label file")
-    semantic.add_argument("--out", type=Path, required=True, help="run directory")
-    semantic.add_argument("--steps", type=int, default=None)
-    semantic.add_argument("--batch-size", type=int, default=None)
-    semantic.add_argument("--lr", type=float, default=None)
-    semantic.add_argument(
-        "--size",
-        type=parse_size,
-        default=(128, 64),
-        help="network size HxW (128x64, or 128x128 for 256-px data)",
-    )
-    semantic.add_argument("--base-channels", type=int, default=64)
-    semantic.add_argument("--max-channels", type=int, default=512)
+    add_options(semantic, "--data", "--pseudo", "--out", "--steps", "--batch-size", "--lr")
+    add_option(semantic, "--size", help="network size HxW (128x64, or 128x128 for 256-px data)")
+    add_options(semantic, "--base-channels", "--max-channels")
     semantic.add_argument("--depth", type=int, default=5)
-    semantic.add_argument("--checkpoint-every", type=int, default=None)
-    semantic.add_argument("--seed", type=int, default=None)
-    semantic.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    semantic.add_argument("--resume", action="store_true", help="continue the run in --out")
-    semantic.add_argument("--quiet", action="store_true")
+    add_options(semantic, "--checkpoint-every", "--seed")
+    add_run_control_args(semantic, device_help=DEVICE_HELP, resume_help=RESUME_HELP)
     semantic.set_defaults(func=cmd_train_semantic)
 
     appearance = train_commands.add_parser(
         "appearance", help="train the appearance network (unpaired: cycle, style, pose, GAN)"
     )
-    appearance.add_argument("--data", type=Path, required=True, help="dataset folder")
-    appearance.add_argument("--out", type=Path, required=True, help="run directory")
-    appearance.add_argument(
-        "--parsing",
-        choices=["gt", "predicted"],
-        default="gt",
-        help="target parsing: the target image's map (TS-GT) or H_S's",
-    )
-    appearance.add_argument(
-        "--semantic",
-        type=Path,
-        default=None,
-        help="semantic run/checkpoint for --parsing predicted",
-    )
-    appearance.add_argument(
-        "--posenet",
-        type=Path,
-        default=None,
-        help="pose regressor run/checkpoint (spt train posenet)",
-    )
-    appearance.add_argument(
-        "--baseline",
-        action="store_true",
-        help="the ablation's Baseline: no semantic maps in G_A / D_A, mask-style loss",
-    )
-    appearance.add_argument(
-        "--style",
-        choices=["semantic", "mask", "patch"],
-        default="semantic",
-        help="style loss variant (semantic: the method; mask / patch: ablations)",
-    )
-    appearance.add_argument(
-        "--init",
-        type=Path,
-        default=None,
-        help="start from this appearance run/checkpoint's weights (fine-tuning)",
-    )
-    appearance.add_argument(
-        "--face-gan",
-        action="store_true",
-        help="add the face crop and D_F (method §4.3; with --local-enhancer D_F fades in too)",
-    )
-    appearance.add_argument(
-        "--local-enhancer",
-        action="store_true",
-        help="256-px model: global part at half --size plus the local enhancer (needs an "
-        "even --size; see --global-from)",
-    )
-    appearance.add_argument(
-        "--global-from",
-        type=Path,
-        default=None,
-        help="128-px appearance run whose generator, D_A and D_F start the global part "
-        "(the 256-px schedule, method §5.1)",
-    )
-    appearance.add_argument(
-        "--fix-global-steps",
-        type=int,
-        default=None,
-        help="steps that train the local enhancer alone (default 1000)",
-    )
-    appearance.add_argument(
-        "--fade-in-steps",
-        type=int,
-        default=None,
-        help="steps over which alpha rises from 0 to 1 (default 2000; 0: alpha 1 throughout)",
-    )
-    appearance.add_argument("--steps", type=int, default=None)
-    appearance.add_argument("--batch-size", type=int, default=None)
-    appearance.add_argument("--lr", type=float, default=None)
-    appearance.add_argument("--seed", type=int, default=None)
-    appearance.add_argument("--size", type=parse_size, default=(128, 64))
-    appearance.add_argument("--base-channels", type=int, default=64)
-    appearance.add_argument("--max-channels", type=int, default=512)
-    appearance.add_argument("--checkpoint-every", type=int, default=None)
-    appearance.add_argument("--device", default="auto")
-    appearance.add_argument("--resume", action="store_true")
-    appearance.add_argument("--quiet", action="store_true")
+    add_options(appearance, "--data", "--out")
+    _add_appearance_options(appearance)
+    add_options(appearance, "--steps", "--batch-size", "--lr", "--seed", "--size")
+    add_options(appearance, "--base-channels", "--max-channels", "--checkpoint-every")
+    add_run_control_args(appearance)
     appearance.set_defaults(func=cmd_train_appearance)
 
     joint = train_commands.add_parser(
         "joint",
         help="train both networks end to end (from pre-trained semantic and appearance runs)",
     )
-    joint.add_argument("--data", type=Path, required=True, help="dataset folder")
-    joint.add_argument("--pseudo", type=Path, required=True, help="pseudo-label file")
-    joint.add_argument("--semantic", type=Path, default=None, help="pre-trained semantic run")
-    joint.add_argument("--appearance", type=Path, default=None, help="pre-trained appearance run")
-    joint.add_argument("--out", type=Path, required=True, help="run directory")
+    add_options(joint, "--data", "--pseudo")
+    add_path_arg(joint, "--semantic", "pre-trained semantic run")
+    add_path_arg(joint, "--appearance", "pre-trained appearance run")
+    add_options(joint, "--out")
     joint.add_argument(
         "--cross-entropy",
         type=float,
         default=None,
         help="weight of the pseudo-label cross-entropy (default: the pre-training weight)",
     )
-    joint.add_argument("--posenet", type=Path, default=None, help="pose regressor run")
-    joint.add_argument("--steps", type=int, default=None)
-    joint.add_argument("--batch-size", type=int, default=None)
-    joint.add_argument("--lr", type=float, default=None)
-    joint.add_argument("--seed", type=int, default=None)
-    joint.add_argument("--checkpoint-every", type=int, default=None)
-    joint.add_argument("--device", default="auto")
-    joint.add_argument("--resume", action="store_true")
-    joint.add_argument("--quiet", action="store_true")
+    add_path_arg(joint, "--posenet", "pose regressor run")
+    add_options(joint, "--steps", "--batch-size", "--lr", "--seed", "--checkpoint-every")
+    add_run_control_args(joint)
     joint.set_defaults(func=cmd_train_joint)
 
     posenet = train_commands.add_parser(
         "posenet", help="train the pose regressor P used by the appearance network's pose loss"
     )
-    posenet.add_argument("--data", type=Path, required=True, help="dataset folder")
-    posenet.add_argument("--out", type=Path, required=True, help="run directory")
-    posenet.add_argument("--steps", type=int, default=None)
-    posenet.add_argument("--batch-size", type=int, default=None)
-    posenet.add_argument(
-        "--size",
-        type=parse_size,
-        default=None,
-        help="network size HxW (default: the dataset's image size)",
-    )
-    posenet.add_argument("--base-channels", type=int, default=None)
+    add_options(posenet, "--data", "--out", "--steps", "--batch-size")
+    size_help = "network size HxW (default: the dataset's image size)"
+    add_option(posenet, "--size", default=None, help=size_help)
+    add_option(posenet, "--base-channels", default=None)
     posenet.add_argument("--n-blocks", type=int, default=None)
-    posenet.add_argument("--device", default="auto")
-    posenet.add_argument("--resume", action="store_true")
-    posenet.add_argument("--quiet", action="store_true")
+    add_run_control_args(posenet)
     posenet.set_defaults(func=cmd_train_posenet)
 
     from spt_core.commands.prepare import register_parser_training_command

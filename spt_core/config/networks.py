@@ -62,6 +62,13 @@ class SemanticNetConfig:
         if height % 2**self.depth or width % 2**self.depth:
             raise ValueError(f"size {self.size} must be divisible by 2**depth = {2**self.depth}")
 
+    @classmethod
+    def tiny(cls, **overrides) -> SemanticNetConfig:
+        """A small 32x16 network for tests and for trying the editor (it learns little)."""
+        values = dict(size=(32, 16), base_channels=8, max_channels=32, depth=3, disc_channels=8)
+        values.update(disc_layers=2, mask_radius=1, heatmap_sigma=1.5)
+        return cls(**{**values, **overrides})
+
 
 APPEARANCE_NORMS = ("sample", "instance", "batch", "none")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spt_core import parts
+from spt_core import part_composite
 from spt_core import skeleton as sk
 from spt_core.data.dataset import PersonDataset
 from spt_core.data.samples import PersonSamples
@@ -68,7 +68,7 @@ def part_warp_images(samples: PersonSamples, pairs: np.ndarray) -> np.ndarray:
     """The no-learning baseline for every (source, target) row."""
     return np.stack(
         [
-            parts.warp_image_by_parts(
+            part_composite.warp_image_by_parts(
                 samples.images[a], samples.parsings[a], samples.poses[a], samples.poses[b]
             )
             for a, b in pairs

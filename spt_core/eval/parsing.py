@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from spt_core import labels as lb
-from spt_core import parts
+from spt_core import part_composite
 from spt_core.data.dataset import PersonDataset, identity_of
 from spt_core.data.parsing_pairs import ParsingPairs
 from spt_core.letterbox import Letterbox
@@ -81,7 +81,7 @@ def evaluate_part_warp(pairs: ParsingPairs) -> dict:
     """The source map moved part-wise onto the target pose (no learning) against the truth."""
     scores = ParsingScores()
     for source, target in pairs.pairs:
-        moved = parts.warp_labels_by_parts(
+        moved = part_composite.warp_labels_by_parts(
             pairs.parsings[source], pairs.poses[source], pairs.poses[target]
         )
         scores.add(moved, pairs.parsings[target])
@@ -145,7 +145,7 @@ def draw_parsing_sheet(
     lines = []
     for k, row in enumerate(rows):
         source, target = pairs.pairs[row]
-        warped = parts.warp_labels_by_parts(
+        warped = part_composite.warp_labels_by_parts(
             pairs.parsings[source], pairs.poses[source], pairs.poses[target]
         )
         tiles = [

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from spt_core import labels as lb
-from spt_core import parts
+from spt_core import part_composite
 from spt_core import skeleton as sk
 from spt_core.data.dataset import identity_of
 from spt_core.io_utils import write_image_rgb
@@ -73,7 +73,7 @@ def draw_search_grid(
         best = int(result.best[i])
         source, found = inputs.parsings[i], inputs.parsings[best]
         source_pose, found_pose = inputs.poses[i], inputs.poses[best]
-        moved = parts.warp_labels_by_parts(source, source_pose, found_pose)
+        moved = part_composite.warp_labels_by_parts(source, source_pose, found_pose)
         skeleton_only = sk.draw_skeleton(np.zeros(found.shape + (3,), np.uint8), found_pose)
         tiles = [
             sk.draw_skeleton(lb.colorize(source), source_pose),

@@ -39,11 +39,11 @@ from spt_core.config import (
 )
 from spt_core.data.samples import PersonSamples
 from spt_core.letterbox import scaled_copy
-from spt_core.train.appearance_networks import KIND, AppearanceNetworks
+from spt_core.train.appearance_networks import KIND, AppearanceNetworks, AppearanceNetworksOwner
 from spt_core.train.loop import IndexSchedule, Trainer
 
 
-class AppearanceTrainer(Trainer):
+class AppearanceTrainer(AppearanceNetworksOwner, Trainer):
     """G_A against D_A on unpaired samples (see the module docstring).
 
     Args:
@@ -131,18 +131,6 @@ class AppearanceTrainer(Trainer):
         self.targets = IndexSchedule(n, b, self.train.seed + 7919, self.dist.rank, w)
 
     # ---- the networks (the same objects checkpoints store) -----------------------------------
-
-    @property
-    def generator(self):
-        return self.nets.generator
-
-    @property
-    def discriminator(self):
-        return self.nets.discriminator
-
-    @property
-    def face_discriminator(self):
-        return self.nets.face_discriminator
 
     @property
     def alpha(self) -> float:
@@ -251,21 +239,6 @@ class AppearanceTrainer(Trainer):
             logs["alpha"] = self.alpha
         return logs
 
-    def generator_losses(self, source, target, target_parsing, target_style_map):
-        """L_A of one batch: (named loss tensors, (fake target, fake source, faces)).
-
-        ``target_parsing`` (9 channels) may carry gradients (joint training): the image
-        losses then reach whatever produced it.
-        """
-        return appearance_generator_losses(self, source, target, target_parsing, target_style_map)
-
-    def discriminator_step(self, source, target_parsing, fake_target, fake_source, faces=None):
-        """One update of D_A (and D_F with ``faces``; one shared Adam); returns
-        {"d": D_A's loss[, "d_face": D_F's]}."""
-        return appearance_discriminator_step(
-            self, source, target_parsing, fake_target, fake_source, faces
-        )
-
     def preview(self) -> dict[str, np.ndarray]:
         """Rows: source | the image the target pose comes from | generated."""
         import torch
@@ -292,69 +265,6 @@ class AppearanceTrainer(Trainer):
         self.generator.train()
         tiles = [to_uint8(source["image"]), to_uint8(target["image"]), to_uint8(fake)]
         return {"appearance": preview_sheet(tiles)}
-
-
-def appearance_generator_losses(trainer, source, target, target_parsing, target_style_map):
-    """Render I~_t and the cycle I~_s with ``trainer``'s networks and take L_A's generator
-    terms (the appearance and end-to-end trainers' shared half-step).
-
-    Returns:
-        (named loss tensors, (fake target, fake source, face crops or None)).
-    """
-    nets, objective = trainer.nets, trainer.objective
-    net_target, net_source = objective.visible(target_parsing), objective.visible(source["parsing"])
-    with trainer.autocast():
-        fake_target = nets.render(
-            source["image"],
-            net_source,
-            source["heatmaps"],
-            net_target,
-            target["heatmaps"],
-            source["poses"],
-            target["poses"],
-        )
-        fake_source = nets.render(
-            fake_target,
-            net_target,
-            target["heatmaps"],
-            net_source,
-            source["heatmaps"],
-            target["poses"],
-            source["poses"],
-        )
-    losses, faces = objective.generator_losses(
-        source,
-        target,
-        fake_target,
-        fake_source,
-        target_parsing,
-        target_style_map,
-        nets.discriminator,
-        nets.face_discriminator,
-        nets.alpha,
-    )
-    return losses, (fake_target, fake_source, faces)
-
-
-def appearance_discriminator_step(
-    trainer, source, target_parsing, fake_target, fake_source, faces=None
-) -> dict[str, float]:
-    """One update of D_A (and D_F: one shared Adam) of ``trainer`` against detached fakes."""
-    from spt_core.losses.objectives import as_floats
-
-    nets = trainer.nets
-    losses = trainer.objective.discriminator_losses(
-        source,
-        target_parsing,
-        fake_target,
-        fake_source,
-        nets.discriminator,
-        nets.face_discriminator,
-        faces,
-        nets.alpha,
-    )
-    trainer.optimise("discriminator", losses.pop("total"))
-    return as_floats(losses)
 
 
 def preview_sheet(tiles: list[np.ndarray]) -> np.ndarray:

@@ -143,3 +143,90 @@ def global_mismatches(model: AppearanceNetConfig, source: AppearanceNetConfig) -
         if getattr(source, name) != getattr(model, name)
     ]
     return problems
+
+
+class AppearanceNetworksOwner:
+    """What the appearance and end-to-end trainers share (a mixin of ``Trainer``s that set
+    ``self.nets`` and ``self.objective``): the networks under the names checkpoints use, and
+    the two half-steps of L_A. The procedures (schedules, optimisers, the semantic network)
+    stay in the trainers."""
+
+    nets: AppearanceNetworks
+
+    @property
+    def generator(self):
+        return self.nets.generator
+
+    @property
+    def discriminator(self):
+        return self.nets.discriminator
+
+    @property
+    def face_discriminator(self):
+        return self.nets.face_discriminator
+
+    def generator_losses(self, source, target, target_parsing, target_style_map):
+        """Render I~_t and the cycle I~_s and take L_A's generator terms. ``target_parsing``
+        (9 channels) may carry gradients (joint training): the image losses then reach whatever
+        produced it.
+
+        Returns:
+            (named loss tensors, (fake target, fake source, face crops or None)).
+        """
+        nets, objective = self.nets, self.objective
+        net_target, net_source = (
+            objective.visible(target_parsing),
+            objective.visible(source["parsing"]),
+        )
+        with self.autocast():
+            fake_target = nets.render(
+                source["image"],
+                net_source,
+                source["heatmaps"],
+                net_target,
+                target["heatmaps"],
+                source["poses"],
+                target["poses"],
+            )
+            fake_source = nets.render(
+                fake_target,
+                net_target,
+                target["heatmaps"],
+                net_source,
+                source["heatmaps"],
+                target["poses"],
+                source["poses"],
+            )
+        losses, faces = objective.generator_losses(
+            source,
+            target,
+            fake_target,
+            fake_source,
+            target_parsing,
+            target_style_map,
+            nets.discriminator,
+            nets.face_discriminator,
+            nets.alpha,
+        )
+        return losses, (fake_target, fake_source, faces)
+
+    def discriminator_step(
+        self, source, target_parsing, fake_target, fake_source, faces=None
+    ) -> dict[str, float]:
+        """One update of D_A (and D_F with ``faces``: one shared Adam) against the detached
+        fakes; returns {"d": D_A's loss[, "d_face": D_F's]}."""
+        from spt_core.losses.objectives import as_floats
+
+        nets = self.nets
+        losses = self.objective.discriminator_losses(
+            source,
+            target_parsing,
+            fake_target,
+            fake_source,
+            nets.discriminator,
+            nets.face_discriminator,
+            faces,
+            nets.alpha,
+        )
+        self.optimise("discriminator", losses.pop("total"))
+        return as_floats(losses)

@@ -44,13 +44,8 @@ from spt_core.config import (
 from spt_core.data.samples import PersonSamples
 from spt_core.errors import DataError
 from spt_core.letterbox import scaled_copy
-from spt_core.train.appearance import (
-    appearance_discriminator_step,
-    appearance_generator_losses,
-    check_setup,
-    preview_sheet,
-)
-from spt_core.train.appearance_networks import AppearanceNetworks
+from spt_core.train.appearance import check_setup, preview_sheet
+from spt_core.train.appearance_networks import AppearanceNetworks, AppearanceNetworksOwner
 from spt_core.train.loop import IndexSchedule, Trainer
 
 KIND = "joint"
@@ -73,7 +68,7 @@ def pseudo_label_pairs(dataset, pseudo) -> np.ndarray:
     return pairs
 
 
-class JointTrainer(Trainer):
+class JointTrainer(AppearanceNetworksOwner, Trainer):
     """G_S and G_A trained together through the soft target parsing (module docstring).
 
     A sibling of :class:`~spt_core.train.appearance.AppearanceTrainer`: both own an
@@ -179,18 +174,6 @@ class JointTrainer(Trainer):
         n, b, w = len(self.pairs), self.train.batch_size, self.dist.world_size
         self.schedule = IndexSchedule(n, b, self.train.seed, self.dist.rank, w)
 
-    @property
-    def generator(self):
-        return self.nets.generator
-
-    @property
-    def discriminator(self):
-        return self.nets.discriminator
-
-    @property
-    def face_discriminator(self):
-        return self.nets.face_discriminator
-
     def networks(self) -> dict:
         return {
             **self.nets.as_dict(),  # generator, discriminator[, face_discriminator]
@@ -237,10 +220,6 @@ class JointTrainer(Trainer):
         logits = logits.float()
         return logits, torch.softmax(logits, dim=1), inputs
 
-    def generator_losses(self, source, target, target_parsing, target_style_map):
-        """L_A of one batch (as :meth:`AppearanceTrainer.generator_losses`)."""
-        return appearance_generator_losses(self, source, target, target_parsing, target_style_map)
-
     def train_step(self, step: int) -> dict[str, float]:
         from spt_core.losses.objectives import as_floats
         from spt_core.models.inputs import resize_soft_map
@@ -268,7 +247,7 @@ class JointTrainer(Trainer):
         total = image["g_total"] + semantic["total"]
         self.optimise("generator", total)
         logs = as_floats(image)
-        logs.update(appearance_discriminator_step(self, source, soft_map[:, 1:], *fakes))
+        logs.update(self.discriminator_step(source, soft_map[:, 1:], *fakes))
         d_semantic = self.semantic_objective.discriminator_loss(
             probabilities, inputs.target_labels, inputs.target_heatmaps, self.semantic_discriminator
         )

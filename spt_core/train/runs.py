@@ -153,16 +153,7 @@ def presets(kind: str) -> dict[str, dict[str, Any]]:
     )
     tiny = dict(base, train=quick)
     if kind == "semantic":
-        tiny["model"] = SemanticNetConfig(
-            size=(32, 16),
-            base_channels=8,
-            max_channels=32,
-            depth=3,
-            disc_channels=8,
-            disc_layers=2,
-            mask_radius=1,
-            heatmap_sigma=1.5,
-        )
+        tiny["model"] = SemanticNetConfig.tiny()
     elif kind == "appearance":
         tiny["model"] = AppearanceNetConfig.tiny()
     elif kind == "posenet":

@@ -1,4 +1,5 @@
-"""A zoomable, pannable view of one photo; the pose and label canvases build on it.
+"""A zoomable, pannable view of one photo, and the same view following an edited document;
+the pose and label canvases build on them.
 
 Scene coordinates: pixel (row r, column c) covers the square [c, c+1) x [r, r+1), so the pixel
 centre, which is image coordinate (x=c, y=r) in the pose and label-map convention, sits at scene
@@ -13,6 +14,7 @@ from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene, QGraphicsView
 
 from spt_studio import resources  # noqa: F401 - PySide6/3.11 None refcount guard
+from spt_studio.document import Change, History
 
 #: Zoom limits (view pixels per image pixel).
 MIN_ZOOM, MAX_ZOOM = 0.25, 64.0
@@ -170,3 +172,32 @@ class ImageCanvas(QGraphicsView):
         self._pan_from = None
         self.viewport().unsetCursor()
         return True
+
+
+class DocumentCanvas(ImageCanvas):
+    """An image canvas that shows the document of a :class:`History` and follows its changes.
+
+    Subclasses define :meth:`on_change` and extend :meth:`show_document` with what they draw
+    over the photo.
+    """
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.history: History | None = None
+
+    def set_history(self, history: History | None) -> None:
+        """Show (and edit) the document of ``history``; None shows nothing."""
+        if self.history is not None:
+            self.history.remove_listener(self.on_change)
+        self.history = history
+        if history is not None:
+            history.add_listener(self.on_change)
+        self.show_document()
+
+    def show_document(self) -> None:
+        """Redraw everything from the document: here its photo (cleared when there is none)."""
+        self.set_photo(None if self.history is None else self.history.doc.image)
+
+    def on_change(self, change: Change) -> None:
+        """Redraw what ``change`` touched (the History calls it after every edit)."""
+        raise NotImplementedError

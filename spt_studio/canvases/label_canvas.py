@@ -13,9 +13,9 @@ from PySide6.QtGui import QColor, QImage, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QStyleOptionGraphicsItem
 
 from spt_core import labels as lb
-from spt_studio.canvases.base import ImageCanvas
+from spt_studio.canvases.base import DocumentCanvas
 from spt_studio.canvases.tools.paint import BrushTool, EraserTool, FillTool, PickerTool
-from spt_studio.document import Change, History
+from spt_studio.document import Change
 
 #: RGBA colour of every label; background is transparent so the photo shows through.
 RGBA_PALETTE = np.concatenate(
@@ -67,7 +67,7 @@ class LabelOverlay(QGraphicsItem):
         painter.drawImage(exposed, self.qimage, exposed)
 
 
-class LabelCanvas(ImageCanvas):
+class LabelCanvas(DocumentCanvas):
     """Photo + parsing overlay; paint with the current tool and label.
 
     Signals:
@@ -78,7 +78,6 @@ class LabelCanvas(ImageCanvas):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.history: History | None = None
         self.layer = "target_parsing"
         self.label = lb.UPPER_CLOTHES
         self.brush_size = 5.0
@@ -97,30 +96,26 @@ class LabelCanvas(ImageCanvas):
 
     # -- state ----------------------------------------------------------------------------------
 
-    def set_history(self, history: History | None) -> None:
+    def show_document(self) -> None:
+        super().show_document()
+        self._show_labels()
+
+    def _show_labels(self) -> None:
+        """Recolour the whole overlay from the layer being painted (kept when no document)."""
         if self.history is not None:
-            self.history.remove_listener(self.on_change)
-        self.history = history
-        if history is not None:
-            history.add_listener(self.on_change)
-            self.set_photo(history.doc.image)
-            self.overlay.set_labels(history.doc.parsing(self.layer))
-        else:
-            self.set_photo(None)
+            self.overlay.set_labels(self.history.doc.parsing(self.layer))
 
     def set_layer(self, layer: str) -> None:
         """Paint the target parsing (what the result uses) or fix the source parsing."""
         self.layer = layer
-        if self.history is not None:
-            self.overlay.set_labels(self.history.doc.parsing(layer))
+        self._show_labels()
 
     def on_change(self, change: Change) -> None:
         if self.history is None:
             return
         doc = self.history.doc
         if change.what == "all":
-            self.set_photo(doc.image)
-            self.overlay.set_labels(doc.parsing(self.layer))
+            self.show_document()
         elif change.what == "parsing" and change.layer == self.layer:
             if change.rect is None:
                 self.overlay.set_labels(doc.parsing(self.layer))

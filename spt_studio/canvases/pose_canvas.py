@@ -15,9 +15,9 @@ from PySide6.QtGui import QBrush, QColor, QPen
 from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsLineItem, QMenu
 
 from spt_core import skeleton as sk
-from spt_studio.canvases.base import ImageCanvas
+from spt_studio.canvases.base import DocumentCanvas
 from spt_studio.canvases.tools.drag import JointDragTool
-from spt_studio.document import Change, History, SetJointVisible, SetPose
+from spt_studio.document import Change, SetJointVisible, SetPose
 
 HANDLE_RADIUS = 6.0  # screen pixels
 LEFT_JOINTS = {sk.L_SHOULDER, sk.L_ELBOW, sk.L_WRIST, sk.L_HIP, sk.L_KNEE, sk.L_ANKLE,
@@ -70,7 +70,7 @@ class JointHandle(QGraphicsEllipseItem):
             self.setPen(outline)
 
 
-class PoseCanvas(ImageCanvas):
+class PoseCanvas(DocumentCanvas):
     """Photo + target skeleton; drag joints, right-click to hide/show.
 
     Signals:
@@ -81,7 +81,6 @@ class PoseCanvas(ImageCanvas):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.history: History | None = None
         self.bone_lock = False
         self.selected_joint = -1
         self.tool = JointDragTool(self)
@@ -105,22 +104,14 @@ class PoseCanvas(ImageCanvas):
 
     # -- document -------------------------------------------------------------------------------
 
-    def set_history(self, history: History | None) -> None:
-        """Show (and edit) the document of ``history``."""
-        if self.history is not None:
-            self.history.remove_listener(self.on_change)
-        self.history = history
-        if history is not None:
-            history.add_listener(self.on_change)
-            self.set_photo(history.doc.image)
-        else:
-            self.set_photo(None)
+    def show_document(self) -> None:
+        super().show_document()
         self.refresh()
 
     def on_change(self, change: Change) -> None:
-        if change.what in ("pose", "all"):
-            if change.what == "all" and self.history is not None:
-                self.set_photo(self.history.doc.image)
+        if change.what == "all":
+            self.show_document()
+        elif change.what == "pose":
             self.refresh()
 
     def refresh(self) -> None:

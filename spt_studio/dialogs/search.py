@@ -6,38 +6,31 @@ the semantic network trains on; the training dialog looks there by default.
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 
-import qtawesome as qta
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
-    QDialog,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QProgressBar,
-    QPushButton,
-    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
 
 from spt_core.config import SearchConfig, field_choices
-from spt_core.devices import available_devices
 from spt_core.search.store import DEFAULT_PSEUDO_LABELS
+from spt_studio.dialogs.worker_dialog import WorkerDialog
 from spt_studio.widgets.config_form import ConfigForm
-from spt_studio.widgets.path_row import path_row
+from spt_studio.widgets.factories import device_combo, line_edit, push_button, scrolled
+from spt_studio.widgets.path_row import typed_path
 from spt_studio.workers.search import SearchSummary, SearchWorker
-from spt_studio.workers.training import start_in_thread
 
 
-class SearchDialog(QDialog):
+class SearchDialog(WorkerDialog):
     """Non-modal pseudo-label search window.
 
     Args:
@@ -51,64 +44,45 @@ class SearchDialog(QDialog):
     completed = Signal(object)
 
     def __init__(self, parent: QWidget | None = None, data_dir: Path | None = None):
-        super().__init__(parent)
-        self.setWindowTitle("Pseudo-label search")
-        self.setModal(False)
-        self.resize(620, 640)
-        self.worker: SearchWorker | None = None
-        self.thread = None
+        super().__init__(parent, "Pseudo-label search", (620, 640))
         self.summary: SearchSummary | None = None
         self._out_auto = True
 
-        self.data_edit = QLineEdit()
-        self.data_edit.setPlaceholderText("dataset folder (PG2 layout, with parsing maps)")
+        self.data_edit = line_edit("dataset folder (PG2 layout, with parsing maps)")
         self.data_edit.textChanged.connect(self._suggest_out)
-        self.out_edit = QLineEdit()
-        self.out_edit.setPlaceholderText("pseudo-label file (.npz)")
+        self.out_edit = line_edit("pseudo-label file (.npz)")
         self.out_edit.textEdited.connect(self._out_edited)
-        self.device_combo = QComboBox()
-        self.device_combo.addItems(list(available_devices()))
+        self.device_combo = device_combo()
         self.replace_check = QCheckBox("replace a file of other data or settings")
         self.replace_check.setToolTip(
             "otherwise a file of the same search is continued, and one of another is refused"
         )
         self.form = ConfigForm(SearchConfig, choices=field_choices(SearchConfig))
         self.form.changed.connect(self._update_buttons)
-        self.start_button = QPushButton(qta.icon("mdi6.play"), "Search")
-        self.start_button.clicked.connect(self.start)
-        self.cancel_button = QPushButton(qta.icon("mdi6.stop"), "Cancel")
-        self.cancel_button.setToolTip("stop after the chunk of samples in progress")
-        self.cancel_button.clicked.connect(self.cancel)
-        self.progress = QProgressBar()
-        self.progress.setFormat("%v / %m samples")
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
-        self.status_label = QLabel("ready")
-        self.error_label = QLabel("")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
+        self.start_button = push_button("mdi6.play", "Search", self.start)
+        self.cancel_button = push_button(
+            "mdi6.stop", "Cancel", self.cancel, "stop after the chunk of samples in progress"
+        )
+        self._build_status_lines("%v / %m samples")
         self.result_text = QPlainTextEdit()
         self.result_text.setReadOnly(True)
         self.result_text.setPlaceholderText("the summary of the search appears here")
 
         grid = QGridLayout()
         grid.addWidget(QLabel("Dataset"), 0, 0)
-        grid.addWidget(self._path_row(self.data_edit, "folder"), 0, 1)
+        grid.addWidget(self._browse_row(self.data_edit, "folder"), 0, 1)
         grid.addWidget(QLabel("Output"), 1, 0)
-        grid.addWidget(self._path_row(self.out_edit, "file"), 1, 1)
+        grid.addWidget(self._browse_row(self.out_edit, "file"), 1, 1)
         grid.addWidget(QLabel("Device"), 2, 0)
         grid.addWidget(self.device_combo, 2, 1)
         grid.addWidget(self.replace_check, 3, 1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.form)
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.cancel_button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
         layout.addLayout(grid)
-        layout.addWidget(scroll, 2)
+        layout.addWidget(scrolled(self.form), 2)
         layout.addLayout(buttons)
         layout.addWidget(self.progress)
         layout.addWidget(self.status_label)
@@ -118,9 +92,6 @@ class SearchDialog(QDialog):
         if data_dir is not None:
             self.set_data_dir(data_dir)
         self._set_running(False)
-
-    def _path_row(self, edit: QLineEdit, what: str) -> QWidget:
-        return path_row(edit, f"choose the {what}", functools.partial(self._browse, edit, what))
 
     def _browse(self, edit: QLineEdit, what: str) -> None:
         if what == "folder":
@@ -140,14 +111,8 @@ class SearchDialog(QDialog):
         self.data_edit.setText(str(data_dir))
 
     @property
-    def data_dir(self) -> Path | None:
-        text = self.data_edit.text().strip()
-        return Path(text).expanduser() if text else None
-
-    @property
     def out_path(self) -> Path | None:
-        text = self.out_edit.text().strip()
-        return Path(text).expanduser() if text else None
+        return typed_path(self.out_edit)
 
     def _out_edited(self) -> None:
         self._out_auto = False
@@ -166,9 +131,6 @@ class SearchDialog(QDialog):
 
     # ---- running ------------------------------------------------------------------------------
 
-    def is_running(self) -> bool:
-        return self.worker is not None
-
     def _update_buttons(self) -> None:
         running = self.is_running()
         error = self.form.error()
@@ -177,16 +139,8 @@ class SearchDialog(QDialog):
         self.start_button.setEnabled(not running and error is None)
         self.cancel_button.setEnabled(running)
 
-    def _set_running(self, running: bool) -> None:
-        for widget in (
-            self.data_edit,
-            self.out_edit,
-            self.device_combo,
-            self.replace_check,
-            self.form,
-        ):
-            widget.setEnabled(not running)
-        self._update_buttons()
+    def _settings_widgets(self) -> tuple[QWidget, ...]:
+        return (self.data_edit, self.out_edit, self.device_combo, self.replace_check, self.form)
 
     def start(self) -> bool:
         """Start the search; False (with a message) when the settings do not allow it."""
@@ -210,21 +164,15 @@ class SearchDialog(QDialog):
         out = self.out_path
         if out.suffix != ".npz":  # the store writes .npz; keep the name the user will look for
             out = out.with_suffix(".npz")
-        self.worker = SearchWorker(
+        worker = SearchWorker(
             self.data_dir,
             out,
             config,
             self.device_combo.currentText(),
             replace=self.replace_check.isChecked(),
         )
-        # Bound methods: the worker's signals reach them queued, in the GUI thread.
-        self.worker.status.connect(self.status_label.setText)
-        self.worker.progress.connect(self._on_progress)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.ended.connect(self._on_ended)
-        self.thread = start_in_thread(self.worker, "pseudo-label search")
-        self._set_running(True)
+        worker.progress.connect(self._on_progress)
+        self._start_worker(worker, "pseudo-label search")
         return True
 
     def cancel(self) -> None:
@@ -254,9 +202,7 @@ class SearchDialog(QDialog):
 
     def _on_ended(self) -> None:
         error = self.error_label.text()
-        self.worker = None
-        self.thread = None
-        self._set_running(False)
+        super()._on_ended()
         if error and not self.error_label.text():  # keep the failure message visible
             self.error_label.setText(error)
 

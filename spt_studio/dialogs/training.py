@@ -13,22 +13,16 @@ is :class:`~spt_studio.dialogs.training_run.TrainingRunMixin`'s.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from pathlib import Path
 
-import qtawesome as qta
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QProgressBar,
-    QPushButton,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -36,17 +30,23 @@ from PySide6.QtWidgets import (
 )
 
 from spt_core.config import field_choices, path_fields
-from spt_core.devices import available_devices
 from spt_core.models.checkpoint import latest_checkpoint
 from spt_core.search.store import DEFAULT_PSEUDO_LABELS
 from spt_core.train import factory
 from spt_core.train.events import DoneEvent
 from spt_studio.dialogs.training_run import TrainingRunMixin
-from spt_studio.widgets.config_form import ConfigForm
+from spt_studio.dialogs.worker_dialog import WorkerDialog
+from spt_studio.widgets.config_form import ConfigForm, value_error
+from spt_studio.widgets.factories import (
+    AUTO_DEVICE_TIP,
+    device_combo,
+    line_edit,
+    push_button,
+    scrolled,
+)
 from spt_studio.widgets.loss_plot import LossPlot
-from spt_studio.widgets.path_row import path_row
+from spt_studio.widgets.path_row import typed_path
 from spt_studio.widgets.preview_panel import PreviewPanel
-from spt_studio.workers.training import TrainingWorker
 
 KIND_LABELS = {
     "semantic": "Semantic network (H_S)",
@@ -67,7 +67,7 @@ SECTION_LABELS = {
 NEEDS_PSEUDO_LABELS = ("semantic", "joint")
 
 
-class TrainingDialog(TrainingRunMixin, QDialog):
+class TrainingDialog(TrainingRunMixin, WorkerDialog):
     """Non-modal training window (see the module docstring).
 
     Args:
@@ -81,12 +81,7 @@ class TrainingDialog(TrainingRunMixin, QDialog):
     run_finished = Signal(object)
 
     def __init__(self, parent: QWidget | None = None, data_dir: Path | None = None):
-        super().__init__(parent)
-        self.setWindowTitle("Train a network")
-        self.setModal(False)
-        self.resize(1180, 720)
-        self.worker: TrainingWorker | None = None
-        self.thread = None
+        super().__init__(parent, "Train a network", (1180, 720))
         self.forms: dict[str, ConfigForm] = {}
         self.last_done: DoneEvent | None = None
         self._seconds_per_step: float | None = None
@@ -115,49 +110,39 @@ class TrainingDialog(TrainingRunMixin, QDialog):
             "CPU (to try the editor)"
         )
         self.preset_combo.activated.connect(self._apply_preset)
-        self.data_edit = QLineEdit()
-        self.data_edit.setPlaceholderText("dataset folder (PG2 layout)")
+        self.data_edit = line_edit("dataset folder (PG2 layout)")
         self.data_edit.editingFinished.connect(self._data_changed)
-        self.run_edit = QLineEdit()
-        self.run_edit.setPlaceholderText("run folder: checkpoints, log.jsonl, previews")
+        self.run_edit = line_edit("run folder: checkpoints, log.jsonl, previews")
         self.run_edit.textEdited.connect(self._run_edited)
         self.run_edit.textChanged.connect(self._update_buttons)
-        self.device_combo = QComboBox()
-        self.device_combo.addItems(list(available_devices()))
-        self.device_combo.setToolTip("auto picks CUDA when this machine has it")
-        self.search_button = QPushButton(qta.icon("mdi6.magnify"), "Pseudo labels…")
-        self.search_button.setToolTip("run the pseudo-label search the semantic network needs")
-        self.search_button.clicked.connect(self.open_search)
+        self.device_combo = device_combo(AUTO_DEVICE_TIP)
+        self.search_button = push_button(
+            "mdi6.magnify",
+            "Pseudo labels…",
+            self.open_search,
+            "run the pseudo-label search the semantic network needs",
+        )
 
         self.tabs = QTabWidget()
-        self.start_button = QPushButton(qta.icon("mdi6.play"), "Start")
-        self.start_button.clicked.connect(self.start)
-        self.stop_button = QPushButton(qta.icon("mdi6.stop"), "Stop")
-        self.stop_button.setToolTip("stop after the current step and write a checkpoint")
-        self.stop_button.clicked.connect(self.stop)
-        self.resume_button = QPushButton(qta.icon("mdi6.restart"), "Resume")
-        self.resume_button.setToolTip(
-            "continue the run in the run folder from its newest checkpoint, with its saved "
-            "network and loss settings"
+        self.start_button = push_button("mdi6.play", "Start", self.start)
+        self.stop_button = push_button(
+            "mdi6.stop", "Stop", self.stop, "stop after the current step and write a checkpoint"
         )
-        self.resume_button.clicked.connect(self.resume)
+        self.resume_button = push_button(
+            "mdi6.restart",
+            "Resume",
+            self.resume,
+            "continue the run in the run folder from its newest checkpoint, with its saved "
+            "network and loss settings",
+        )
 
-        self.progress = QProgressBar()
-        self.progress.setFormat("step %v / %m")
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0)
+        self._build_status_lines("step %v / %m")
         self.eta_label = QLabel("")
-        self.status_label = QLabel("ready")
-        self.error_label = QLabel("")
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #b00020;")
+        # A failure message may name a file or a setting the user wants to copy.
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.loss_plot = LossPlot()
         self.preview = PreviewPanel()
-
-    def _folder_row(self, edit: QLineEdit, title: str) -> QWidget:
-        return path_row(edit, f"choose the {title}", functools.partial(self._browse, edit, title))
 
     def _build_layout(self) -> None:
         grid = QGridLayout()
@@ -166,9 +151,9 @@ class TrainingDialog(TrainingRunMixin, QDialog):
         grid.addWidget(QLabel("Preset"), 0, 2)
         grid.addWidget(self.preset_combo, 0, 3)
         grid.addWidget(QLabel("Dataset"), 1, 0)
-        grid.addWidget(self._folder_row(self.data_edit, "dataset folder"), 1, 1, 1, 3)
+        grid.addWidget(self._browse_row(self.data_edit, "dataset folder"), 1, 1, 1, 3)
         grid.addWidget(QLabel("Run folder"), 2, 0)
-        grid.addWidget(self._folder_row(self.run_edit, "run folder"), 2, 1, 1, 3)
+        grid.addWidget(self._browse_row(self.run_edit, "run folder"), 2, 1, 1, 3)
         grid.addWidget(QLabel("Device"), 3, 0)
         grid.addWidget(self.device_combo, 3, 1)
         grid.addWidget(self.search_button, 3, 3)
@@ -216,14 +201,8 @@ class TrainingDialog(TrainingRunMixin, QDialog):
         return self.kind_combo.currentData()
 
     @property
-    def data_dir(self) -> Path | None:
-        text = self.data_edit.text().strip()
-        return Path(text).expanduser() if text else None
-
-    @property
     def run_dir(self) -> Path | None:
-        text = self.run_edit.text().strip()
-        return Path(text).expanduser() if text else None
+        return typed_path(self.run_edit)
 
     def set_kind(self, kind: str) -> None:
         """Select a network kind (its forms are reset to the defaults)."""
@@ -255,10 +234,7 @@ class TrainingDialog(TrainingRunMixin, QDialog):
                 hidden=("device",) if name == "train" else (),
             )
             form.changed.connect(self._update_buttons)
-            scroll = QScrollArea()
-            scroll.setWidgetResizable(True)
-            scroll.setWidget(form)
-            self.tabs.addTab(scroll, SECTION_LABELS.get(name, name))
+            self.tabs.addTab(scrolled(form), SECTION_LABELS.get(name, name))
             self.forms[name] = form
         if "train" in sections:
             self.device_combo.setCurrentText(sections["train"].device)
@@ -324,20 +300,9 @@ class TrainingDialog(TrainingRunMixin, QDialog):
 
     # ---- state ------------------------------------------------------------------------------
 
-    def is_running(self) -> bool:
-        """Whether a worker is loading data or training."""
-        return self.worker is not None
-
-    def _form_error(self) -> str | None:
-        try:
-            self.sections()
-        except ValueError as exc:
-            return str(exc)
-        return None
-
     def _update_buttons(self) -> None:
         running = self.is_running()
-        error = None if running else self._form_error()
+        error = None if running else value_error(self.sections)
         # A form problem is shown until fixed; a run's failure stays until the next attempt.
         if error is not None:
             self.error_label.setText(error)
@@ -351,9 +316,9 @@ class TrainingDialog(TrainingRunMixin, QDialog):
         self.resume_button.setEnabled(not running and has_run)
         self.stop_button.setEnabled(running and not self.worker.stop_requested)
 
-    def _set_running(self, running: bool) -> None:
+    def _settings_widgets(self) -> tuple[QWidget, ...]:
         # The forms, not the tab widget, are disabled: a run's settings stay readable.
-        for widget in (
+        return (
             self.kind_combo,
             self.preset_combo,
             self.data_edit,
@@ -361,9 +326,7 @@ class TrainingDialog(TrainingRunMixin, QDialog):
             self.device_combo,
             self.search_button,
             *self.forms.values(),
-        ):
-            widget.setEnabled(not running)
-        self._update_buttons()
+        )
 
     def _fail(self, message: str) -> None:
         self.error_label.setText(message)

@@ -13,7 +13,7 @@ from spt_core.models.checkpoint import latest_checkpoint
 from spt_core.train import factory
 from spt_core.train.events import CheckpointEvent, PreviewEvent, StepEvent
 from spt_core.train.loop import LOG
-from spt_studio.workers.training import TrainingWorker, start_in_thread
+from spt_studio.workers.training import TrainingWorker
 
 
 def format_duration(seconds: float) -> str:
@@ -26,8 +26,9 @@ def format_duration(seconds: float) -> str:
 
 class TrainingRunMixin:
     """Start, resume and stop a run; expects what :class:`TrainingDialog` builds (the forms
-    and folders, ``sections()``, ``kind``, the progress widgets, ``worker``, ``thread``,
-    ``_set_running`` and ``_fail``)."""
+    and folders, ``sections()``, ``kind``, the progress widgets and ``_fail``) and what its
+    base :class:`~spt_studio.dialogs.worker_dialog.WorkerDialog` gives (``worker``,
+    ``thread``, ``_start_worker``, ``_set_running``)."""
 
     # ---- actions ------------------------------------------------------------------------------
 
@@ -113,16 +114,9 @@ class TrainingRunMixin:
         build = functools.partial(
             factory.build_trainer, self.kind, self.data_dir, self.run_dir, sections, resume
         )
-        self.worker = TrainingWorker(build)
-        # Bound methods of this dialog (a QObject in the GUI thread): the worker's signals reach
-        # them queued, in the GUI thread. A lambda would run in the worker thread instead.
-        self.worker.status.connect(self.status_label.setText)
-        self.worker.event.connect(self._on_event)
-        self.worker.finished.connect(self._on_finished)
-        self.worker.failed.connect(self._on_failed)
-        self.worker.ended.connect(self._on_ended)
-        self.thread = start_in_thread(self.worker, "training")
-        self._set_running(True)
+        worker = TrainingWorker(build)
+        worker.event.connect(self._on_event)
+        self._start_worker(worker, "training")
         return True
 
     # ---- events from the worker ----------------------------------------------------------------
@@ -160,11 +154,6 @@ class TrainingRunMixin:
     def _on_failed(self, message: str) -> None:
         self.loss_plot.flush()
         self._fail(message)
-
-    def _on_ended(self) -> None:
-        self.worker = None
-        self.thread = None
-        self._set_running(False)
 
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop the run and wait for its thread (for the main window on quit).

@@ -121,6 +121,11 @@ class Document:
             target_parsing=parsing.copy(),
         )
 
+    def source_person(self) -> PersonData:
+        """The photo's own person (its image, source pose and parsing, not copies), e.g. to be
+        the second person of another document."""
+        return PersonData(self.name, self.image, self.source_pose, self.source_parsing)
+
     @property
     def size(self) -> tuple[int, int]:
         """(height, width) of the photo."""

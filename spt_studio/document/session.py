@@ -20,14 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spt_core import skeleton as sk
-from spt_studio.document.commands import (
-    SetParsing,
-    SetPose,
-    SetReference,
-    SetSetting,
-    mirror_pose_command,
-    reset_pose_command,
-)
+from spt_studio.document import commands
 from spt_studio.document.frames import crop_to_photo, labels_to_photo
 from spt_studio.document.history import History
 from spt_studio.document.model import MODES, Document, PersonData
@@ -197,11 +190,11 @@ class EditorSession:
 
     def mirror_pose(self) -> None:
         """Swap the left and right side of the target pose (one undo step)."""
-        self.history.push(mirror_pose_command(self.doc))
+        self.history.push(commands.mirror_pose_command(self.doc))
 
     def reset_pose(self) -> None:
         """Make the target pose the source pose again, every joint shown (one undo step)."""
-        self.history.push(reset_pose_command(self.doc))
+        self.history.push(commands.reset_pose_command(self.doc))
 
     def copy_pose(self, pose: np.ndarray, from_size: tuple[int, int], what: str) -> None:
         """Make ``pose`` (of an image of ``from_size``) the target pose, every joint shown.
@@ -213,7 +206,7 @@ class EditorSession:
         """
         fitted = fit_pose(pose, from_size, self.doc.size)
         self.history.push(
-            SetPose(self.doc, fitted, np.ones(sk.NUM_JOINTS, bool), text=f"pose of {what}")
+            commands.SetPose(self.doc, fitted, np.ones(sk.NUM_JOINTS, bool), text=f"pose of {what}")
         )
 
     def copy_pose_from_reference(self) -> bool:
@@ -233,7 +226,7 @@ class EditorSession:
         if doc.predicted_parsing is None:
             return False
         predicted = labels_to_photo(doc.predicted_parsing, doc.size)
-        command = SetParsing(doc, "target_parsing", predicted, "use predicted parsing")
+        command = commands.SetParsing(doc, "target_parsing", predicted, "use predicted parsing")
         # The mode first, so observers of the push already see the paint mode; the switch is
         # a view setting and stays when the edit is undone (as switching by hand does).
         self.set_mode("paint")
@@ -244,12 +237,14 @@ class EditorSession:
         """Replace the map ``layer`` with a plain parsing drawn from the target pose."""
         doc = self.doc
         labels = parsing_from_pose(doc.effective_target_pose(), doc.size)
-        self.history.push(SetParsing(doc, layer, labels, "parsing from pose"))
+        self.history.push(commands.SetParsing(doc, layer, labels, "parsing from pose"))
 
     def reset_parsing(self) -> None:
         """Make the target parsing the source parsing again."""
         doc = self.doc
-        self.history.push(SetParsing(doc, "target_parsing", doc.source_parsing, "reset parsing"))
+        self.history.push(
+            commands.SetParsing(doc, "target_parsing", doc.source_parsing, "reset parsing")
+        )
 
     # -- clothing transfer -------------------------------------------------------------------
 
@@ -259,13 +254,13 @@ class EditorSession:
         labels = sorted(int(v) for v in labels)
         if labels == self.doc.settings.get("transfer_labels"):
             return False
-        self.history.push(SetSetting(self.doc, "transfer_labels", labels, "garments"))
+        self.history.push(commands.SetSetting(self.doc, "transfer_labels", labels, "garments"))
         return True
 
     def set_reference(self, reference: PersonData | None) -> None:
         """Load (or clear) the second person (an undo step); loading one switches to the
         transfer mode, which is what a second person is for."""
-        command = SetReference(self.doc, reference)
+        command = commands.SetReference(self.doc, reference)
         if reference is not None:
             self.set_mode("transfer")
         self.history.push(command)

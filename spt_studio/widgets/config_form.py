@@ -14,7 +14,7 @@ import math
 import re
 import types
 import typing
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from PySide6.QtCore import Signal
@@ -184,6 +184,45 @@ class ExactDoubleSpinBox(QDoubleSpinBox):
         return shown
 
 
+def _count_box() -> QSpinBox:
+    """The editor of an int field: any count up to two billion, read once typing ends."""
+    box = QSpinBox()
+    box.setRange(0, 2_000_000_000)
+    box.setKeyboardTracking(False)
+    return box
+
+
+def _text_editor(kind: str, optional: bool) -> QLineEdit:
+    """The editor of a str, size or floats field (the placeholder says the expected form)."""
+    edit = QLineEdit()
+    if kind == "size":
+        edit.setPlaceholderText("none" if optional else "HxW, e.g. 128x64")
+    elif kind == "floats":
+        edit.setPlaceholderText("numbers separated by commas")
+    return edit
+
+
+#: Field kind -> (editor factory, name of the signal it emits on every change); the kinds a
+#: line edit or a combo box shows are handled apart.
+_EDITORS: dict[str, tuple[Callable[[], QWidget], str]] = {
+    "bool": (QCheckBox, "toggled"),
+    "int": (_count_box, "valueChanged"),
+    "float": (ExactDoubleSpinBox, "valueChanged"),
+}
+
+
+def value_error(build: Callable[[], object]) -> str | None:
+    """The message of the ValueError ``build()`` raises (why settings are refused), or None.
+
+    Forms call it to enable or disable the buttons that would use the settings.
+    """
+    try:
+        build()
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 class ConfigForm(QWidget):
     """Editors for the fields of a config dataclass.
 
@@ -244,33 +283,20 @@ class ConfigForm(QWidget):
     # ---- building -------------------------------------------------------------------------
 
     def _make_editor(self, name: str) -> tuple[QWidget, QWidget]:
+        """(the editor of field ``name``, what the form shows: the editor or its path row)."""
         kind, optional = self.kinds[name]
         if name in self.choices:
             editor = QComboBox()
             editor.addItems(list(self.choices[name]))
-            editor.currentIndexChanged.connect(self.changed)
-            return editor, editor
-        if kind == "bool":
-            editor = QCheckBox()
-            editor.toggled.connect(self.changed)
-            return editor, editor
-        if kind == "int":
-            editor = QSpinBox()
-            editor.setRange(0, 2_000_000_000)
-            editor.setKeyboardTracking(False)
-            editor.valueChanged.connect(self.changed)
-            return editor, editor
-        if kind == "float":
-            editor = ExactDoubleSpinBox()
-            editor.valueChanged.connect(self.changed)
-            return editor, editor
-        editor = QLineEdit()
-        editor.textChanged.connect(self.changed)
-        if kind == "size":
-            editor.setPlaceholderText("none" if optional else "HxW, e.g. 128x64")
-        elif kind == "floats":
-            editor.setPlaceholderText("numbers separated by commas")
-        if name not in self.paths:
+            signal = "currentIndexChanged"
+        elif kind in _EDITORS:
+            make, signal = _EDITORS[kind]
+            editor = make()
+        else:
+            editor = _text_editor(kind, optional)
+            signal = "textChanged"
+        getattr(editor, signal).connect(self.changed)
+        if name not in self.paths or not isinstance(editor, QLineEdit):  # only text is browsed
             return editor, editor
         row = path_row(editor, f"choose a {self.paths[name]}", lambda: self._browse(name))
         return editor, row
@@ -362,8 +388,4 @@ class ConfigForm(QWidget):
 
     def error(self) -> str | None:
         """Why :meth:`value` would fail, or None."""
-        try:
-            self.value()
-        except ValueError as exc:
-            return str(exc)
-        return None
+        return value_error(self.value)

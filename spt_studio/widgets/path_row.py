@@ -1,8 +1,10 @@
-"""A line edit with a browse button beside it (dialogs and config forms share it)."""
+"""A line edit with a browse button beside it, and the path typed in it (dialogs and config
+forms share them)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import qtawesome as qta
 from PySide6.QtWidgets import QHBoxLayout, QLineEdit, QToolButton, QWidget
@@ -20,3 +22,9 @@ def path_row(edit: QLineEdit, tooltip: str, on_browse: Callable[[], None]) -> QW
     browse.clicked.connect(lambda _checked=False: on_browse())
     row.addWidget(browse)
     return holder
+
+
+def typed_path(edit: QLineEdit) -> Path | None:
+    """The path typed in ``edit`` (``~`` expanded), or None while it is blank."""
+    text = edit.text().strip()
+    return Path(text).expanduser() if text else None

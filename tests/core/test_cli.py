@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from helpers import spt_argv
 
 from spt_core.cli import main
 from spt_core.data.dataset import PersonDataset
@@ -24,18 +25,7 @@ def test_synth_writes_a_dataset_the_reader_loads(synth_dir, tmp_path, capsys):
     assert len(data.pairs) > 0
     preview = tmp_path / "sheet.png"
     out = tmp_path / "big"
-    argv = [
-        "synth",
-        "--out",
-        str(out),
-        "--count",
-        "4",
-        "--size",
-        "256x176",
-        "--quiet",
-        "--preview",
-        str(preview),
-    ]
+    argv = spt_argv("synth --count 4 --size 256x176 --quiet", out=out, preview=preview)
     assert main(argv) == 0
     big = PersonDataset(out)
     assert big.size == (256, 176) and big[0].image.shape == (256, 176, 3)
@@ -53,19 +43,7 @@ def test_data_check_reports_and_fails_clearly(synth_dir, tmp_path, capsys):
 
 def test_search_command_writes_labels_report_and_grid(synth_dir, tmp_path, capsys):
     out, grid = tmp_path / "pseudo.npz", tmp_path / "grid.png"
-    argv = [
-        "search",
-        str(synth_dir),
-        "--out",
-        str(out),
-        "--device",
-        "cpu",
-        "--quiet",
-        "--show",
-        "4",
-        "--show-out",
-        str(grid),
-    ]
+    argv = spt_argv("search", synth_dir, "--device cpu --quiet --show 4", out=out, show_out=grid)
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "same garment types" in text and "with a pseudo label: 36 of 36" in text
@@ -121,27 +99,12 @@ def test_synth_refuses_a_used_folder_unless_overwrite(synth_dir, tmp_path, capsy
 
 def test_train_posenet_then_appearance_with_pose_loss(synth_dir, tmp_path, capsys):
     posenet = tmp_path / "posenet"
-    argv = [
-        "train",
-        "posenet",
-        "--data",
-        str(synth_dir),
-        "--out",
-        str(posenet),
-        "--steps",
-        "2",
-        "--batch-size",
-        "2",
-        "--size",
-        "32x16",
-        "--base-channels",
-        "8",
-        "--n-blocks",
-        "1",
-        "--device",
-        "cpu",
-        "--quiet",
-    ]
+    argv = spt_argv(
+        "train posenet --steps 2 --batch-size 2 --size 32x16 --base-channels 8 --n-blocks 1",
+        "--device cpu --quiet",
+        data=synth_dir,
+        out=posenet,
+    )
     assert main(argv) == 0
     # --resume takes the architecture from the checkpoint and refuses a different one.
     again = ["train", "posenet", "--data", str(synth_dir), "--out", str(posenet), "--resume"]
@@ -150,62 +113,26 @@ def test_train_posenet_then_appearance_with_pose_loss(synth_dir, tmp_path, capsy
     assert main(again + ["--n-blocks", "2", "--steps", "4", "--quiet"]) == 2
     assert "n_blocks 1 in the checkpoint, 2 asked" in capsys.readouterr().err
     run = tmp_path / "appearance"
-    argv = [
-        "train",
-        "appearance",
-        "--data",
-        str(synth_dir),
-        "--out",
-        str(run),
-        "--steps",
-        "2",
-        "--batch-size",
-        "2",
-        "--size",
-        "32x16",
-        "--base-channels",
-        "8",
-        "--max-channels",
-        "16",
-        "--posenet",
-        str(posenet),
-        "--device",
-        "cpu",
-        "--quiet",
-    ]
+    argv = spt_argv(
+        "train appearance --steps 2 --batch-size 2 --size 32x16 --base-channels 8",
+        "--max-channels 16 --device cpu --quiet",
+        data=synth_dir,
+        out=run,
+        posenet=posenet,
+    )
     assert main(argv) == 0
     assert "finished at step 2" in capsys.readouterr().out
     sheet, table = tmp_path / "sheet.png", tmp_path / "table.csv"
-    argv = [
-        "eval",
-        "appearance",
-        str(run),
-        "--data",
-        str(synth_dir),
-        "--limit",
-        "6",
-        "--device",
-        "cpu",
-        "--sheet",
-        str(sheet),
-        "--csv",
-        str(table),
-    ]
+    argv = spt_argv(
+        "eval appearance", run, "--limit 6 --device cpu", data=synth_dir, sheet=sheet, csv=table
+    )
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "part warp (no learning)" in text and "TS-GT" in text
     assert read_image_rgb(sheet).shape[1] == 2 * (5 * 16 + 4 * 2)
     assert len(table.read_text().splitlines()) == 3
-    argv = [
-        "train",
-        "appearance",
-        "--data",
-        str(synth_dir),
-        "--out",
-        str(tmp_path / "x"),
-        "--parsing",
-        "predicted",
-        "--quiet",
-    ]
+    argv = spt_argv(
+        "train appearance --parsing predicted --quiet", data=synth_dir, out=tmp_path / "x"
+    )
     assert main(argv) == 2
     assert "--semantic" in capsys.readouterr().err

@@ -27,21 +27,26 @@ LIP_ORDER = [
     "left_leg", "right_leg", "left_shoe", "right_shoe",
 ]  # fmt: skip
 
+
+def label_grid(text: str) -> np.ndarray:
+    """A label map typed as rows of digits, one label a digit."""
+    return np.array([[int(digit) for digit in row] for row in text.split()], dtype=np.uint8)
+
+
 #: A hand-made map with every label; 10 rows x 10 columns.
-HAND_MAP = np.array(
-    [
-        [0, 0, 1, 2, 2, 2, 2, 0, 0, 0],
-        [0, 0, 2, 1, 1, 1, 2, 0, 0, 0],
-        [7, 3, 3, 3, 3, 3, 3, 3, 6, 0],
-        [7, 3, 3, 3, 3, 3, 3, 3, 6, 0],
-        [7, 0, 4, 4, 4, 5, 5, 5, 6, 0],
-        [0, 0, 4, 4, 0, 5, 5, 5, 0, 0],
-        [0, 0, 9, 9, 0, 8, 8, 0, 0, 0],
-        [0, 0, 9, 9, 0, 8, 8, 0, 0, 0],
-        [0, 0, 9, 0, 0, 0, 8, 0, 0, 0],
-        [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
-    ],
-    dtype=np.uint8,
+HAND_MAP = label_grid(
+    """
+    0012222000
+    0021112000
+    7333333360
+    7333333360
+    7044455560
+    0044055500
+    0099088000
+    0099088000
+    0090008000
+    0000000000
+    """
 )
 
 
@@ -152,20 +157,21 @@ LIP_HAND = np.array(
     ],
     dtype=np.uint8,
 )
-SPT_HAND = np.array(
-    [
-        [0, 0, 0, 2, 2, 2, 2, 0, 0, 0],
-        [0, 0, 0, 2, 1, 1, 2, 0, 0, 0],
-        [0, 0, 0, 2, 1, 1, 2, 0, 0, 0],
-        [7, 7, 3, 3, 3, 3, 3, 3, 6, 6],
-        [7, 7, 3, 3, 3, 3, 3, 3, 6, 6],
-        [7, 7, 0, 4, 4, 5, 5, 0, 6, 6],  # gloves under the right arm -> right_arm, ...
-        [0, 0, 0, 9, 0, 0, 8, 0, 0, 0],
-        [0, 0, 0, 9, 0, 0, 8, 0, 0, 0],
-        [0, 0, 0, 9, 0, 0, 8, 0, 0, 0],  # socks under the left leg -> left_leg
-        [0, 0, 0, 9, 0, 0, 8, 0, 0, 0],
-    ],
-    dtype=np.uint8,
+# What the merge makes of it: row 5's gloves under the right arm become right_arm, ...; row 8's
+# socks under the left leg become left_leg.
+SPT_HAND = label_grid(
+    """
+    0002222000
+    0002112000
+    0002112000
+    7733333366
+    7733333366
+    7704455066
+    0009008000
+    0009008000
+    0009008000
+    0009008000
+    """
 )
 
 

@@ -7,11 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from helpers import quick_train
+from helpers import quick_train, spt_argv, synthetic_data_fixture
 
 from spt_core import labels as lb
 from spt_core.cli import main
-from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
 from spt_core.models.checkpoint import CheckpointError, latest_checkpoint
 from spt_core.models.loading import load_parser
@@ -21,27 +20,16 @@ from spt_core.train.events import CheckpointEvent, DoneEvent, StepEvent
 from spt_core.train.factory import read_run
 from spt_core.train.parser import ParserConfig, ParserTrainer, ParsingImages
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 TINY = ParserConfig(size=(32, 16), base_channels=8, max_channels=32, depth=3, flip=False)
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny networks run faster on one thread than on two competing for a 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("parser") / "data"
-    synthetic.generate_dataset(root, count=8, seed=4, workers=1)
-    return root
+data_dir = synthetic_data_fixture("parser", count=8, seed=4)
 
 
 @pytest.fixture(scope="module")
 def four(data_dir):
+    """The first four people, fitted to the network's 32x16."""
     return ParsingImages.from_dataset(PersonDataset(data_dir), TINY.size, rows=range(4))
 
 
@@ -137,32 +125,17 @@ def _resume(steps: int) -> list[str]:
 
 
 def test_train_parser_command(data_dir, tmp_path, capsys):
-    args = [
-        "train",
-        "parser",
-        "--data",
-        str(data_dir),
-        "--out",
-        str(tmp_path / "p"),
-        "--steps",
-        "2",
-        "--batch-size",
-        "2",
-        "--size",
-        "32x16",
-        "--base-channels",
-        "8",
-        "--depth",
-        "2",
-        "--device",
-        "cpu",
-        "--quiet",
-    ]
+    args = spt_argv(
+        "train parser --steps 2 --batch-size 2 --size 32x16 --base-channels 8 --depth 2",
+        "--device cpu --quiet",
+        data=data_dir,
+        out=tmp_path / "p",
+    )
     assert main(args) == 0
     assert "finished at step 2" in capsys.readouterr().out
     _, model = load_parser(tmp_path / "p")
     assert model.size == (32, 16) and model.depth == 2 and model.base_channels == 8
-    assert main(args[:-1] + ["--steps", "3", "--resume", "--quiet"]) == 0
+    assert main(args + ["--steps", "3", "--resume"]) == 0
     assert "finished at step 3" in capsys.readouterr().out
     # A resumed run needs no option repeated: the architecture, batch size and the parser's
     # Adam (1e-3, beta1 0.9) come from the checkpoint.

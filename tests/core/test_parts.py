@@ -8,7 +8,7 @@ import pytest
 import torch
 from skimage import measure, transform
 
-from spt_core import parts
+from spt_core import part_composite, parts
 from spt_core import skeleton as sk
 
 
@@ -257,9 +257,9 @@ def test_label_warp_is_identity_for_the_same_pose_and_a_shift_for_a_shifted_pose
 
     pose = _full_pose(sk.read_pose_csv(_market_csv()), 6)
     parsing = draw_parsing(pose, (128, 64), "short", "skirt")
-    np.testing.assert_array_equal(parts.warp_labels_by_parts(parsing, pose, pose), parsing)
+    np.testing.assert_array_equal(part_composite.warp_labels_by_parts(parsing, pose, pose), parsing)
     shifted = pose + np.array([3.0, 5.0], np.float32)
-    moved = parts.warp_labels_by_parts(parsing, pose, shifted)
+    moved = part_composite.warp_labels_by_parts(parsing, pose, shifted)
     expected = np.zeros_like(parsing)
     expected[5:, 3:] = parsing[:-5, :-3]
     np.testing.assert_array_equal(moved, expected)
@@ -273,8 +273,10 @@ def test_image_warp_of_a_shifted_pose_is_the_shifted_image():
     rng = np.random.default_rng(12)
     image = rng.integers(0, 255, (128, 64, 3), dtype=np.uint8)
     shifted = pose + np.array([3.0, 5.0], np.float32)
-    moved = parts.warp_image_by_parts(image, parsing, pose, shifted)
+    moved = part_composite.warp_image_by_parts(image, parsing, pose, shifted)
     expected = np.zeros_like(image)
     expected[5:, 3:] = image[:-5, :-3]
     np.testing.assert_array_equal(moved, expected)
-    np.testing.assert_array_equal(parts.warp_image_by_parts(image, parsing, pose, pose), image)
+    np.testing.assert_array_equal(
+        part_composite.warp_image_by_parts(image, parsing, pose, pose), image
+    )

@@ -86,20 +86,14 @@ def test_hand_made_person_with_bare_arms_and_blue_trousers():
         pa, pb = tuple(int(v) for v in pose[a]), tuple(int(v) for v in pose[b])
         cv2.line(image, pa, pb, colour, **line)
 
-    for a, b in (
-        (sk.R_HIP, sk.R_KNEE),
-        (sk.R_KNEE, sk.R_ANKLE),
-        (sk.L_HIP, sk.L_KNEE),
-        (sk.L_KNEE, sk.L_ANKLE),
+    for (top, middle, end), colour in (
+        ((sk.R_HIP, sk.R_KNEE, sk.R_ANKLE), blue),
+        ((sk.L_HIP, sk.L_KNEE, sk.L_ANKLE), blue),
+        ((sk.R_SHOULDER, sk.R_ELBOW, sk.R_WRIST), skin),
+        ((sk.L_SHOULDER, sk.L_ELBOW, sk.L_WRIST), skin),
     ):
-        seg(a, b, blue)
-    for a, b in (
-        (sk.R_SHOULDER, sk.R_ELBOW),
-        (sk.R_ELBOW, sk.R_WRIST),
-        (sk.L_SHOULDER, sk.L_ELBOW),
-        (sk.L_ELBOW, sk.L_WRIST),
-    ):
-        seg(a, b, skin)
+        seg(top, middle, colour)
+        seg(middle, end, colour)
     torso = pose[[sk.R_SHOULDER, sk.L_SHOULDER, sk.L_HIP, sk.R_HIP]].astype(np.int32)
     cv2.fillPoly(image, [torso], red)
     cv2.circle(image, (32, 14), 8, skin, -1)

@@ -9,7 +9,7 @@ import pytest
 import torch
 from helpers import body_poses, draw_parsing
 
-from spt_core import parts
+from spt_core import part_composite
 from spt_core import skeleton as sk
 from spt_core.config import SearchConfig
 from spt_core.errors import DataError
@@ -89,7 +89,7 @@ def test_exact_partwise_image_of_the_source_is_found():
     poses = body_poses(12, seed=1)
     source_pose, target_pose = poses[0], poses[1]
     source = draw_parsing(source_pose, SIZE, "short", "skirt")
-    planted = parts.warp_labels_by_parts(source, source_pose, target_pose)
+    planted = part_composite.warp_labels_by_parts(source, source_pose, target_pose)
     maps = [source, planted]
     for i, pose in enumerate(poses[2:]):
         sleeves, legwear = OUTFITS[i % len(OUTFITS)]

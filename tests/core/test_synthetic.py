@@ -273,10 +273,16 @@ def _render(outfit, pose: np.ndarray, seed: int = 0):
     return render_image(outfit, pose, SIZE, np.random.default_rng(seed))
 
 
+def _swapped(seed: int, garments: tuple[str, str], part: str, other: tuple[str, str]):
+    """An outfit sampled with (sleeves, lower) ``garments`` and the same outfit with its
+    ``part`` ("upper" or "lower") taken from the one sampled with ``other``, same seed."""
+    outfit = sample_outfit(np.random.default_rng(seed), 0, *garments)
+    swapped = getattr(sample_outfit(np.random.default_rng(seed), 0, *other), part)
+    return outfit, replace(outfit, **{part: swapped})
+
+
 def test_long_sleeves_hide_most_arm_skin():
-    rng = np.random.default_rng
-    tank = sample_outfit(rng(5), 0, "none", "pants")
-    long_sleeved = replace(tank, upper=sample_outfit(rng(5), 0, "long", "pants").upper)
+    tank, long_sleeved = _swapped(5, ("none", "pants"), "upper", ("long", "pants"))
     arms_out = _poses()["arms_out.jpg"]
     _, tank_parsing, tank_pose, _ = _render(tank, arms_out)
     _, long_parsing, long_pose, _ = _render(long_sleeved, arms_out)
@@ -292,9 +298,7 @@ def test_long_sleeves_hide_most_arm_skin():
 
 
 def test_skirt_replaces_pants_labels_in_the_same_pose():
-    rng = np.random.default_rng
-    trousers = sample_outfit(rng(2), 0, "short", "pants")
-    skirted = replace(trousers, lower=sample_outfit(rng(2), 0, "short", "skirt").lower)
+    trousers, skirted = _swapped(2, ("short", "pants"), "lower", ("short", "skirt"))
     pose = _poses()["walking.jpg"]
     _, with_pants, _, _ = _render(trousers, pose)
     _, with_skirt, _, _ = _render(skirted, pose)

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from helpers import quick_train
+from helpers import person_at, quick_train, round_weights_to_float16, spt_argv
 from progressive_configs import BIG, SMALL
 
 from spt_core import skeleton as sk
@@ -128,6 +128,12 @@ def test_alpha_follows_the_schedule(world, tmp_path):
     assert ProgressiveConfig(fade_in_steps=0).alpha(0) == 1.0
 
 
+def _render_args(source: dict, target: dict) -> tuple:
+    """The arguments of ``AppearanceTrainer.render`` from a source and a target batch."""
+    maps = [source["image"], source["parsing"], source["heatmaps"]]
+    return (*maps, target["parsing"], target["heatmaps"], source["poses"], target["poses"])
+
+
 def test_global_from_makes_alpha_zero_the_128_generator(world, tmp_path):
     trainer = _big(world, tmp_path / "run")
     trainer.build()
@@ -135,15 +141,7 @@ def test_global_from_makes_alpha_zero_the_128_generator(world, tmp_path):
     samples = world["big"]
     source, target = samples.batch([0, 1], "cpu"), samples.batch([2, 3], "cpu")
     trainer.generator.eval()
-    args = (
-        source["image"],
-        source["parsing"],
-        source["heatmaps"],
-        target["parsing"],
-        target["heatmaps"],
-        source["poses"],
-        target["poses"],
-    )
+    args = _render_args(source, target)
     with torch.no_grad():
         ours = trainer.render(*args)
         trainer.alpha = 1.0
@@ -326,7 +324,7 @@ def test_a_local_enhanced_run_loads_exports_and_evaluates(world, tmp_path):
     from spt_core.eval.appearance import generate
     from spt_core.metrics import to_uint8
     from spt_core.models.semantic import SemanticGenerator
-    from spt_core.pipeline import Person, SPTPipeline
+    from spt_core.pipeline import SPTPipeline
 
     trainer = _big(world, tmp_path / "run", fix=1, fade=2, steps=3)
     list(trainer.run())
@@ -339,15 +337,7 @@ def test_a_local_enhanced_run_loads_exports_and_evaluates(world, tmp_path):
     source, target = samples.batch(pairs[:, 0], "cpu"), samples.batch(pairs[:, 1], "cpu")
     trainer.generator.eval()
     with torch.no_grad():
-        rendered = trainer.render(
-            source["image"],
-            source["parsing"],
-            source["heatmaps"],
-            target["parsing"],
-            target["heatmaps"],
-            source["poses"],
-            target["poses"],
-        )
+        rendered = trainer.render(*_render_args(source, target))
     # ``spt eval appearance`` renders what the trainer renders (half-size maps included).
     assert np.array_equal(generate(generator, samples, pairs), to_uint8(rendered))
     assert (
@@ -373,8 +363,7 @@ def test_a_local_enhanced_run_loads_exports_and_evaluates(world, tmp_path):
         {"generator": SemanticGenerator.from_config(s_cfg)},
     )
     pipe = SPTPipeline.from_checkpoints(tmp_path / "semantic", tmp_path / "run", device="cpu")
-    a = Person(samples.images[0], samples.poses[0], samples.parsings[0])
-    b = Person(samples.images[1], samples.poses[1], samples.parsings[1])
+    a, b = person_at(samples, 0), person_at(samples, 1)
     result = pipe.repose(a, b.pose)
     assert result.image.shape == (64, 64, 3) and result.parsing.shape == (64, 64)
     pipe.save_pretrained(tmp_path / "full", half=False)
@@ -384,11 +373,7 @@ def test_a_local_enhanced_run_loads_exports_and_evaluates(world, tmp_path):
     # float16 storage: the same as the float32 networks with weights rounded to float16.
     pipe.save_pretrained(tmp_path / "half")
     half = SPTPipeline.from_pretrained(tmp_path / "half", device="cpu")
-    for net in (pipe.semantic, pipe.appearance):
-        with torch.no_grad():
-            for value in net.state_dict().values():
-                if value.is_floating_point():
-                    value.copy_(value.half().float())
+    round_weights_to_float16(pipe.semantic, pipe.appearance)
     assert np.array_equal(half.repose(a, b.pose).image, pipe.repose(a, b.pose).image)
     assert np.array_equal(half.render(a, b.pose, b.parsing), pipe.render(a, b.pose, b.parsing))
 
@@ -398,56 +383,17 @@ def test_cli_trains_both_stages_and_evaluates(world, tmp_path, capsys):
 
     from spt_core.cli import main
 
-    common = [
-        "--data",
-        str(world["data"]),
-        "--batch-size",
-        "2",
-        "--base-channels",
-        "8",
-        "--max-channels",
-        "16",
-        "--face-gan",
-        "--device",
-        "cpu",
-        "--quiet",
-    ]
-    stage1, stage2 = tmp_path / "r128", tmp_path / "r256"
-    assert (
-        main(
-            [
-                "train",
-                "appearance",
-                "--out",
-                str(stage1),
-                "--size",
-                "32x32",
-                "--steps",
-                "1",
-                *common,
-            ]
-        )
-        == 0
+    common = spt_argv(
+        "--batch-size 2 --base-channels 8 --max-channels 16 --face-gan --device cpu --quiet",
+        data=world["data"],
     )
-    argv = [
-        "train",
-        "appearance",
-        "--out",
-        str(stage2),
-        "--size",
-        "64x64",
-        "--steps",
-        "2",
-        "--local-enhancer",
-        "--global-from",
-        str(stage1),
-        "--fix-global-steps",
-        "1",
-        "--fade-in-steps",
-        "2",
-        *common,
-    ]
-    assert main(argv) == 0
+    stage1, stage2 = tmp_path / "r128", tmp_path / "r256"
+    assert main(spt_argv("train appearance --size 32x32 --steps 1", out=stage1) + common) == 0
+    schedule = "--size 64x64 --local-enhancer --fix-global-steps 1"
+    argv = spt_argv(
+        "train appearance --steps 2 --fade-in-steps 2", schedule, out=stage2, global_from=stage1
+    )
+    assert main(argv + common) == 0
     out = capsys.readouterr().out
     assert "finished at step 2" in out
     config = json.loads((latest_checkpoint(stage2) / "config.json").read_text())
@@ -458,58 +404,16 @@ def test_cli_trains_both_stages_and_evaluates(world, tmp_path, capsys):
         "fade_in_steps": 2,
     }
     # Resuming needs the schedule again but not the starting run.
-    resume = [
-        "train",
-        "appearance",
-        "--out",
-        str(stage2),
-        "--size",
-        "64x64",
-        "--steps",
-        "3",
-        "--local-enhancer",
-        "--fix-global-steps",
-        "1",
-        "--fade-in-steps",
-        "2",
-        "--resume",
-        *common,
-    ]
-    assert main(resume) == 0
+    resume = spt_argv("train appearance --steps 3 --resume", schedule, out=stage2)
+    assert main(resume + ["--fade-in-steps", "2"] + common) == 0
     assert "finished at step 3" in capsys.readouterr().out
-    assert main(resume[: -len(common)] + ["--fade-in-steps", "5", *common]) == 2
+    assert main(resume + ["--fade-in-steps", "5"] + common) == 2
     assert "fade_in_steps 2 in the checkpoint, 5 asked" in capsys.readouterr().err
-    assert (
-        main(
-            [
-                "eval",
-                "appearance",
-                str(stage2),
-                "--data",
-                str(world["data"]),
-                "--limit",
-                "2",
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
-    )
+    argv = spt_argv("eval appearance", stage2, "--limit 2 --device cpu", data=world["data"])
+    assert main(argv) == 0
     assert "TS-GT" in capsys.readouterr().out
-    assert (
-        main(
-            [
-                "train",
-                "appearance",
-                "--out",
-                str(tmp_path / "x"),
-                "--global-from",
-                str(stage1),
-                *common,
-            ]
-        )
-        == 2
-    )
+    argv = spt_argv("train appearance", out=tmp_path / "x", global_from=stage1)
+    assert main(argv + common) == 2
     assert "add --local-enhancer" in capsys.readouterr().err
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import make_tiny_dataset, quick_train
+from helpers import make_tiny_dataset, quick_train, searched_people
 
 from spt_core import labels as lb
 from spt_core.config import (
@@ -24,12 +24,9 @@ from spt_core.config import (
     field_choices,
     path_fields,
 )
-from spt_core.data import synthetic
-from spt_core.data.dataset import PersonDataset
 from spt_core.devices import resolve_device
 from spt_core.errors import DataError
 from spt_core.models.checkpoint import CheckpointError, latest_checkpoint
-from spt_core.search.engine import PseudoLabelSearch, SearchInputs
 from spt_core.search.store import PseudoLabels
 from spt_core.train import factory
 from spt_core.train.events import DoneEvent, StepEvent
@@ -41,11 +38,7 @@ QUICK = quick_train()
 @pytest.fixture(scope="module")
 def people(tmp_path_factory):
     """24 synthetic people with their pseudo labels where the editor looks for them."""
-    data = tmp_path_factory.mktemp("factory") / "data"
-    synthetic.generate_dataset(data, count=24, seed=5, workers=1)
-    search = PseudoLabelSearch(SearchConfig(), device="cpu")
-    search.run(SearchInputs.from_dataset(PersonDataset(data)), data / "pseudo_labels.npz")
-    return data
+    return searched_people(tmp_path_factory, "factory")
 
 
 def _tiny(kind: str, **train_changes) -> dict:

@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from helpers import quick_train
+from helpers import person_at, quick_train, spt_argv
 from progressive_configs import BIG
 
 from spt_core.config import (
@@ -199,7 +199,7 @@ def test_killed_run_resumes_to_the_uninterrupted_weights(world, whole, tmp_path)
 
 
 def test_the_joint_run_loads_renders_and_exports(world, whole, tmp_path):
-    from spt_core.pipeline import Person, SPTPipeline
+    from spt_core.pipeline import SPTPipeline
 
     semantic, s_cfg, appearance, a_cfg = load_joint_generators(whole["run"])
     assert s_cfg == SEMANTIC and a_cfg == BIG
@@ -210,8 +210,7 @@ def test_the_joint_run_loads_renders_and_exports(world, whole, tmp_path):
             assert torch.equal(value, ours.state_dict()[key]), key
     pipe = SPTPipeline.from_pretrained(whole["run"], device="cpu")
     samples = world["big"]
-    a = Person(samples.images[0], samples.poses[0], samples.parsings[0])
-    b = Person(samples.images[3], samples.poses[3], samples.parsings[3])
+    a, b = person_at(samples, 0), person_at(samples, 3)
     result = pipe.repose(a, b.pose)
     assert result.image.shape == (64, 64, 3) and result.parsing.shape == (64, 64)
     pipe.save_pretrained(tmp_path / "model", half=False)
@@ -229,31 +228,15 @@ def test_cli_reads_both_architectures_from_the_starting_runs(world, tmp_path, ca
     PseudoLabelSearch(SearchConfig(), device="cpu").run(
         SearchInputs.from_dataset(world["dataset"]), pseudo
     )
-    assert (
-        main(
-            [
-                "train",
-                "joint",
-                "--data",
-                str(world["data"]),
-                "--pseudo",
-                str(pseudo),
-                "--semantic",
-                str(world["semantic"]),
-                "--appearance",
-                str(world["r256"]),
-                "--out",
-                str(tmp_path / "run"),
-                "--steps",
-                "1",
-                "--batch-size",
-                "2",
-                "--device",
-                "cpu",
-            ]
-        )
-        == 0
+    argv = spt_argv(
+        "train joint --steps 1 --batch-size 2 --device cpu",
+        data=world["data"],
+        pseudo=pseudo,
+        semantic=world["semantic"],
+        appearance=world["r256"],
+        out=tmp_path / "run",
     )
+    assert main(argv) == 0
     assert "semantic network at 32x32, upsampled" in capsys.readouterr().out
     _, s_cfg, _, a_cfg = load_joint_generators(tmp_path / "run")
     assert s_cfg == SEMANTIC and a_cfg == BIG

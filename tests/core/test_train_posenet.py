@@ -7,10 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
-from helpers import quick_train
+from helpers import quick_train, synthetic_data_fixture
 
 from spt_core import skeleton as sk
-from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
 from spt_core.models.checkpoint import CheckpointError, latest_checkpoint, save_checkpoint
 from spt_core.models.loading import load_posenet
@@ -18,26 +17,13 @@ from spt_core.train import factory
 from spt_core.train.events import CheckpointEvent, DoneEvent, PreviewEvent, StepEvent
 from spt_core.train.posenet import PoseImages, PoseNetConfig, PoseNetTrainer, evaluate_posenet, pck
 
+pytestmark = pytest.mark.usefixtures("one_thread")
+
 # sigma 1.5 at 32x16 is the method's sigma 6 at 128x64, scaled with the image.
 TINY = PoseNetConfig(size=(32, 16), base_channels=8, n_blocks=1, heatmap_sigma=1.5, flip=False)
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Networks this small run several times faster on one thread, and much faster than two
-    threads that compete with other work for a 2-core machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory):
-    """8 synthetic people at 128x64 (the network works at 32x16: a 4x reduction)."""
-    root = tmp_path_factory.mktemp("posenet") / "data"
-    synthetic.generate_dataset(root, count=8, seed=3, workers=1)
-    return root
+#: 8 synthetic people at 128x64 (the network works at 32x16: a 4x reduction).
+data_dir = synthetic_data_fixture("posenet", count=8, seed=3)
 
 
 @pytest.fixture(scope="module")

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from helpers import quick_train
+from helpers import quick_train, spt_argv
 
-from spt_core.config import SearchConfig, SemanticLossWeights, SemanticNetConfig
+from spt_core.config import SearchConfig, SemanticLossWeights
 from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
 from spt_core.data.parsing_pairs import ParsingPairs
@@ -28,19 +28,12 @@ from spt_core.models.checkpoint import (
 )
 from spt_core.models.loading import load_semantic_generator
 from spt_core.search.engine import PseudoLabelSearch, SearchInputs
+from spt_core.train import factory
 from spt_core.train.events import CheckpointEvent, DoneEvent, StepEvent
 from spt_core.train.semantic import SemanticTrainer
 
-TINY = SemanticNetConfig(
-    size=(32, 16),
-    base_channels=8,
-    depth=3,
-    max_channels=32,
-    disc_channels=8,
-    disc_layers=2,
-    mask_radius=1,
-    heatmap_sigma=1.5,
-)
+#: The editor's "tiny" 32x16 network (base 8, depth 3, a 2-layer discriminator).
+TINY = factory.presets("semantic")["tiny"]["model"]
 
 
 @pytest.fixture(scope="module")
@@ -177,27 +170,13 @@ def test_torchrun_two_cpu_processes(people, tmp_path):
         "--master_port=29517",
         "-m",
         "spt_core.cli",
-        "train",
-        "semantic",
-        "--data",
-        str(root / "data"),
-        "--pseudo",
-        str(root / "pseudo.npz"),
-        "--out",
-        str(out),
-        "--steps",
-        "4",
-        "--batch-size",
-        "2",
-        "--size",
-        "32x16",
-        "--base-channels",
-        "8",
-        "--depth",
-        "3",
-        "--device",
-        "cpu",
-        "--quiet",
+        *spt_argv(
+            "train semantic --steps 4 --batch-size 2 --size 32x16 --base-channels 8 --depth 3",
+            "--device cpu --quiet",
+            data=root / "data",
+            pseudo=root / "pseudo.npz",
+            out=out,
+        ),
     ]
     done = subprocess.run(
         command,
@@ -221,21 +200,14 @@ def test_eval_parsing_command_prints_the_three_rows(people, tmp_path, capsys):
     pairs = ParsingPairs.from_pseudo_labels(dataset, pseudo, TINY.size, TINY.mask_radius)
     list(_train(pairs, tmp_path / "run", steps=2).run())
     csv_path = tmp_path / "table.csv"
-    argv = [
-        "eval",
-        "parsing",
-        str(tmp_path / "run"),
-        "--data",
-        str(root / "data"),
-        "--pseudo",
-        str(root / "pseudo.npz"),
-        "--limit",
-        "10",
-        "--device",
-        "cpu",
-        "--csv",
-        str(csv_path),
-    ]
+    argv = spt_argv(
+        "eval parsing",
+        tmp_path / "run",
+        "--limit 10 --device cpu",
+        data=root / "data",
+        pseudo=root / "pseudo.npz",
+        csv=csv_path,
+    )
     assert main(argv) == 0
     text = capsys.readouterr().out
     for row in ("network", "part warp (no learning)", "pseudo labels (search)"):

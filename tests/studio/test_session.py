@@ -40,17 +40,11 @@ TARGET_PARSING = band(4, 12, lb.SKIRT)
 
 
 def make_doc() -> Document:
+    """The hand-made person, every joint shown, with a target parsing unlike the source's."""
     image = (np.arange(SIZE[0] * SIZE[1] * 3) % 251).astype(np.uint8).reshape(*SIZE, 3)
-    pose = hand_pose()
-    return Document(
-        name="person.png",
-        image=image,
-        source_pose=pose.copy(),
-        target_pose=pose.copy(),
-        target_visible=np.ones(sk.NUM_JOINTS, bool),
-        source_parsing=SOURCE_PARSING.copy(),
-        target_parsing=TARGET_PARSING.copy(),
-    )
+    doc = Document.from_person("person.png", image, hand_pose(), SOURCE_PARSING)
+    doc.target_parsing = TARGET_PARSING.copy()
+    return doc
 
 
 def second_person() -> PersonData:

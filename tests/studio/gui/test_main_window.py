@@ -292,11 +292,19 @@ def test_export_result_and_autosave_recovery(qtbot, make_window, synth_dataset, 
     wait_for_render(qtbot, window)
 
 
-def test_tools_menu_opens_the_training_dialog(qtbot, make_window):
-    training = pytest.importorskip("spt_studio.dialogs.training")
+@pytest.mark.parametrize(
+    ("action", "module", "dialog_class"),
+    [
+        ("train", "spt_studio.dialogs.training", "TrainingDialog"),
+        ("search", "spt_studio.dialogs.search", "SearchDialog"),
+    ],
+)
+def test_tools_menu_opens_its_dialog(qtbot, make_window, action, module, dialog_class):
+    """Tools > Train and Tools > Pseudo-label search each open one visible window."""
+    cls = getattr(pytest.importorskip(module), dialog_class)
     window = make_window()
-    window.actions_by_key["train"].trigger()
-    dialogs = [d for d in window._dialogs if isinstance(d, training.TrainingDialog)]
+    window.actions_by_key[action].trigger()
+    dialogs = [d for d in window._dialogs if isinstance(d, cls)]
     assert len(dialogs) == 1 and dialogs[0].isVisible()
     dialogs[0].close()
 
@@ -398,15 +406,6 @@ def test_model_dialog_offers_models_and_devices(qtbot, make_window, monkeypatch)
         lambda: "no model" in window.statusBar().currentMessage().lower(), timeout=20000
     )
     assert "/no/such/model" in window.statusBar().currentMessage()
-
-
-def test_tools_menu_opens_the_search_dialog(qtbot, make_window):
-    search = pytest.importorskip("spt_studio.dialogs.search")
-    window = make_window()
-    window.actions_by_key["search"].trigger()
-    dialogs = [d for d in window._dialogs if isinstance(d, search.SearchDialog)]
-    assert len(dialogs) == 1 and dialogs[0].isVisible()
-    dialogs[0].close()
 
 
 def test_open_dataset_sample_through_the_picker(qtbot, make_window, synth_dataset, monkeypatch):

@@ -8,14 +8,11 @@ import typing
 
 import numpy as np
 import pytest
-from helpers import make_tiny_dataset
+from helpers import make_tiny_dataset, searched_people
 from PySide6.QtCore import Qt
 
 from spt_core.config import SearchConfig
-from spt_core.data import synthetic
-from spt_core.data.dataset import PersonDataset
 from spt_core.models.checkpoint import latest_checkpoint
-from spt_core.search.engine import PseudoLabelSearch, SearchInputs
 from spt_core.train.loop import LOG
 from spt_studio.dialogs.training import TrainingDialog
 from spt_studio.dialogs.training_run import format_duration
@@ -28,11 +25,7 @@ TIMEOUT_MS = 60_000
 @pytest.fixture(scope="module")
 def people(tmp_path_factory):
     """24 synthetic people, pseudo labels in the dataset folder (where the dialog looks)."""
-    data = tmp_path_factory.mktemp("dialog") / "data"
-    synthetic.generate_dataset(data, count=24, seed=5, workers=1)
-    search = PseudoLabelSearch(SearchConfig(), device="cpu")
-    search.run(SearchInputs.from_dataset(PersonDataset(data)), data / "pseudo_labels.npz")
-    return data
+    return searched_people(tmp_path_factory, "dialog")
 
 
 def _dialog(qtbot, data, run_dir, **train_changes):
@@ -185,7 +178,7 @@ def test_format_duration():
 
 
 def test_every_config_class_round_trips_through_its_form(qtbot):
-    from spt_core.config import SearchConfig, field_choices, path_fields
+    from spt_core.config import field_choices, path_fields
     from spt_core.train import factory
 
     classes = {SearchConfig}
@@ -198,7 +191,7 @@ def test_every_config_class_round_trips_through_its_form(qtbot):
 
 
 def test_typed_numbers_are_read_back(qtbot):
-    from spt_core.config import SearchConfig, TrainConfig
+    from spt_core.config import TrainConfig
 
     form = ConfigForm(TrainConfig)
     qtbot.addWidget(form)
