@@ -168,8 +168,8 @@ def cmd_train_joint(args: argparse.Namespace) -> int:
         "inputs": inputs,
     }
     trainer = build_trainer("joint", args.data, args.out, sections, args.resume)
-    size = trainer.model.size
-    semantic_size = tuple(trainer.semantic_model.size)
+    size = trainer.architecture.size
+    semantic_size = tuple(trainer.semantic_architecture.size)
     where = format_size(size) + (
         ""
         if semantic_size == tuple(size)

@@ -90,7 +90,7 @@ class AppearanceObjective:
         posenet=None,
         autocast: Autocast = contextlib.nullcontext,
     ):
-        self.weights, self.model, self.vgg, self.posenet = weights, model, vgg, posenet
+        self.weights, self.architecture, self.vgg, self.posenet = weights, model, vgg, posenet
         self.autocast = autocast
         self.uses_parsing = model.parsing_channels > 0
 
@@ -102,7 +102,9 @@ class AppearanceObjective:
         """Face crops (method §4.4) of images in the frame of ``poses``; blank without a head."""
         from spt_core.models.face import crop_faces
 
-        return crop_faces(images, poses, self.model.face_size, self.model.face_half_side)
+        return crop_faces(
+            images, poses, self.architecture.face_size, self.architecture.face_half_side
+        )
 
     def generator_losses(
         self,
@@ -245,7 +247,9 @@ class AppearanceObjective:
 
         device = source["image"].device
         return tuple(
-            torch.from_numpy(np.stack([sk.pose_mask(p, self.model.size) for p in item["poses"]]))
+            torch.from_numpy(
+                np.stack([sk.pose_mask(p, self.architecture.size) for p in item["poses"]])
+            )
             .to(device)
             .long()
             for item in (source, target)
@@ -265,7 +269,7 @@ class AppearanceObjective:
                 torch.from_numpy(poses1).to(device),
                 features2,
                 torch.from_numpy(poses2).to(device),
-                self.model.size,
+                self.architecture.size,
             )
         return mask_style_loss(features1, map1, features2, map2)
 

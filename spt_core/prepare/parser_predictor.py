@@ -26,7 +26,7 @@ class ParserPredictor:
         from spt_core.models.loading import load_parser
 
         self.device = resolve_device(device)
-        self.network, self.model = load_parser(checkpoint, self.device)
+        self.network, self.architecture = load_parser(checkpoint, self.device)
         self.name = f"parser {Path(checkpoint)}"
 
     def predict(self, image: np.ndarray) -> np.ndarray:
@@ -41,7 +41,7 @@ class ParserPredictor:
         from spt_core.models.inputs import images_to_tensor
 
         height, width = image.shape[:2]
-        letterbox = Letterbox.fit((height, width), self.model.size)
+        letterbox = Letterbox.fit((height, width), self.architecture.size)
         fitted = letterbox.images(np.ascontiguousarray(image))
         with torch.no_grad():
             scores = self.network(images_to_tensor(fitted[None], self.device))

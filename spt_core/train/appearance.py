@@ -98,7 +98,7 @@ class AppearanceTrainer(AppearanceNetworksOwner, Trainer):
                 f"parsing_channels must be 9 (labels 1..9) or 0 (Baseline), got "
                 f"{model.parsing_channels}"
             )
-        self.samples, self.model, self.losses = samples, model, losses
+        self.samples, self.architecture, self.losses = samples, model, losses
         self.posenet, self.semantic, self.parsing_mode = posenet, semantic, parsing_mode
         self.init_from = init_from
         self.progressive = progressive
@@ -109,7 +109,7 @@ class AppearanceTrainer(AppearanceNetworksOwner, Trainer):
         from spt_core.losses.objectives import AppearanceObjective
         from spt_core.losses.perceptual import VGGFeatures
 
-        self.nets = AppearanceNetworks(self.model, self.device, self.dist.wrap)
+        self.nets = AppearanceNetworks(self.architecture, self.device, self.dist.wrap)
         self.nets.alpha = self._alpha
         # One Adam for D_A and D_F (method §4.5); the generator's is made for step 0's phase.
         self.optimizers = {"generator": None, "discriminator": None}
@@ -123,7 +123,11 @@ class AppearanceTrainer(AppearanceNetworksOwner, Trainer):
         if self.posenet is not None:
             self.posenet = self.posenet.to(self.device).eval().requires_grad_(False)
         self.objective = AppearanceObjective(
-            self.losses, self.model, VGGFeatures(device=self.device), self.posenet, self.autocast
+            self.losses,
+            self.architecture,
+            VGGFeatures(device=self.device),
+            self.posenet,
+            self.autocast,
         )
         # Two independent index streams: sources, and the samples whose pose is the target.
         n, b, w = len(self.samples), self.train.batch_size, self.dist.world_size
@@ -154,7 +158,7 @@ class AppearanceTrainer(AppearanceNetworksOwner, Trainer):
 
     def _scope_of(self, step: int) -> str:
         """The generator scope of a step: "local" while the global part is fixed, else "all"."""
-        if self.model.local_enhancer and self.progressive.fixes_global(step):
+        if self.architecture.local_enhancer and self.progressive.fixes_global(step):
             return "local"
         return "all"
 
@@ -171,7 +175,7 @@ class AppearanceTrainer(AppearanceNetworksOwner, Trainer):
     def prepare_step(self, step: int) -> None:
         """The fade-in weight of ``step``; the full generator optimiser once the global part
         is no longer fixed."""
-        if self.model.local_enhancer:
+        if self.architecture.local_enhancer:
             self.alpha = self.progressive.alpha(step)
         scope = self._scope_of(step)
         if scope != self._generator_scope:
@@ -182,7 +186,7 @@ class AppearanceTrainer(AppearanceNetworksOwner, Trainer):
         restored = self.restored_config.get("progressive") or {}
         progressive["global_from"] = self.progressive.global_from or restored.get("global_from", "")
         return {
-            "model": to_dict(self.model),
+            "model": to_dict(self.architecture),
             "losses": to_dict(self.losses),
             "progressive": progressive,
             "parsing_mode": self.parsing_mode,
@@ -208,23 +212,23 @@ class AppearanceTrainer(AppearanceNetworksOwner, Trainer):
         generator, config = self.semantic
         inputs = SemanticInputs.build(
             config,
-            self.model.size,
+            self.architecture.size,
             source["labels"],
             source["poses"],
             target["poses"],
             self.device,
             frame_heatmaps=(source["heatmaps"], target["heatmaps"]),
-            frame_sigma=self.model.heatmap_sigma,
+            frame_sigma=self.architecture.heatmap_sigma,
         )
         with torch.no_grad():
             probabilities = generator.predict(*inputs.generator_args())
-            probabilities = resize_soft_map(probabilities, self.model.size)
+            probabilities = resize_soft_map(probabilities, self.architecture.size)
         return probabilities[:, 1:], probabilities
 
     def train_step(self, step: int) -> dict[str, float]:
         from spt_core.losses.objectives import as_floats
 
-        sigma = self.model.heatmap_sigma
+        sigma = self.architecture.heatmap_sigma
         source = self.samples.batch(self.sources.indices(step), self.device, sigma)
         target = self.samples.batch(self.targets.indices(step), self.device, sigma)
         target_parsing, target_style_map = self._target_parsing(source, target)
@@ -235,7 +239,7 @@ class AppearanceTrainer(AppearanceNetworksOwner, Trainer):
             self.nets.unwrapped_generator().global_generator.zero_grad(set_to_none=True)
         logs = as_floats(losses)
         logs.update(self.discriminator_step(source, target_parsing, *fakes))
-        if self.model.local_enhancer:
+        if self.architecture.local_enhancer:
             logs["alpha"] = self.alpha
         return logs
 

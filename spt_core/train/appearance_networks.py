@@ -35,7 +35,7 @@ class AppearanceNetworks:
     def __init__(self, model: AppearanceNetConfig, device, wrap=lambda module: module):
         from spt_core.models.appearance_discriminators import FaceDiscriminator, ImageDiscriminator
 
-        self.model, self.device = model, device
+        self.architecture, self.device = model, device
         self.generator = wrap(build_network(model).to(device))
         self.discriminator = wrap(ImageDiscriminator.from_config(model).to(device))
         self.face_discriminator = None
@@ -80,11 +80,11 @@ class AppearanceNetworks:
             source = from_dict(AppearanceNetConfig, config["model"])
         except (KeyError, TypeError, ValueError) as exc:
             raise CheckpointError(f"{path}: no usable appearance model config ({exc})") from None
-        problems = global_mismatches(self.model, source)
+        problems = global_mismatches(self.architecture, source)
         if problems:
             raise CheckpointError(
                 f"{path}: global_from must be a global-only appearance run of this model's "
-                f"core ({self.model.core_size[0]}x{self.model.core_size[1]}, same "
+                f"core ({self.architecture.core_size[0]}x{self.architecture.core_size[1]}, same "
                 f"architecture); {'; '.join(problems)}"
             )
         generator = self.unwrapped_generator()
@@ -117,11 +117,11 @@ class AppearanceNetworks:
             target_parsing,
             source_poses,
             target_poses,
-            self.model.heatmap_sigma,
+            self.architecture.heatmap_sigma,
             source_heatmaps,
             target_heatmaps,
         )
-        extra = {"alpha": self.alpha} if self.model.local_enhancer else {}
+        extra = {"alpha": self.alpha} if self.architecture.local_enhancer else {}
         return inputs.render(self.generator, **extra)
 
 

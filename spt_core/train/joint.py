@@ -128,8 +128,8 @@ class JointTrainer(AppearanceNetworksOwner, Trainer):
         self.pairs = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
         if not len(self.pairs) or self.pairs.max() >= len(samples) or self.pairs.min() < 0:
             raise ValueError(f"pairs must index the {len(samples)} samples")
-        self.model, self.losses = appearance_model, appearance_losses
-        self.semantic_model, self.semantic_losses = semantic_model, semantic_losses
+        self.architecture, self.losses = appearance_model, appearance_losses
+        self.semantic_architecture, self.semantic_losses = semantic_model, semantic_losses
         self.semantic_init, self.init_from = semantic_init, appearance_init
         self.posenet = posenet
         self.alpha = 1.0
@@ -142,10 +142,12 @@ class JointTrainer(AppearanceNetworksOwner, Trainer):
         from spt_core.models.discriminators import ParsingDiscriminator
         from spt_core.models.loading import build_network, load_run_weights
 
-        self.nets = AppearanceNetworks(self.model, self.device, self.dist.wrap)
-        self.semantic_generator = self.dist.wrap(build_network(self.semantic_model).to(self.device))
+        self.nets = AppearanceNetworks(self.architecture, self.device, self.dist.wrap)
+        self.semantic_generator = self.dist.wrap(
+            build_network(self.semantic_architecture).to(self.device)
+        )
         self.semantic_discriminator = self.dist.wrap(
-            ParsingDiscriminator.from_config(self.semantic_model).to(self.device)
+            ParsingDiscriminator.from_config(self.semantic_architecture).to(self.device)
         )
         if not self.resume:
             if self.init_from is not None:
@@ -168,7 +170,7 @@ class JointTrainer(AppearanceNetworksOwner, Trainer):
             self.posenet = self.posenet.to(self.device).eval().requires_grad_(False)
         vgg = VGGFeatures(device=self.device)
         self.objective = AppearanceObjective(
-            self.losses, self.model, vgg, self.posenet, self.autocast
+            self.losses, self.architecture, vgg, self.posenet, self.autocast
         )
         self.semantic_objective = SemanticObjective(self.semantic_losses, self.autocast)
         n, b, w = len(self.pairs), self.train.batch_size, self.dist.world_size
@@ -183,8 +185,8 @@ class JointTrainer(AppearanceNetworksOwner, Trainer):
 
     def config_dict(self) -> dict:
         return {
-            "model": to_dict(self.model),
-            "semantic_model": to_dict(self.semantic_model),
+            "model": to_dict(self.architecture),
+            "semantic_model": to_dict(self.semantic_architecture),
             "losses": to_dict(self.losses),
             "semantic_losses": to_dict(self.semantic_losses),
             "pose_loss": self.posenet is not None,
@@ -205,15 +207,15 @@ class JointTrainer(AppearanceNetworksOwner, Trainer):
         from spt_core.models.inputs import SemanticInputs
 
         inputs = SemanticInputs.build(
-            self.semantic_model,
-            self.model.size,
+            self.semantic_architecture,
+            self.architecture.size,
             source["labels"],
             source["poses"],
             target["poses"],
             self.device,
             target_labels=target["labels"],
             frame_heatmaps=(source["heatmaps"], target["heatmaps"]),
-            frame_sigma=self.model.heatmap_sigma,
+            frame_sigma=self.architecture.heatmap_sigma,
         )
         with self.autocast():
             logits = self.semantic_generator(*inputs.generator_args())
@@ -225,7 +227,7 @@ class JointTrainer(AppearanceNetworksOwner, Trainer):
         from spt_core.models.inputs import resize_soft_map
 
         rows = self.schedule.indices(step)
-        sigma = self.model.heatmap_sigma
+        sigma = self.architecture.heatmap_sigma
         source = self.samples.batch(self.pairs[rows, 0], self.device, sigma)
         target = self.samples.batch(self.pairs[rows, 1], self.device, sigma)
         self.nets.generator.train()
@@ -242,7 +244,7 @@ class JointTrainer(AppearanceNetworksOwner, Trainer):
         probabilities = semantic["probabilities"]
         # The soft map itself (labels 1..9), upsampled to G_A's size when G_S works smaller,
         # goes to G_A: gradients of the image losses reach G_S through it.
-        soft_map = resize_soft_map(probabilities, self.model.size)
+        soft_map = resize_soft_map(probabilities, self.architecture.size)
         image, fakes = self.generator_losses(source, target, soft_map[:, 1:], soft_map)
         total = image["g_total"] + semantic["total"]
         self.optimise("generator", total)
@@ -258,7 +260,7 @@ class JointTrainer(AppearanceNetworksOwner, Trainer):
             d_semantic=float(d_semantic.detach()),
             total=float(total.detach()),
         )
-        if self.model.local_enhancer:
+        if self.architecture.local_enhancer:
             logs["alpha"] = self.alpha
         return logs
 
@@ -276,7 +278,7 @@ class JointTrainer(AppearanceNetworksOwner, Trainer):
         self.semantic_generator.eval()
         with torch.no_grad():
             probabilities = self.predict_target(source, target)[1]
-            probabilities = resize_soft_map(probabilities, self.model.size)
+            probabilities = resize_soft_map(probabilities, self.architecture.size)
             fake = self.nets.render(
                 source["image"],
                 source["parsing"],

@@ -102,10 +102,10 @@ class ParserTrainer(Trainer):
         super().__init__(train, run_dir, resume)
         if tuple(data.size) != tuple(model.size):
             raise ValueError(f"data are {data.size} but the parser works at {model.size}")
-        self.data, self.model = data, model
+        self.data, self.architecture = data, model
 
     def build(self) -> None:
-        self.parser = self.dist.wrap(build_network(self.model).to(self.device))
+        self.parser = self.dist.wrap(build_network(self.architecture).to(self.device))
         self.optimizers = {"parser": self.make_adam(self.parser.parameters())}
         self.schedule = IndexSchedule(
             len(self.data),
@@ -121,14 +121,14 @@ class ParserTrainer(Trainer):
         return {"parser": self.parser}
 
     def config_dict(self) -> dict:
-        return {"model": to_dict(self.model)}
+        return {"model": to_dict(self.architecture)}
 
     def train_step(self, step: int) -> dict[str, float]:
         import torch
 
         rows = self.schedule.indices(step)
         # torch's generator is seeded per step by the loop: a resumed run flips the same images.
-        flip = (torch.rand(len(rows)) < 0.5).numpy() if self.model.flip else None
+        flip = (torch.rand(len(rows)) < 0.5).numpy() if self.architecture.flip else None
         batch = self.data.batch(rows, self.device, flip)
         self.parser.train()
         with self.autocast():

@@ -226,10 +226,10 @@ class PoseNetTrainer(Trainer):
         if tuple(images.size) != tuple(model.size):
             raise ValueError(f"images are {images.size} but the network works at {model.size}")
         self.images = images
-        self.model = model
+        self.architecture = model
 
     def build(self) -> None:
-        self.posenet = self.dist.wrap(build_network(self.model).to(self.device))
+        self.posenet = self.dist.wrap(build_network(self.architecture).to(self.device))
         self.optimizers = {"posenet": self.make_adam(self.posenet.parameters())}
         self.schedule = IndexSchedule(
             len(self.images),
@@ -247,11 +247,11 @@ class PoseNetTrainer(Trainer):
         return {"posenet": self.posenet}
 
     def config_dict(self) -> dict:
-        return {"model": to_dict(self.model)}
+        return {"model": to_dict(self.architecture)}
 
     def flips(self, step: int) -> np.ndarray | None:
         """Which samples of ``step`` are mirrored: a pure function of (seed, step, rank)."""
-        if not self.model.flip:
+        if not self.architecture.flip:
             return None
         rng = np.random.default_rng([self.train.seed, step, self.dist.rank])
         return rng.random(self.train.batch_size) < 0.5
@@ -260,7 +260,10 @@ class PoseNetTrainer(Trainer):
         from spt_core.losses.pose import pose_loss
 
         batch = self.images.batch(
-            self.schedule.indices(step), self.device, self.model.heatmap_sigma, self.flips(step)
+            self.schedule.indices(step),
+            self.device,
+            self.architecture.heatmap_sigma,
+            self.flips(step),
         )
         self.posenet.train()
         with self.autocast():
@@ -273,7 +276,7 @@ class PoseNetTrainer(Trainer):
         """Rows: image with the true skeleton | with P's peaks | P's strongest channel."""
         import torch
 
-        batch = self.images.batch(self.preview_rows, self.device, self.model.heatmap_sigma)
+        batch = self.images.batch(self.preview_rows, self.device, self.architecture.heatmap_sigma)
         self.posenet.eval()
         with torch.no_grad():
             predicted = self.posenet(batch["images"]).float()

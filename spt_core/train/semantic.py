@@ -42,7 +42,7 @@ class SemanticTrainer(Trainer):
         if tuple(pairs.size) != tuple(model.size):
             raise ValueError(f"pairs are {pairs.size} but the network works at {model.size}")
         self.pairs = pairs
-        self.model = model
+        self.architecture = model
         self.losses = losses
 
     def build(self) -> None:
@@ -50,9 +50,9 @@ class SemanticTrainer(Trainer):
         from spt_core.models.discriminators import ParsingDiscriminator
         from spt_core.models.loading import build_network
 
-        self.generator = self.dist.wrap(build_network(self.model).to(self.device))
+        self.generator = self.dist.wrap(build_network(self.architecture).to(self.device))
         self.discriminator = self.dist.wrap(
-            ParsingDiscriminator.from_config(self.model).to(self.device)
+            ParsingDiscriminator.from_config(self.architecture).to(self.device)
         )
         self.objective = SemanticObjective(self.losses, self.autocast)
         self.optimizers = {
@@ -75,11 +75,11 @@ class SemanticTrainer(Trainer):
         return {"generator": self.generator, "discriminator": self.discriminator}
 
     def config_dict(self) -> dict:
-        return {"model": to_dict(self.model), "losses": to_dict(self.losses)}
+        return {"model": to_dict(self.architecture), "losses": to_dict(self.losses)}
 
     def _batch(self, rows):
         return self.pairs.batch(
-            rows, self.device, self.model.heatmap_sigma, self.model.use_pose_mask
+            rows, self.device, self.architecture.heatmap_sigma, self.architecture.use_pose_mask
         )
 
     def train_step(self, step: int) -> dict[str, float]:

@@ -180,8 +180,8 @@ def test_joint_starts_from_both_runs_and_resumes(people, pretrained, tmp_path):
     sections = dict(_tiny("joint", steps=2), inputs=inputs)
     trainer = factory.build_trainer("joint", people, tmp_path / "joint", sections)
     # The architectures are the starting runs', whatever the (absent) model form says.
-    assert trainer.semantic_model == factory.read_run(semantic).sections["model"]
-    assert trainer.model == factory.read_run(appearance).sections["model"]
+    assert trainer.semantic_architecture == factory.read_run(semantic).sections["model"]
+    assert trainer.architecture == factory.read_run(appearance).sections["model"]
     assert [e.step for e in trainer.run() if isinstance(e, StepEvent)] == [1, 2]
 
     info = factory.read_run(tmp_path / "joint")

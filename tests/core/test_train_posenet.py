@@ -174,13 +174,13 @@ def test_factory_trains_resumes_and_refuses_another_architecture(data_dir, tmp_p
         },
     )
     trainer = factory.build_trainer("posenet", data_dir, out, sections)
-    assert len(trainer.images) == 8 and trainer.model.flip
-    assert trainer.model.heatmap_sigma == 1.5
+    assert len(trainer.images) == 8 and trainer.architecture.flip
+    assert trainer.architecture.heatmap_sigma == 1.5
     assert isinstance(list(trainer.run())[-1], DoneEvent)
     # Resuming needs no architecture value and continues from step 2.
     again = factory.run_sections("posenet", out, True, data_dir, {"train": {"steps": 3}})
     resumed = factory.build_trainer("posenet", data_dir, out, again, resume=True)
-    assert resumed.model == trainer.model and resumed.train.batch_size == 2
+    assert resumed.architecture == trainer.architecture and resumed.train.batch_size == 2
     events = list(resumed.run())
     assert [e.step for e in events if isinstance(e, StepEvent)] == [3]
     assert any(isinstance(e, CheckpointEvent) and e.step == 3 for e in events)
