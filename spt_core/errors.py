@@ -28,3 +28,8 @@ class DataError(SptError, ValueError):
         # The default pickling calls DataError(message), which does not match __init__; an
         # error raised in a worker process (DataLoader, multiprocessing pool) must survive the trip.
         return (type(self), (self.path, self.problem, self.line))
+
+
+class InputError(SptError, ValueError):
+    """An argument holds a value the library cannot use (a pose outside its frame, a label
+    that does not exist). The message starts with the argument's name."""

@@ -1,4 +1,4 @@
-"""Small file helpers: atomic writes and image reading with clear errors."""
+"""Small file helpers: atomic writes and image reading with clear errors and size limits."""
 
 from __future__ import annotations
 
@@ -11,6 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from spt_core.errors import DataError
+
+#: The most pixels any image reader decodes: 100 megapixels (a 12,000 x 8,000 photo, a 300 MB
+#: RGB array before any copy). A tiny PNG can claim 20,000 x 20,000 and cost tens of gigabytes
+#: to decode, so every reader checks the header against this first.
+MAX_IMAGE_PIXELS = 100_000_000
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def _new_file_mode() -> int:
@@ -63,6 +70,66 @@ def write_text_atomic(path: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8", newline="")
 
 
+def image_header_size(source: str | Path | bytes) -> tuple[int, int] | None:
+    """(width, height) read from an image header without decoding the pixels.
+
+    Args:
+        source: an image file, or its bytes.
+
+    Returns:
+        The size, or None when the header cannot be read (the decoder then reports the file).
+    """
+    import io
+    import warnings
+
+    from PIL import Image
+
+    head = source[:32] if isinstance(source, bytes) else _read_head(Path(source))
+    if head.startswith(_PNG_SIGNATURE) and head[12:16] == b"IHDR":
+        # Read by hand: PIL refuses to even open a PNG this large, and then names no size.
+        return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # judged below
+            opened = io.BytesIO(source) if isinstance(source, bytes) else source
+            with Image.open(opened) as image:
+                return image.size
+    except Image.DecompressionBombError:
+        return (MAX_IMAGE_PIXELS + 1, 1)  # over PIL's own (larger) limit, so over ours
+    except Exception:  # noqa: BLE001 - PIL raises many types; the decoder names the problem
+        return None
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as file:
+            return file.read(32)
+    except OSError:
+        return b""
+
+
+def check_image_pixels(
+    source: str | Path | bytes, path: str | Path | None, max_pixels: int = MAX_IMAGE_PIXELS
+) -> None:
+    """Refuse an image whose header claims more than ``max_pixels``, before decoding it.
+
+    Args:
+        source: the image file, or its bytes.
+        path: the name to report (the file, or ``project.sptproj:member``).
+        max_pixels: the limit (default :data:`MAX_IMAGE_PIXELS`).
+
+    Raises:
+        DataError: the image is too large; the message names the file and its size.
+    """
+    size = image_header_size(source)
+    if size is not None and size[0] * size[1] > max_pixels:
+        raise DataError(
+            path,
+            f"the image is {size[0]}x{size[1]} (WxH), {size[0] * size[1] / 1e6:.0f} megapixels, "
+            f"over the limit of {max_pixels / 1e6:.0f}; scale it down first",
+        )
+
+
 def read_image_rgb(path: str | Path, expected_size: tuple[int, int] | None = None) -> np.ndarray:
     """Read an image file as an RGB ``uint8`` array of shape (H, W, 3).
 
@@ -75,13 +142,15 @@ def read_image_rgb(path: str | Path, expected_size: tuple[int, int] | None = Non
         expected_size: (height, width) the image must have, or None.
 
     Raises:
-        DataError: the file is missing, is not a readable image, or has the wrong size.
+        DataError: the file is missing, is not a readable image, has the wrong size, or is
+            over :data:`MAX_IMAGE_PIXELS` (checked from the header, before decoding).
     """
     import cv2
 
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "file not found")
+    check_image_pixels(path, path)
     try:
         data = np.fromfile(str(path), dtype=np.uint8)
     except OSError as exc:

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from spt_core.errors import DataError
-from spt_core.io_utils import atomic_path
+from spt_core.io_utils import atomic_path, check_image_pixels
 
 NUM_LABELS = 10
 
@@ -176,8 +176,11 @@ def read_label_array(path: Path) -> np.ndarray:
     """
     try:
         labels = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as exc:
+    except (ValueError, OSError, EOFError) as exc:
         raise DataError(path, f"not a readable .npy array ({exc})") from None
+    if not isinstance(labels, np.ndarray):  # an .npz archive named .npy
+        labels.close()
+        raise DataError(path, "an .npz archive, not a .npy array")
     return labels[..., 0] if labels.ndim == 3 and labels.shape[-1] == 1 else labels
 
 
@@ -198,6 +201,7 @@ def read_parsing(path: str | Path, expected_size: tuple[int, int] | None = None)
     if path.suffix.lower() == ".npy":
         labels = read_label_array(path)
     else:
+        check_image_pixels(path, path)  # from the header, before decoding
         try:
             with Image.open(path) as image:
                 image.load()

@@ -9,6 +9,7 @@ may also come from a PG2 annotation CSV as ``annotations.csv#image_name``.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +43,9 @@ def read_pose_file(path: str | Path) -> np.ndarray:
     if not path.is_file():
         raise DataError(path, "pose file not found")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        raise DataError(path, "not a text file (cannot decode as UTF-8)") from None
     except json.JSONDecodeError as exc:
         raise DataError(path, f"not valid JSON ({exc.msg}, line {exc.lineno})") from None
     points = data.get("keypoints") if isinstance(data, dict) else data
@@ -51,11 +54,42 @@ def read_pose_file(path: str | Path) -> np.ndarray:
         raise DataError(path, f"expected 18 keypoints under 'keypoints', got {got}")
     pose = np.full((sk.NUM_JOINTS, 2), np.nan, np.float32)
     for j, point in enumerate(points):
-        if point is None:
-            continue
-        if not (isinstance(point, list | tuple) and len(point) == 2):
-            raise DataError(path, f"keypoint {j} ({sk.JOINT_NAMES[j]}) must be [x, y] or null")
-        pose[j] = [float(point[0]), float(point[1])]
+        if point is not None:
+            pose[j] = _keypoint(path, j, point)
+    if not sk.present(pose).any():
+        raise DataError(path, "every keypoint is null: the pose has no joint")
+    return pose
+
+
+def _keypoint(path: Path, j: int, point: object) -> list[float]:
+    """One ``[x, y]`` entry of ``pose.json``, refused with the file and the joint when it is
+    not a pair of plain finite numbers (booleans, strings, NaN, Infinity, 1e30...)."""
+    joint = f"keypoint {j} ({sk.JOINT_NAMES[j]})"
+    if not (isinstance(point, list | tuple) and len(point) == 2):
+        raise DataError(path, f"{joint} must be [x, y] or null, got {point!r:.60}")
+    # NaN is the library's own "missing" (json.dumps writes it for a NaN pose): like null.
+    numbers = [v for v in point if not (isinstance(v, float) and math.isnan(v))]
+    for value in numbers:
+        problem = sk.coordinate_problem(value)
+        if problem:
+            raise DataError(path, f"{joint}: {problem}")
+    if len(numbers) < 2:
+        return [math.nan, math.nan]
+    return [float(point[0]), float(point[1])]
+
+
+def read_target_pose(path: str | Path, frame: tuple[int, int]) -> np.ndarray:
+    """:func:`read_pose_file`, then checked against the image (H, W) it will pose
+    (:func:`spt_core.skeleton.pose_problem`), so that the error names the file.
+
+    Raises:
+        DataError: the file cannot be read, or its pose cannot drive the networks (no torso
+            joint, joints far outside the frame: e.g. a CSV row of another image size).
+    """
+    pose = read_pose_file(path)
+    problem = sk.pose_problem(pose, frame)
+    if problem:
+        raise DataError(str(path), f"the pose {problem}")
     return pose
 
 

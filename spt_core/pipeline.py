@@ -28,7 +28,7 @@ import numpy as np
 
 from spt_core import labels as lb
 from spt_core import skeleton as sk
-from spt_core.errors import SptError
+from spt_core.errors import InputError, SptError
 from spt_core.letterbox import Letterbox, scaled_copy
 
 MODEL_FILE = "model.json"
@@ -81,6 +81,8 @@ class Person:
         if parsing.shape != image.shape[:-1]:
             raise ValueError(f"{what}.parsing is {parsing.shape}, the image is {image.shape[:-1]}")
         lb.check_labels(parsing)
+        # A pose without torso or far outside the image renders a flat grey picture, silently.
+        sk.check_pose(pose, image.shape[-3:-1], f"{what}.pose")
 
 
 @dataclass
@@ -229,8 +231,10 @@ class SPTPipeline:
 
         try:
             meta = json.loads((path / MODEL_FILE).read_text())
-        except (json.JSONDecodeError, OSError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError, OSError) as exc:
             raise CheckpointError(f"{path / MODEL_FILE}: unreadable ({exc})") from None
+        if not isinstance(meta, dict):
+            raise CheckpointError(f"{path / MODEL_FILE}: not a JSON object")
         if meta.get("kind") != MODEL_KIND or meta.get("format") != MODEL_FORMAT:
             raise CheckpointError(
                 f"{path / MODEL_FILE}: not an SPT model of format {MODEL_FORMAT} "
@@ -238,8 +242,13 @@ class SPTPipeline:
             )
         from spt_core.models.loading import load_appearance_generator, load_semantic_generator
 
-        semantic, s_cfg = load_semantic_generator(path / meta["semantic"], device)
-        appearance, a_cfg = load_appearance_generator(path / meta["appearance"], device)
+        parts = [meta.get(key) for key in ("semantic", "appearance")]
+        if not all(isinstance(part, str) for part in parts):
+            raise CheckpointError(
+                f"{path / MODEL_FILE}: needs 'semantic' and 'appearance' folder names"
+            )
+        semantic, s_cfg = load_semantic_generator(path / parts[0], device)
+        appearance, a_cfg = load_appearance_generator(path / parts[1], device)
         return cls(semantic, s_cfg, appearance, a_cfg, device, meta.get("name", path.name), path)
 
     def save_pretrained(
@@ -314,6 +323,8 @@ class SPTPipeline:
     def fit_pose(self, pose: np.ndarray, frame: tuple[int, int], count: int) -> np.ndarray:
         """(count, 18, 2) target poses moved from an image of size ``frame`` into the model's
         frame (letterboxed like :meth:`fit`); a single (18, 2) pose is shared by all."""
+        # Checked before the float32 cast: booleans and 1e300 must not pass as 1.0 and inf.
+        sk.check_pose(pose, tuple(frame), "target_pose")
         pose = np.asarray(pose, np.float32)
         if pose.shape == (sk.NUM_JOINTS, 2):
             pose = np.repeat(pose[None], count, axis=0)
@@ -397,7 +408,7 @@ class SPTPipeline:
             raise ValueError(
                 f"clothes_from has {len(batch_a.image)} people, onto {len(batch_b.image)}"
             )
-        chosen = np.asarray(list(labels))
+        chosen = _garment_labels(labels)
         if target_pose is None:
             garments = self.render(batch_a, batch_b.pose, batch_b.parsing)
             region = np.isin(batch_b.parsing, chosen)[..., None]
@@ -451,6 +462,21 @@ class SPTPipeline:
         )
         with torch.inference_mode():
             return to_uint8(inputs.render(self.appearance))
+
+
+def _garment_labels(labels) -> np.ndarray:
+    """``transfer``'s labels as an int array, refused unless each is one of the 10 labels
+    (a wrong number would transfer nothing and return ``onto`` unchanged, silently)."""
+    chosen = list(labels)
+    bad = [v for v in chosen if isinstance(v, bool) or not isinstance(v, int | np.integer)]
+    bad += [v for v in chosen if v not in bad and not 0 <= v < lb.NUM_LABELS]
+    if bad or not chosen:
+        shown = ", ".join(map(repr, bad)) if bad else "none given"
+        raise InputError(
+            f"labels: {shown}; choose from 0..{lb.NUM_LABELS - 1} "
+            f"({', '.join(f'{i} {n}' for i, n in enumerate(lb.LABEL_NAMES))})"
+        )
+    return np.asarray(chosen, np.int64)
 
 
 def _half_copy(module):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spt_core.errors import DataError
+from spt_core.errors import DataError, InputError
 from spt_core.io_utils import write_text_atomic
 
 NUM_JOINTS = 18
@@ -118,6 +118,109 @@ def torso_scale(pose: np.ndarray) -> float:
     return float(np.sqrt((right + left) / 2.0))
 
 
+# --------------------------------------------------------------------------------------------
+# Pose validation
+
+#: The largest coordinate a pose file may hold. Images here are at most a few thousand pixels;
+#: beyond this a value is a unit or parsing mistake, and 1e30 or 1e999 would overflow int().
+MAX_COORDINATE = 100_000.0
+#: How far outside its image a joint may lie, as a fraction of the image's width (for x) and
+#: height (for y). Joints slightly out of frame are real (a hand past the border); a joint half
+#: a frame away is a pose of another image size (a 256x176 DeepFashion row on a 128x64 person)
+#: or a sign error, which the networks would turn into a flat grey picture.
+FRAME_MARGIN = 0.5
+
+
+def coordinate_problem(value: object) -> str | None:
+    """Why one coordinate read from a file is unusable, or None when it is a number."""
+    # bool is an int in Python: [true, true] would silently become (1, 1).
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"{value!r} is not a number"
+    # An int of 400 digits overflows math.isfinite; it is only ever too large.
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"{value!r} is not finite (use null for a missing joint)"
+    if abs(value) > MAX_COORDINATE:
+        return f"{value!r:.40} is not a pixel coordinate (beyond {MAX_COORDINATE:g})"
+    return None
+
+
+def _outside(pose: np.ndarray, frame: tuple[int, int]) -> np.ndarray:
+    """Mask (18,) of present joints further than :data:`FRAME_MARGIN` outside the frame."""
+    height, width = frame
+    x, y = pose[:, 0], pose[:, 1]
+    with np.errstate(invalid="ignore"):
+        far = (
+            (x < -FRAME_MARGIN * width)
+            | (x > (1 + FRAME_MARGIN) * width)
+            | (y < -FRAME_MARGIN * height)
+            | (y > (1 + FRAME_MARGIN) * height)
+        )
+    return far & present(pose)
+
+
+def pose_problem(pose: np.ndarray, frame: tuple[int, int]) -> str | None:
+    """Why one (18, 2) pose cannot drive the networks for an image of size ``frame`` (H, W),
+    or None when it can.
+
+    Refused: a non-numeric array, infinite values, no joint at all, none of the four torso
+    joints (the part warps hang on the torso), or joints more than :data:`FRAME_MARGIN` of the
+    frame outside it.
+    """
+    pose = np.asarray(pose)
+    if pose.dtype == bool or not np.issubdtype(pose.dtype, np.number):
+        return f"must hold numbers, got {pose.dtype}"
+    pose = pose.astype(np.float64)
+    if np.isinf(pose).any():
+        return f"holds infinite coordinates ({_joint_list(np.isinf(pose).any(axis=-1))})"
+    ok = present(pose)
+    if not ok.any():
+        return "has no joint (every joint is missing)"
+    torso = list(TORSO_JOINTS)
+    if not ok[torso].any():
+        return "has no torso joint (shoulders and hips are all missing)"
+    image = f"the {frame[1]}x{frame[0]} (WxH) image"
+    rescale = "a pose of another image size is not rescaled: scale it to this image first"
+    far = _outside(pose, frame)
+    if far.any():
+        return f"has joints far outside {image} ({_joint_list(far)}); {rescale}"
+    if not _inside(pose[torso], frame).any():
+        return f"has its torso outside {image} (no shoulder or hip in it); {rescale}"
+    return None
+
+
+def _inside(points: np.ndarray, frame: tuple[int, int]) -> np.ndarray:
+    """Mask of the (x, y) points inside the frame (H, W); False for missing ones."""
+    height, width = frame
+    x, y = points[:, 0], points[:, 1]
+    with np.errstate(invalid="ignore"):
+        return (x >= 0) & (x <= width - 1) & (y >= 0) & (y <= height - 1)
+
+
+def _joint_list(mask: np.ndarray, most: int = 4) -> str:
+    """'nose, neck, ...' for the joints of ``mask``, the first ``most`` of them by name."""
+    names = [JOINT_NAMES[j] for j in np.flatnonzero(mask)]
+    more = f" and {len(names) - most} more" if len(names) > most else ""
+    return ", ".join(names[:most]) + more
+
+
+def check_pose(pose: np.ndarray, frame: tuple[int, int], what: str = "pose") -> None:
+    """Raise :class:`InputError` naming ``what`` when ``pose`` (one (18, 2) pose or a batch
+    (N, 18, 2)) cannot drive the networks for images of size ``frame``; see
+    :func:`pose_problem`."""
+    pose = np.asarray(pose)
+    if pose.shape[-2:] != (NUM_JOINTS, 2):
+        return  # a wrong shape is the caller's own, more specific error
+    if pose.ndim == 2:
+        problem = pose_problem(pose, frame)
+        if problem:
+            raise InputError(f"{what} {problem}")
+        return
+    for i, one in enumerate(pose.reshape(-1, *pose.shape[-2:])):
+        problem = pose_problem(one, frame)
+        if problem:
+            raise InputError(f"{what}[{i}] {problem}")
+
+
 def mirror_pose(pose: np.ndarray, width: int) -> np.ndarray:
     """The pose of the horizontally flipped image: x -> width - 1 - x, left and right swapped."""
     flipped = np.asarray(pose, dtype=np.float32)[..., MIRROR_INDEX, :].copy()
@@ -150,7 +253,8 @@ def _parse_coords(text: str, what: str, path: Path, line: int) -> list[int]:
         raise DataError(path, f"{what} cannot be parsed ({exc.msg})", line) from None
     if len(values) != NUM_JOINTS:
         raise DataError(path, f"{what} has {len(values)} joints, expected {NUM_JOINTS}", line)
-    for value in values:
+    for j, value in enumerate(values):
+        joint = f"{what} of joint {j} ({JOINT_NAMES[j]})"
         # json accepts NaN and Infinity (and 1e999): reject them here rather than crash in int().
         if (
             isinstance(value, bool)
@@ -158,9 +262,11 @@ def _parse_coords(text: str, what: str, path: Path, line: int) -> list[int]:
             or (isinstance(value, float) and not math.isfinite(value))
             or value != int(value)
         ):
-            raise DataError(path, f"{what} holds a non-integer value {value!r}", line)
+            raise DataError(path, f"{joint} holds a non-integer value {value!r}", line)
         if value < -1:
-            raise DataError(path, f"{what} holds a negative coordinate {value!r}", line)
+            raise DataError(path, f"{joint} holds a negative coordinate {value!r}", line)
+        if value > MAX_COORDINATE:
+            raise DataError(path, f"{joint} is {value!r}, not a pixel coordinate", line)
     return [int(v) for v in values]
 
 

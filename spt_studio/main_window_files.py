@@ -1,5 +1,6 @@
 """The main window's file commands: open a photo, a dataset sample or a project, save
-(atomically), export, autosave and crash recovery. A mixin of
+(atomically), export, autosave and crash recovery (every crashed session's autosave is
+offered; none is deleted before the user decides). A mixin of
 :class:`~spt_studio.main_window.MainWindow`, kept apart so the window stays wiring."""
 
 from __future__ import annotations
@@ -11,10 +12,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QMessageBox,
+    QVBoxLayout,
+)
 
 from spt_core.errors import SptError
 from spt_studio.document import load_project, save_project
+from spt_studio.document.autosave import RecoveryEntry
 from spt_studio.document.person_init import document_from_image, document_from_sample
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp)"
@@ -210,30 +220,102 @@ class FileCommandsMixin:
         self.autosaver.discard()
 
     def offer_recovery(self) -> bool:
-        """At start-up: offer the newest autosave a crashed session left (True if taken)."""
+        """At start-up: offer every autosave crashed sessions left, newest first.
+
+        Nothing is deleted until the user decides: recover one (the others stay for a later
+        start), discard one, or keep them all for later. Returns whether one was recovered.
+        """
+        self.autosaver.clean_stale()
         entries = self.autosaver.find_recoverable()
-        if not entries:
-            return False
+        while entries:
+            action, entry = self.choose_recovery(entries)
+            if action == "recover" and entry is not None:
+                if self._recover(entry):
+                    return True
+                entries.remove(entry)  # damaged: kept on disk, so it can be discarded later
+            elif action == "discard" and entry is not None:
+                entry.discard()
+                entries.remove(entry)
+            else:
+                return False
+        return False
+
+    def choose_recovery(self, entries: list[RecoveryEntry]) -> tuple[str, RecoveryEntry | None]:
+        """Ask what to do with the autosaves: ("recover" | "discard" | "keep", entry)."""
+        if len(entries) > 1:
+            dialog = RecoveryDialog(entries, self)
+            dialog.exec()
+            return dialog.choice
         entry = entries[0]
         buttons = QMessageBox.StandardButton
-        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.saved_at))
         answer = self.ask(
             "Recover unsaved work",
-            f"SPT Studio did not close properly. Recover {entry.name} (autosaved {when})?",
-            buttons.Yes | buttons.No,
+            f"SPT Studio did not close properly. Recover {entry.name} (autosaved "
+            f"{_when(entry)})?\n\nNo keeps the autosave for the next start; Discard deletes it.",
+            buttons.Yes | buttons.No | buttons.Discard,
             buttons.Yes,
         )
-        taken = False
         if answer == buttons.Yes:
-            try:
-                doc = entry.load()
-            except SptError as exc:
-                self.error("Cannot recover", exc)
-            else:
-                self.set_document(doc, entry.project_path)
-                self.history.mark_dirty()
-                self._update_actions()
-                taken = True
-        for old in entries:
-            old.discard()
-        return taken
+            return "recover", entry
+        return ("discard", entry) if answer == buttons.Discard else ("keep", None)
+
+    def _recover(self, entry: RecoveryEntry) -> bool:
+        """Open ``entry`` as unsaved work and autosave it at once under this session, so a
+        second crash right away still finds it; only then is the old autosave deleted."""
+        try:
+            doc = entry.load()
+        except SptError as exc:
+            self.error("Cannot recover", exc)
+            return False
+        self.set_document(doc, entry.project_path)
+        self.history.mark_dirty()
+        self._changes += 1  # set_document counts it as autosaved; it is not, yet
+        self._update_actions()
+        self.autosave(wait=True)
+        if self._autosave_error or not self.autosaver.path.is_file():
+            self.statusBar().showMessage(f"Autosave failed: {self._autosave_error}", 10000)
+        else:
+            entry.discard()
+        return True
+
+
+def _when(entry: RecoveryEntry) -> str:
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.saved_at))
+
+
+class RecoveryDialog(QDialog):
+    """Lists crashed sessions' autosaves, newest first; ``choice`` is what the user picked:
+    ("recover" | "discard", entry) or ("keep", None)."""
+
+    def __init__(self, entries: list[RecoveryEntry], parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Recover unsaved work")
+        self.entries = entries
+        self.choice: tuple[str, RecoveryEntry | None] = ("keep", None)
+        self.list = QListWidget()
+        for entry in entries:
+            where = f" ({entry.project_path})" if entry.project_path else ""
+            self.list.addItem(f"{entry.name}{where}, autosaved {_when(entry)}")
+        self.list.setCurrentRow(0)
+        buttons = QDialogButtonBox()
+        self.recover_button = buttons.addButton("Recover", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.discard_button = buttons.addButton(
+            "Discard", QDialogButtonBox.ButtonRole.DestructiveRole
+        )
+        self.keep_button = buttons.addButton(
+            "Keep for later", QDialogButtonBox.ButtonRole.RejectRole
+        )
+        self.recover_button.clicked.connect(lambda: self._choose("recover"))
+        self.discard_button.clicked.connect(lambda: self._choose("discard"))
+        self.keep_button.clicked.connect(self.reject)
+        layout = QVBoxLayout(self)
+        text = "SPT Studio did not close properly. These autosaves hold unsaved work:"
+        layout.addWidget(QLabel(text))
+        layout.addWidget(self.list)
+        layout.addWidget(buttons)
+
+    def _choose(self, action: str) -> None:
+        row = self.list.currentRow()
+        if 0 <= row < len(self.entries):
+            self.choice = (action, self.entries[row])
+            self.accept()

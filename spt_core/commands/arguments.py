@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from spt_core.commands.common import parse_size
+from spt_core.commands.common import parse_size, positive_float, positive_int
 
 DEVICE_HELP = "auto, cpu or cuda"
 RESUME_HELP = "continue the run in --out"
@@ -23,16 +23,16 @@ OPTIONS: dict[str, dict[str, Any]] = {
     "--data": {"type": Path, "required": True, "help": "dataset folder"},
     "--pseudo": {"type": Path, "required": True, "help": "pseudo-label file"},
     "--out": {"type": Path, "required": True, "help": "run directory"},
-    "--steps": {"type": int, "default": None},
-    "--batch-size": {"type": int, "default": None},
-    "--lr": {"type": float, "default": None},
+    "--steps": {"type": positive_int, "default": None},
+    "--batch-size": {"type": positive_int, "default": None},
+    "--lr": {"type": positive_float, "default": None},
     "--seed": {"type": int, "default": None},
-    "--checkpoint-every": {"type": int, "default": None},
+    "--checkpoint-every": {"type": positive_int, "default": None},
     "--size": {"type": parse_size, "default": (128, 64)},
-    "--base-channels": {"type": int, "default": 64},
-    "--max-channels": {"type": int, "default": 512},
+    "--base-channels": {"type": positive_int, "default": 64},
+    "--max-channels": {"type": positive_int, "default": 512},
     "--device": {"default": "auto"},
-    "--limit": {"type": int, "default": None, "help": "at most this many pairs"},
+    "--limit": {"type": positive_int, "default": None, "help": "at most this many pairs"},
 }
 
 

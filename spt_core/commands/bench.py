@@ -7,7 +7,7 @@ import argparse
 from pathlib import Path
 
 from spt_core.commands.arguments import DEVICE_HELP, add_flag, add_option, add_options, add_path_arg
-from spt_core.commands.common import default_pose_csv, format_size, parse_size
+from spt_core.commands.common import default_pose_csv, format_size, parse_size, positive_int
 
 
 def cmd_bench_warp(args: argparse.Namespace) -> int:
@@ -153,9 +153,9 @@ def register(commands) -> None:
     bench = commands.add_parser("bench", help="benchmarks with ratios against a reference")
     bench_commands = bench.add_subparsers(dest="bench_command", required=True, metavar="WHAT")
     warp = bench_commands.add_parser("warp", help="batched torch part warp vs cv2.warpAffine loop")
-    warp.add_argument("--batch", type=int, default=32)
+    warp.add_argument("--batch", type=positive_int, default=32)
     add_options(warp, "--size")
-    warp.add_argument("--repeats", type=int, default=5)
+    warp.add_argument("--repeats", type=positive_int, default=5)
     add_option(warp, "--device", help=DEVICE_HELP)
     add_path_arg(warp, "--poses", "PG2 CSV of poses to fit parts on")
     warp.set_defaults(func=cmd_bench_warp)
@@ -163,9 +163,9 @@ def register(commands) -> None:
         "search", help="exact search vs a straightforward loop; fast vs exact"
     )
     add_path_arg(bench_search, "--data", "dataset (default: render --count synthetic people)")
-    bench_search.add_argument("--count", type=int, default=2000)
+    bench_search.add_argument("--count", type=positive_int, default=2000)
     queries_help = "queries checked against the reference loop"
-    bench_search.add_argument("--queries", type=int, default=50, help=queries_help)
+    bench_search.add_argument("--queries", type=positive_int, default=50, help=queries_help)
     bench_search.add_argument("--seed", type=int, default=0)
     add_option(bench_search, "--device", default="cpu", help=DEVICE_HELP)
     bench_search.set_defaults(func=cmd_bench_search)
@@ -174,8 +174,8 @@ def register(commands) -> None:
         "render", help="repose / render latency and batch throughput of the pipeline"
     )
     render.add_argument("--sizes", type=parse_size, nargs="+", default=[(128, 64), (256, 176)])
-    render.add_argument("--batch", type=int, default=8)
-    render.add_argument("--repeats", type=int, default=10)
+    render.add_argument("--batch", type=positive_int, default=8)
+    render.add_argument("--repeats", type=positive_int, default=10)
     add_path_arg(render, "--model", "model for 128x64 (default: the shipped one)")
     add_flag(render, "--random", "random weights at every size (no model needed)")
     # Widths of the random-weight networks, not the trainers' 64 / 512.
@@ -189,5 +189,5 @@ def register(commands) -> None:
     )
     photos_help = "photos to time (default: scikit-image's astronaut)"
     detect.add_argument("photos", nargs="*", help=photos_help)
-    detect.add_argument("--repeats", type=int, default=5)
+    detect.add_argument("--repeats", type=positive_int, default=5)
     detect.set_defaults(func=cmd_bench_detect)

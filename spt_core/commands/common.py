@@ -32,6 +32,38 @@ def parse_size(text: str) -> tuple[int, int]:
     return height, width
 
 
+def positive_int(text: str) -> int:
+    """An argparse type: a whole number of at least 1 (counts, steps, batch sizes)."""
+    return _bounded_int(text, 1, "a whole number of at least 1")
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: a whole number of at least 0 (0 meaning none or off)."""
+    return _bounded_int(text, 0, "a whole number of at least 0")
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number above 0 (learning rates, loss weights)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    # NaN fails both comparisons, so "nan", "inf" and words are refused with the same message.
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
+    return value
+
+
+def _bounded_int(text: str, low: int, wanted: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be {wanted}, got {text!r}")
+    return value
+
+
 def format_size(size: tuple[int, int]) -> str:
     """(128, 64) -> '128x64': height x width, as :func:`parse_size` reads it."""
     return f"{size[0]}x{size[1]}"

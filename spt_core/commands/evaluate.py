@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from spt_core.commands.arguments import SHIPPED_MODEL_HELP, add_option, add_options, add_path_arg
-from spt_core.commands.common import format_size
+from spt_core.commands.common import format_size, positive_int
 from spt_core.external_metrics import add_external_metric_args, external_scores
 
 HELD_OUT_HELP = "held-out dataset with same-person pairs"
@@ -294,7 +294,7 @@ def register(commands) -> None:
     add_option(sheet, "--data", help="the dataset it was run on")
     add_option(sheet, "--out", help=None)
     add_options(sheet, "--size")
-    sheet.add_argument("--count", type=int, default=8)
+    sheet.add_argument("--count", type=positive_int, default=8)
     sheet.set_defaults(func=cmd_eval_sheet)
 
     model = eval_commands.add_parser(

@@ -61,7 +61,7 @@ def cmd_repose(args: argparse.Namespace) -> int:
 
     from spt_core import labels as lb
     from spt_core import skeleton as sk
-    from spt_core.person_files import read_pose_file
+    from spt_core.person_files import read_target_pose
 
     source = _person(args.source, args.image, args.pose, args.parsing, DEFAULT_SOURCE)
     target = (
@@ -69,7 +69,7 @@ def cmd_repose(args: argparse.Namespace) -> int:
         if args.target_pose is not None
         else (args.target if args.target is not None else _sample(DEFAULT_TARGET))
     )
-    target_pose = read_pose_file(target)
+    target_pose = read_target_pose(target, source.image.shape[:2])
     pipe = _pipeline(args)
     start = time.perf_counter()
     result = pipe.repose(source, target_pose)
@@ -101,11 +101,15 @@ def cmd_repose(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from spt_core import labels as lb
-    from spt_core.person_files import read_pose_file
+    from spt_core.person_files import read_target_pose
 
     source = _person(args.source, args.image, args.pose, args.parsing, DEFAULT_SOURCE)
     target_parsing = lb.read_parsing(args.target_parsing)
-    target_pose = source.pose if args.target_pose is None else read_pose_file(args.target_pose)
+    target_pose = (
+        source.pose
+        if args.target_pose is None
+        else read_target_pose(args.target_pose, source.image.shape[:2])
+    )
     pipe = _pipeline(args)
     _save(args.out, pipe.render(source, target_pose, target_parsing))
     return 0
@@ -126,9 +130,9 @@ def cmd_transfer(args: argparse.Namespace) -> int:
     onto = _person(args.onto, default=DEFAULT_SOURCE)
     target_pose = None
     if args.target_pose is not None:
-        from spt_core.person_files import read_pose_file
+        from spt_core.person_files import read_target_pose
 
-        target_pose = read_pose_file(args.target_pose)
+        target_pose = read_target_pose(args.target_pose, onto.image.shape[:2])
     pipe = _pipeline(args)
     chosen = [lb.LABEL_INDEX[n] for n in names]
     out = pipe.transfer(clothes_from=clothes, onto=onto, labels=chosen, target_pose=target_pose)

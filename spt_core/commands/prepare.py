@@ -14,7 +14,7 @@ from spt_core.commands.arguments import (
     add_quiet_arg,
     add_run_control_args,
 )
-from spt_core.commands.common import parse_size
+from spt_core.commands.common import parse_size, positive_int
 
 SIZES = ((128, 64), (256, 176))
 
@@ -113,6 +113,6 @@ def register_parser_training_command(train_commands) -> None:
     size_help = "network size HxW (default 128x64; divisible by 2**depth)"
     add_option(parser, "--size", default=None, help=size_help)
     add_option(parser, "--base-channels", default=None)
-    parser.add_argument("--depth", type=int, default=None)
+    parser.add_argument("--depth", type=positive_int, default=None)
     add_run_control_args(parser, resume_help=RESUME_HELP)
     parser.set_defaults(func=cmd_train_parser)

@@ -15,7 +15,7 @@ from spt_core.commands.arguments import (
     add_path_arg,
     add_quiet_arg,
 )
-from spt_core.commands.common import given
+from spt_core.commands.common import given, non_negative_int, positive_int
 
 
 def _search_config(args: argparse.Namespace):
@@ -93,10 +93,12 @@ def register(commands) -> None:
     distance_help = "exclude candidates with a closer pose (torso scales, default 0.15)"
     search.add_argument("--min-pose-distance", type=float, default=None, help=distance_help)
     add_flag(search, "--allow-same-identity", "let the pseudo label come from the same person")
-    search.add_argument("--top-k", type=int, default=None, help="candidates kept per sample")
+    search.add_argument(
+        "--top-k", type=positive_int, default=None, help="candidates kept per sample"
+    )
     add_flag(search, "--force", "replace an --out file of another dataset or config")
     show_help = "draw N results for a person to judge"
-    search.add_argument("--show", type=int, default=0, metavar="N", help=show_help)
+    search.add_argument("--show", type=non_negative_int, default=0, metavar="N", help=show_help)
     search.add_argument("--show-out", type=Path, default=Path("search_grid.png"))
     add_quiet_arg(search)
     search.set_defaults(func=cmd_search)

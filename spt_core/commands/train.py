@@ -18,7 +18,13 @@ from spt_core.commands.arguments import (
     add_path_arg,
     add_run_control_args,
 )
-from spt_core.commands.common import format_size, given, print_events
+from spt_core.commands.common import (
+    format_size,
+    given,
+    non_negative_int,
+    positive_int,
+    print_events,
+)
 from spt_core.errors import SptError
 
 
@@ -297,13 +303,13 @@ def _add_appearance_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fix-global-steps",
-        type=int,
+        type=non_negative_int,
         default=None,
         help="steps that train the local enhancer alone (default 1000)",
     )
     parser.add_argument(
         "--fade-in-steps",
-        type=int,
+        type=non_negative_int,
         default=None,
         help="steps over which alpha rises from 0 to 1 (default 2000; 0: alpha 1 throughout)",
     )
@@ -319,7 +325,7 @@ def register(commands) -> None:
     add_options(semantic, "--data", "--pseudo", "--out", "--steps", "--batch-size", "--lr")
     add_option(semantic, "--size", help="network size HxW (128x64, or 128x128 for 256-px data)")
     add_options(semantic, "--base-channels", "--max-channels")
-    semantic.add_argument("--depth", type=int, default=5)
+    semantic.add_argument("--depth", type=positive_int, default=5)
     add_options(semantic, "--checkpoint-every", "--seed")
     add_run_control_args(semantic, device_help=DEVICE_HELP, resume_help=RESUME_HELP)
     semantic.set_defaults(func=cmd_train_semantic)
@@ -360,7 +366,7 @@ def register(commands) -> None:
     size_help = "network size HxW (default: the dataset's image size)"
     add_option(posenet, "--size", default=None, help=size_help)
     add_option(posenet, "--base-channels", default=None)
-    posenet.add_argument("--n-blocks", type=int, default=None)
+    posenet.add_argument("--n-blocks", type=positive_int, default=None)
     add_run_control_args(posenet)
     posenet.set_defaults(func=cmd_train_posenet)
 

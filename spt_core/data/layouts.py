@@ -29,14 +29,16 @@ import numpy as np
 
 from spt_core import labels as lb
 from spt_core.errors import DataError
+from spt_core.io_utils import check_image_pixels
 
 PG2_IMAGES, PG2_ANNOTATIONS, PG2_PAIRS = "images", "annotations.csv", "pairs.csv"
 DEFGAN_PREFIXES: tuple[str, ...] = ("market", "fasion")
 _DEFGAN_ANNOTATION = re.compile(r"^(market|fasion)-annotation-([\w-]+)\.csv$")
 
 #: Market-1501 file names: <person>_c<camera>s<sequence>_<frame>_<box>.jpg; person -1 marks
-#: distractors and 0000 junk boxes, which Def-GAN removes (method §6.1).
-MARKET_NAME = re.compile(r"^(-1|\d{4})_c\d+s\d+_\d+_\d+\.\w+$")
+#: distractors and 0000 junk boxes, which Def-GAN removes (method §6.1). Several extensions
+#: are allowed: copies named ``0000_c1s6_023071_04.jpg.jpg`` exist and are junk all the same.
+MARKET_NAME = re.compile(r"^(-1|\d{4})_c\d+s\d+_\d+_\d+(\.\w+)+$")
 MARKET_JUNK_IDS: tuple[str, ...] = ("-1", "0000")
 #: DeepFashion names after Def-GAN's renaming: fasion<gender><category>id<id><item>_<k><view>.
 FASHION_NAME = re.compile(r"^fasion(MEN|WOMEN)\w*id\d+_\d+\w*\.\w+$")
@@ -172,6 +174,7 @@ def read_lip_parsing(path: str | Path, expected_size: tuple[int, int] | None = N
     if path.suffix.lower() == ".npy":
         lip = lb.read_label_array(path)
     else:
+        check_image_pixels(path, path)  # from the header, before decoding
         try:
             with Image.open(path) as image:
                 if image.mode not in ("P", "L", "I", "I;16"):

@@ -37,6 +37,12 @@ def add_external_metric_args(parser: argparse.ArgumentParser) -> None:
         help="LPIPS network file (TorchScript or .pt2): mean LPIPS of generated vs true "
         "target images",
     )
+    parser.add_argument(
+        "--trust-pt2",
+        action="store_true",
+        help="open torch.export .pt2 files given to --inception / --lpips (loading one can run "
+        "code from it: only for files you made yourself; TorchScript files need no trust)",
+    )
 
 
 def external_scores(
@@ -76,6 +82,7 @@ def external_scores(
         lpips,
         device=getattr(args, "device", "cpu") or "cpu",
         resize=networks.INCEPTION_SIZE,  # looked up now, so a test can shrink it module-wide
+        trust_archives=bool(getattr(args, "trust_pt2", False)),
     )
     scores: dict[str, float] = {}
     if inception is not None:

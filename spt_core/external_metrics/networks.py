@@ -6,6 +6,11 @@ logits (B, 1000) or (B, 1008). An **LPIPS file** takes two float batches (B, 3, 
 [-1, 1] and returns (B,), (B, 1) or (B, 1, 1, 1) distances. Either is a TorchScript file or a
 torch.export ``.pt2`` archive, recognised by its content (docs/external_metrics.md).
 
+Trust: load only files from people you trust (docs/reliability.md). A TorchScript file runs the
+graph it holds (TorchScript operators, no arbitrary Python), but torch 2.13's ``torch.export.load``
+unpickles some weights and constants of a ``.pt2`` archive with ``weights_only=False``, so a
+crafted ``.pt2`` file can run any Python code when it is loaded.
+
 torch is imported only when a file is loaded or an output examined.
 """
 
@@ -51,6 +56,14 @@ def _not_torchscript_hint(path: Path) -> str:
         "torch.jit.trace / torch.jit.script and .save(), or torch.export.save "
         "(docs/external_metrics.md)"
     )
+
+
+#: Why a .pt2 archive is refused without ``trust_archive`` / ``--trust-pt2``.
+UNTRUSTED_ARCHIVE = (
+    "a torch.export .pt2 archive can run Python code while it is loaded (torch.export.load "
+    "unpickles parts of it); export a TorchScript file instead (torch.jit.trace(...).save), or "
+    "pass --trust-pt2 (trust_archive=True) for a file you made yourself"
+)
 
 
 def _is_exported_program(path: Path) -> bool:
@@ -209,6 +222,7 @@ def load_network(
     device: Any = "cpu",
     resize: int | None = INCEPTION_SIZE,
     pool_dim: int = FID_POOL_DIM,
+    trust_archive: bool = False,
 ) -> tuple[Any, dict[str, int | None] | None]:
     """Load and probe a file; return (module, Inception roles or None).
 
@@ -230,6 +244,10 @@ def load_network(
         raise DataError(path, f"{kind} network path is not a file")
     device = resolve_device(device)
     if _is_exported_program(path):
+        if not trust_archive:
+            # torch.export.load unpickles parts of the archive with weights_only=False: a crafted
+            # .pt2 file runs code when loaded, so it is opened only when the user vouches for it.
+            raise DataError(path, UNTRUSTED_ARCHIVE)
         # Recent torch (2.13 here) deprecates torch.jit in favour of torch.export, so .pt2
         # archives are taken too. Their train/eval mode is fixed at export time (.eval() is
         # refused by the loaded module).
@@ -258,6 +276,7 @@ def load_scripted(
     device: Any = "cpu",
     resize: int | None = INCEPTION_SIZE,
     pool_dim: int = FID_POOL_DIM,
+    trust_archive: bool = False,
 ) -> Any:
     """Load a TorchScript file (or a torch.export .pt2 archive) and check it on a probe batch.
 
@@ -269,6 +288,8 @@ def load_scripted(
         resize: for "inception", the side the probe uses, as the images will be resized to it
             (None: probe at 128 x 64, the module must accept any size).
         pool_dim: the feature width taken as the FID pool output.
+        trust_archive: open a torch.export ``.pt2`` archive (loading one can run code from it:
+            only for files the user made or trusts; TorchScript files need no such trust).
 
     Returns:
         The loaded module on ``device``: a ``torch.jit.ScriptModule`` in eval mode, or the
@@ -280,4 +301,4 @@ def load_scripted(
             the rest of the batch (exported in training mode).
         ValueError: ``what`` is not "inception" or "lpips".
     """
-    return load_network(path, what, device, resize, pool_dim)[0]
+    return load_network(path, what, device, resize, pool_dim, trust_archive)[0]

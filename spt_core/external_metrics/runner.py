@@ -75,6 +75,7 @@ class ExternalMetrics:
         batch_size: int = DEFAULT_BATCH_SIZE,
         resize: int | None = INCEPTION_SIZE,
         pool_dim: int | None = None,
+        trust_archives: bool = False,
     ) -> None:
         from spt_core.devices import resolve_device
 
@@ -91,10 +92,10 @@ class ExternalMetrics:
         self._inception = self._roles = self._lpips = None
         if inception is not None:
             self._inception, self._roles = load_network(
-                inception, "inception", self.device, resize, self.pool_dim
+                inception, "inception", self.device, resize, self.pool_dim, trust_archives
             )
         if lpips is not None:
-            self._lpips = load_network(lpips, "lpips", self.device)[0]
+            self._lpips = load_network(lpips, "lpips", self.device, trust_archive=trust_archives)[0]
 
     @property
     def has_fid(self) -> bool:

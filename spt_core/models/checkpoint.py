@@ -9,13 +9,16 @@ checkpoint where a complete one is expected.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import pickle
 import shutil
 import uuid
 from pathlib import Path
 
 from spt_core.errors import SptError
+from spt_core.io_utils import write_text_atomic
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -152,16 +155,90 @@ def load_weights(module, directory: str | Path, name: str, device="cpu") -> None
     module.load_state_dict(state)
 
 
+def load_training_state(directory: str | Path, device="cpu") -> dict:
+    """Read ``training.pt`` (optimiser, scaler and RNG states) without running any code.
+
+    ``torch.load(weights_only=True)`` accepts only tensors, numbers, strings and containers,
+    so a crafted file cannot execute a pickled payload on ``--resume``.
+
+    Raises:
+        CheckpointError: missing, damaged, or holding anything but plain state.
+    """
+    import torch
+
+    path = Path(directory) / TRAINING_STATE
+    if not path.is_file():
+        raise CheckpointError(f"{directory}: cannot resume ({TRAINING_STATE} missing)")
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(
+            f"{path}: refused: not plain training state (tensors and numbers) or damaged; "
+            f"a file like this could run code if loaded unsafely ({reason})"
+        ) from None
+    if not isinstance(state, dict) or "step" not in state:
+        raise CheckpointError(f"{path}: not a training state (no 'step')")
+    return state
+
+
 def latest_checkpoint(run_dir: str | Path) -> Path | None:
-    """The newest complete checkpoint of a run directory, or None."""
+    """The checkpoint ``latest.json`` names, or else the newest complete one, or None.
+
+    An empty, corrupt or dangling ``latest.json`` (a crash while it was written, a pruned
+    checkpoint) is ignored: a ``step_*`` folder holding a config.json is complete, because
+    checkpoints are renamed into place only once fully written.
+    """
     run_dir = Path(run_dir)
-    pointer = run_dir / LATEST
-    if pointer.is_file():
-        path = run_dir / CHECKPOINTS / json.loads(pointer.read_text())["checkpoint"]
-        if (path / CONFIG_FILE).is_file():
-            return path
+    named = _pointed_checkpoint(run_dir)
+    if named is not None:
+        return named
     found = sorted((run_dir / CHECKPOINTS).glob(f"step_*/{CONFIG_FILE}"))
     return found[-1].parent if found else None
+
+
+def _pointed_checkpoint(run_dir: Path) -> Path | None:
+    """The complete checkpoint ``latest.json`` names, or None if it names none."""
+    try:
+        pointer = json.loads((run_dir / LATEST).read_text(encoding="utf-8"))
+        name = pointer["checkpoint"]
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if not isinstance(name, str) or not name.startswith("step_") or Path(name).name != name:
+        return None  # only a folder of checkpoints/, never a path elsewhere
+    path = run_dir / CHECKPOINTS / name
+    return path if (path / CONFIG_FILE).is_file() else None
+
+
+def write_latest(run_dir: str | Path, checkpoint: Path, step: int) -> None:
+    """Point ``latest.json`` at ``checkpoint`` atomically (never an empty or half file)."""
+    text = json.dumps({"checkpoint": Path(checkpoint).name, "step": int(step)})
+    write_text_atomic(Path(run_dir) / LATEST, text)
+
+
+def remove_leftovers(run_dir: str | Path) -> list[Path]:
+    """Delete what a killed writer leaves in a run folder; returns what was removed.
+
+    Staging folders (``.step_*.tmp``), replaced checkpoints (``.step_*.old``) and the temporary
+    files of atomic writes (``.latest.json.*``, ``previews/.*``) are never read; call this only
+    while holding the folder's lock, when no other writer can be mid-write.
+    """
+    run_dir = Path(run_dir)
+    checkpoints = run_dir / CHECKPOINTS
+    found = [
+        *checkpoints.glob(".step_*.tmp"),
+        *checkpoints.glob(".step_*.old"),
+        *run_dir.glob(f".{LATEST}.*"),
+        *run_dir.glob(".log.jsonl.*"),
+        *(run_dir / "previews").glob(".*"),
+    ]
+    for path in found:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+    return found
 
 
 def resolve_checkpoint(path: str | Path) -> Path:

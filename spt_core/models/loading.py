@@ -93,7 +93,28 @@ def load_network(
     path, config = network_config(checkpoint, kind, cls, key)
     network = build_network(config).to(device)
     load_weights(network, path, weights, device=device)
+    check_finite(network, path / f"{weights}.safetensors")
     return network.eval(), config
+
+
+def check_finite(module, source: Path) -> None:
+    """Refuse weights holding NaN or Inf (a diverged run, a corrupt file).
+
+    Such a network draws an all-black or all-grey picture without any error, so the file and
+    the first bad tensor are named at load instead.
+
+    Raises:
+        CheckpointError: some floating-point parameter or buffer is not finite.
+    """
+    import torch
+
+    module = getattr(module, "module", module)
+    for name, tensor in module.state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise CheckpointError(
+                f"{source}: tensor {name!r} holds NaN or Inf values; the run diverged or the "
+                "file is damaged (use an earlier checkpoint)"
+            )
 
 
 def load_semantic_generator(checkpoint: str | Path, device="cpu"):
@@ -148,4 +169,5 @@ def load_run_weights(checkpoint: str | Path, kind: str, modules: dict, device="c
     read_config(path, kind)
     for name, module in modules.items():
         load_weights(module, path, name, device=device)
+        check_finite(module, path / f"{name}.safetensors")
     return path

@@ -5,7 +5,8 @@ white, since the colour under a transparent pixel is often black or garbage), EX
 and large photos (detection runs on a copy whose longest side is at most
 :data:`WORK_SIDE`; the crop is taken from the full-resolution photo). Refused with a message
 naming the file: unreadable or corrupt files, photos smaller than :data:`MIN_SIDE` on a side,
-and photos over :data:`MAX_PIXELS` (decoding one would take gigabytes of memory).
+and photos over :data:`~spt_core.io_utils.MAX_IMAGE_PIXELS` (decoding one would take gigabytes
+of memory).
 """
 
 from __future__ import annotations
@@ -16,15 +17,13 @@ from pathlib import Path
 import numpy as np
 
 from spt_core.errors import DataError
-from spt_core.io_utils import read_image_rgb
+from spt_core.io_utils import MAX_IMAGE_PIXELS, image_header_size, read_image_rgb
 
 #: Suffixes ``spt prepare`` picks up in a folder.
 PHOTO_SUFFIXES: tuple[str, ...] = (
     ".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp",
 )  # fmt: skip
 MIN_SIDE = 32
-#: 100 megapixels: a 12,000 x 8,000 photo; an RGB array of it is 300 MB before any copy.
-MAX_PIXELS = 100_000_000
 #: BlazePose looks at 256 x 256 pixels; a longer side than this only costs time.
 WORK_SIDE = 1280
 
@@ -65,23 +64,6 @@ def list_photos(source: str | Path) -> list[Path]:
     return photos
 
 
-def _header_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) from the file header without decoding the pixels; None if unknown."""
-    import warnings
-
-    from PIL import Image
-
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # we judge the size
-            with Image.open(path) as image:
-                return image.size
-    except Image.DecompressionBombError:
-        return None  # PIL refuses to even open it: far over any sensible size
-    except Exception:  # noqa: BLE001 - an unreadable header is reported by the decoder below
-        return (0, 0)
-
-
 def _alpha(path: Path, shape: tuple[int, int]) -> np.ndarray | None:
     """The alpha channel in [0, 1], or None when the file has none."""
     import cv2
@@ -102,12 +84,13 @@ def load_photo(path: str | Path) -> Photo:
     import cv2
 
     path = Path(path)
-    size = _header_size(path) if path.is_file() else (0, 0)
-    if size is None or size[0] * size[1] > MAX_PIXELS:
-        shown = "far too large" if size is None else f"{size[0]}x{size[1]} (WxH)"
+    # An unreadable header (None) is left to the decoder, which names the problem.
+    size = image_header_size(path) if path.is_file() else None
+    if size is not None and size[0] * size[1] > MAX_IMAGE_PIXELS:
+        shown = f"{size[0]}x{size[1]} (WxH)" if size[1] > 1 else "far too large"
         raise DataError(
             path,
-            f"the photo is {shown}, over {MAX_PIXELS // 1_000_000} megapixels; scale it down "
+            f"the photo is {shown}, over {MAX_IMAGE_PIXELS // 1_000_000} megapixels; scale it down "
             "first (the person needs only a few hundred pixels of height)",
         )
     image = read_image_rgb(path)

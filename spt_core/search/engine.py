@@ -14,9 +14,10 @@ from spt_core.config import SearchConfig, to_dict
 from spt_core.data.dataset import PersonDataset
 from spt_core.devices import resolve_device
 from spt_core.errors import DataError, SptError
+from spt_core.locks import holding, lock_file
 from spt_core.search.canonical import NONE_LABEL, CanonicalLayout, embed_parsings
 from spt_core.search.score import distances_from_encodings, encode, pose_distances, sample_weights
-from spt_core.search.store import PseudoLabels, fingerprint
+from spt_core.search.store import PseudoLabels, fingerprint, remove_save_leftovers
 
 Progress = Callable[[int, int], None]
 MEMORY_KEYS = ("query_chunk", "candidate_chunk", "cache_mb")
@@ -91,7 +92,18 @@ class PseudoLabelSearch:
         An existing ``out`` with the same fingerprint is resumed from its last saved chunk (or
         returned as it is when complete); one with another fingerprint is an error unless
         ``resume`` is False, in which case it is replaced.
+
+        Raises:
+            OutputLockedError: another live search writes to ``out``.
         """
+        # One writer per file: a second search into ``out`` would overwrite this one's saves.
+        lock = None if out is None else lock_file(out)
+        with holding(lock):
+            if out is not None:
+                remove_save_leftovers(out)
+            return self._run(inputs, out, progress, resume)
+
+    def _run(self, inputs, out, progress, resume) -> PseudoLabels:
         import torch
 
         config_dict = to_dict(self.config)

@@ -28,6 +28,19 @@ def fingerprint(names: list[str], poses: np.ndarray, parsings: np.ndarray, confi
     return digest.hexdigest()
 
 
+def remove_save_leftovers(path: str | Path) -> list[Path]:
+    """Delete the temporary files a killed :meth:`PseudoLabels.save` left beside ``path``.
+
+    Call it only while holding the file's lock (:func:`spt_core.locks.lock_file`), when no
+    save can be under way.
+    """
+    path = Path(path)
+    found = [p for p in path.parent.glob(f".{path.name}.*.npz") if p.is_file()]
+    for leftover in found:
+        leftover.unlink(missing_ok=True)
+    return found
+
+
 @dataclass
 class PseudoLabels:
     """Search results: for every usable sample, its best candidate (index into ``names``).

@@ -21,16 +21,18 @@ import numpy as np
 
 from spt_core.config import TrainConfig, to_dict
 from spt_core.errors import SptError
-from spt_core.io_utils import write_image_rgb
+from spt_core.io_utils import write_image_rgb, write_text_atomic
+from spt_core.locks import OutputLock, lock_folder
 from spt_core.models.checkpoint import (
     CHECKPOINTS,
-    LATEST,
-    TRAINING_STATE,
     CheckpointError,
     latest_checkpoint,
+    load_training_state,
     load_weights,
     read_config,
+    remove_leftovers,
     save_checkpoint,
+    write_latest,
 )
 from spt_core.train.distributed import DistributedContext
 from spt_core.train.events import CheckpointEvent, DoneEvent, Event, PreviewEvent, StepEvent
@@ -181,9 +183,37 @@ class Trainer(abc.ABC):
     # ---- the loop -----------------------------------------------------------------------------
 
     def run(self) -> Iterator[Event]:
-        """Train, yielding events; stops at ``train.steps`` or on :meth:`request_stop`."""
-        import torch
+        """Train, yielding events; stops at ``train.steps`` or on :meth:`request_stop`.
 
+        The main process holds the run folder's lock from start to end (also on a stop request,
+        an error, or when the caller drops the generator), so a second run into the same folder
+        is refused instead of interleaving with this one.
+
+        Raises:
+            OutputLockedError: another live process trains into ``run_dir``.
+        """
+        created = not self.run_dir.exists()
+        lock = lock_folder(self.run_dir) if self.dist.is_main else None
+        try:
+            if lock is not None:
+                lock.acquire()
+                remove_leftovers(self.run_dir)  # safe now: no other writer is mid-write
+            yield from self._run()
+        finally:
+            self._release(lock, created)
+            self.dist.close()
+
+    def _release(self, lock: OutputLock | None, created: bool) -> None:
+        """Give the lock back; remove the folder again if this run created it and wrote nothing
+        (a refused resume must not leave an empty run folder behind)."""
+        if lock is None:
+            return
+        lock.release()
+        if created:
+            with contextlib.suppress(OSError):
+                self.run_dir.rmdir()  # fails, as wanted, when anything was written
+
+    def _run(self) -> Iterator[Event]:
         self.build()
         if self.resume:
             self._restore()
@@ -193,61 +223,67 @@ class Trainer(abc.ABC):
                 "another --out"
             )
         self.run_dir.mkdir(parents=True, exist_ok=True)
+        if self.dist.is_main:
+            self._trim_log()
         saved_at = self.step if self.resume else -1
         last_time = time.perf_counter()
         steps_since = 0
-        try:
-            while self.step < self.train.steps and not self._stop.is_set():
-                self.prepare_step(self.step)
-                for optimizer in self.optimizers.values():
-                    for group in optimizer.param_groups:
-                        group["lr"] = self.learning_rate(self.step)
-                # Dropout and any sampling draw from a generator seeded by the step, so a resumed
-                # run repeats exactly what an uninterrupted one would have done.
-                torch.manual_seed(self.train.seed * 1_000_003 + self.step * 997 + self.dist.rank)
-                try:
-                    losses = self.train_step(self.step)
-                except torch.cuda.OutOfMemoryError:
-                    raise self._out_of_memory() from None
-                self.step += 1
-                steps_since += 1
-                final = self.step == self.train.steps
-                if self.step % self.train.log_every == 0 or final:
-                    losses = self.dist.mean(losses)
-                    now = time.perf_counter()
-                    event = StepEvent(
-                        self.step,
-                        self.train.steps,
-                        losses,
-                        self.learning_rate(self.step - 1),
-                        (now - last_time) / max(1, steps_since),
-                    )
-                    last_time, steps_since = now, 0
-                    if self.dist.is_main:
-                        self._log(event)
-                        yield event
-                if self.train.preview_every and self.step % self.train.preview_every == 0:
-                    images = self.preview()
-                    if images and self.dist.is_main:
-                        self._save_previews(images)
-                        yield PreviewEvent(self.step, images)
-                if self.step % self.train.checkpoint_every == 0 and not final:
-                    path = self.save()
-                    saved_at = self.step
-                    if path is not None:
-                        yield CheckpointEvent(self.step, path)
-            path = None
-            if saved_at != self.step:
+        while self.step < self.train.steps and not self._stop.is_set():
+            losses = self._advance()
+            steps_since += 1
+            final = self.step == self.train.steps
+            if self.step % self.train.log_every == 0 or final:
+                losses = self.dist.mean(losses)
+                now = time.perf_counter()
+                event = StepEvent(
+                    self.step,
+                    self.train.steps,
+                    losses,
+                    self.learning_rate(self.step - 1),
+                    (now - last_time) / max(1, steps_since),
+                )
+                last_time, steps_since = now, 0
+                if self.dist.is_main:
+                    self._log(event)
+                    yield event
+            if self.train.preview_every and self.step % self.train.preview_every == 0:
+                images = self.preview()
+                if images and self.dist.is_main:
+                    self._save_previews(images)
+                    yield PreviewEvent(self.step, images)
+            if self.step % self.train.checkpoint_every == 0 and not final:
                 path = self.save()
+                saved_at = self.step
                 if path is not None:
                     yield CheckpointEvent(self.step, path)
-            else:
-                path = latest_checkpoint(self.run_dir)
-            reason = "finished" if self.step >= self.train.steps else "stopped"
-            if self.dist.is_main:
-                yield DoneEvent(self.step, reason, path)
-        finally:
-            self.dist.close()
+        path = None
+        if saved_at != self.step:
+            path = self.save()
+            if path is not None:
+                yield CheckpointEvent(self.step, path)
+        else:
+            path = latest_checkpoint(self.run_dir)
+        reason = "finished" if self.step >= self.train.steps else "stopped"
+        if self.dist.is_main:
+            yield DoneEvent(self.step, reason, path)
+
+    def _advance(self) -> dict[str, float]:
+        """Run step ``self.step`` and count it; returns its losses."""
+        import torch
+
+        self.prepare_step(self.step)
+        for optimizer in self.optimizers.values():
+            for group in optimizer.param_groups:
+                group["lr"] = self.learning_rate(self.step)
+        # Dropout and any sampling draw from a generator seeded by the step, so a resumed
+        # run repeats exactly what an uninterrupted one would have done.
+        torch.manual_seed(self.train.seed * 1_000_003 + self.step * 997 + self.dist.rank)
+        try:
+            losses = self.train_step(self.step)
+        except torch.cuda.OutOfMemoryError:
+            raise self._out_of_memory() from None
+        self.step += 1
+        return losses
 
     def _out_of_memory(self) -> TrainingError:
         """Free what can be freed and explain; the last checkpoint stays usable."""
@@ -285,7 +321,7 @@ class Trainer(abc.ABC):
         path = save_checkpoint(
             self.run_dir / CHECKPOINTS / name, self.kind, config, self.networks(), state
         )
-        (self.run_dir / LATEST).write_text(json.dumps({"checkpoint": name, "step": self.step}))
+        write_latest(self.run_dir, path, self.step)
         kept = sorted((self.run_dir / CHECKPOINTS).glob("step_*"))
         for old in kept[: -self.train.keep_checkpoints]:
             shutil.rmtree(old, ignore_errors=True)
@@ -301,7 +337,8 @@ class Trainer(abc.ABC):
         self.restored_config = read_config(path, self.kind)
         for name, module in self.networks().items():
             load_weights(module, path, name, device=self.device)
-        state = torch.load(path / TRAINING_STATE, map_location=self.device, weights_only=False)
+        # Plain tensors and numbers only: a crafted training.pt cannot run code on --resume.
+        state = load_training_state(path, device=self.device)
         if int(state["step"]) > 0:
             # The optimisers as they were when the checkpoint was written (its last step).
             self.prepare_step(int(state["step"]) - 1)
@@ -315,6 +352,20 @@ class Trainer(abc.ABC):
         torch.set_rng_state(state["torch_rng"].cpu())
         self.step = int(state["step"])
 
+    def _trim_log(self) -> None:
+        """Keep only the log lines of steps the run starts from (``self.step``).
+
+        A killed run logged steps after its last checkpoint, and a half-written last line; the
+        resumed run logs those steps again, so each step must appear once.
+        """
+        path = self.run_dir / LOG
+        if not path.is_file():
+            return
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        kept = [line for line in lines if 0 < _logged_step(line) <= self.step]
+        if kept != lines:
+            write_text_atomic(path, "".join(kept))
+
     def _log(self, event: StepEvent) -> None:
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with (self.run_dir / LOG).open("a", encoding="utf-8") as handle:
@@ -323,3 +374,13 @@ class Trainer(abc.ABC):
     def _save_previews(self, images: dict[str, np.ndarray]) -> None:
         for name, image in images.items():
             write_image_rgb(self.run_dir / "previews" / f"{name}_{self.step:07d}.png", image)
+
+
+def _logged_step(line: str) -> int:
+    """The step of a complete log line; 0 for a damaged or unfinished one."""
+    if not line.endswith("\n"):
+        return 0  # the process died while writing it
+    try:
+        return int(json.loads(line)["step"])
+    except (ValueError, TypeError, KeyError):
+        return 0

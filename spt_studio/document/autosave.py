@@ -3,7 +3,9 @@
 Each editor session writes its document every so often to ``<dir>/<session>.sptproj`` with a
 small ``<session>.json`` beside it (owner process id, the project path the user saved to, time).
 A clean exit removes both. At start-up, autosaves whose owner process no longer runs are what a
-crash left behind: the editor offers to recover them.
+crash left behind: the editor offers every one of them, and deletes one only when the user says
+so or once its recovered document has been autosaved again. Temporary files of a write that a
+crash interrupted are removed first (:meth:`Autosaver.clean_stale`).
 """
 
 from __future__ import annotations
@@ -29,7 +31,18 @@ def default_autosave_dir() -> Path:
     return root / "spt-studio" / "autosave"
 
 
-def _process_alive(pid: int) -> bool:
+def _start_time(pid: int) -> str | None:
+    """When process ``pid`` started (Linux ``/proc``), to tell it from a later one reusing the
+    id; None where that cannot be read."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()  # the command name may hold spaces
+    return fields[19] if len(fields) > 19 else None
+
+
+def _process_alive(pid: int, started: str | None = None) -> bool:
     if pid == os.getpid():
         return True
     try:
@@ -37,8 +50,16 @@ def _process_alive(pid: int) -> bool:
     except ProcessLookupError:
         return False
     except (PermissionError, OSError):
-        return True  # exists but belongs to someone else
-    return True
+        pass  # exists but belongs to someone else
+    # After a reboot the id of a crashed session often belongs to another process.
+    now = _start_time(pid)
+    return started is None or now is None or now == started
+
+
+def _session_pid(name: str) -> int | None:
+    """The process id at the start of an autosave file name (``<pid>-<hex>...``)."""
+    head = name.lstrip(".").split("-", 1)[0]
+    return int(head) if head.isdigit() else None
 
 
 @dataclass
@@ -51,9 +72,16 @@ class RecoveryEntry:
     name: str
 
     def load(self) -> Document:
+        """The autosaved document.
+
+        Raises:
+            ProjectError: the autosave is damaged (the message names it).
+        """
         return load_project(self.autosave)
 
     def discard(self) -> None:
+        """Delete the autosave and its note (only when the user chose so, or after the
+        recovered document was autosaved again)."""
         self.autosave.unlink(missing_ok=True)
         self.autosave.with_suffix(".json").unlink(missing_ok=True)
 
@@ -71,6 +99,7 @@ class Autosaver:
 
     @property
     def path(self) -> Path:
+        """This session's autosave file."""
         return self.directory / f"{self.session}{SUFFIX}"
 
     def write(self, doc: Document, project_path: str | Path | None = None) -> Path:
@@ -78,6 +107,7 @@ class Autosaver:
         save_project(doc, self.path)
         info = {
             "pid": os.getpid(),
+            "started": _start_time(os.getpid()),
             "project_path": None if project_path is None else str(project_path),
             "saved_at": time.time(),
             "name": doc.name,
@@ -90,29 +120,56 @@ class Autosaver:
         self.path.unlink(missing_ok=True)
         self.path.with_suffix(".json").unlink(missing_ok=True)
 
+    def clean_stale(self) -> list[Path]:
+        """Delete what crashed sessions left half-written: the temporary files of an interrupted
+        atomic write (``.<session>...``) and notes without an autosave. A complete autosave is
+        never touched here. Returns the files removed."""
+        if not self.directory.is_dir():
+            return []
+        removed = []
+        for item in self.directory.iterdir():
+            temporary = item.name.startswith(".")
+            orphan = item.suffix == ".json" and not item.with_suffix(SUFFIX).exists()
+            pid = _session_pid(item.name)
+            if (temporary or orphan) and pid is not None and not _process_alive(pid):
+                item.unlink(missing_ok=True)
+                removed.append(item)
+        return removed
+
     def find_recoverable(self) -> list[RecoveryEntry]:
-        """Autosaves of sessions whose process is gone, newest first."""
+        """Autosaves of every session whose process is gone, newest first."""
         if not self.directory.is_dir():
             return []
         entries = []
-        for info_path in self.directory.glob("*.json"):
-            autosave = info_path.with_suffix(SUFFIX)
-            if not autosave.is_file():
-                continue
-            try:
-                info = json.loads(info_path.read_text(encoding="utf-8"))
-                pid = int(info["pid"])
-            except (OSError, ValueError, KeyError, TypeError):
-                continue  # unreadable sidecar: leave it rather than guess
-            if _process_alive(pid):
-                continue
-            project = info.get("project_path")
-            entries.append(
-                RecoveryEntry(
-                    autosave=autosave,
-                    project_path=Path(project) if project else None,
-                    saved_at=float(info.get("saved_at", autosave.stat().st_mtime)),
-                    name=str(info.get("name", autosave.stem)),
-                )
-            )
+        for autosave in self.directory.glob(f"*{SUFFIX}"):
+            if autosave.name.startswith("."):
+                continue  # a temporary file of an interrupted write
+            entry = self._entry(autosave)
+            if entry is not None:
+                entries.append(entry)
         return sorted(entries, key=lambda e: e.saved_at, reverse=True)
+
+    def _entry(self, autosave: Path) -> RecoveryEntry | None:
+        """The recovery entry of one autosave, or None while its session still runs."""
+        try:
+            info = json.loads(autosave.with_suffix(".json").read_text(encoding="utf-8"))
+            if not isinstance(info, dict):
+                info = {}
+        except (OSError, ValueError):
+            # Killed between the autosave and its note: the file name still names the owner.
+            info = {}
+        pid = info.get("pid", _session_pid(autosave.name))
+        if not isinstance(pid, int) or _process_alive(pid, info.get("started")):
+            return None
+        project = info.get("project_path")
+        saved_at = info.get("saved_at")
+        try:
+            mtime = autosave.stat().st_mtime
+        except OSError:
+            return None
+        return RecoveryEntry(
+            autosave=autosave,
+            project_path=Path(project) if isinstance(project, str) and project else None,
+            saved_at=float(saved_at) if isinstance(saved_at, (int, float)) else mtime,
+            name=str(info.get("name", autosave.stem)),
+        )

@@ -10,6 +10,7 @@ model, not edits, and are set directly by the render controller.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,6 +30,68 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "bone_lock": False,
     "brush_size": 5,
 }
+
+#: Largest brush diameter in image pixels (the brush size box allows no more).
+MAX_BRUSH_SIZE = 200
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # JSON true is not 1
+
+
+def _check_setting(key: str, value: object) -> str | None:
+    """What is wrong with one setting read from a file, or None when it is valid."""
+    if key == "mode":
+        return None if value in MODES else f"expected one of {', '.join(MODES)}, got {value!r}"
+    if key == "transfer_labels":
+        if isinstance(value, list) and all(_is_int(v) and 0 <= v < lb.NUM_LABELS for v in value):
+            return None
+        return f"expected a list of labels 0..{lb.NUM_LABELS - 1}"
+    if key == "overlay_opacity":
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if number and math.isfinite(value) and 0.0 <= value <= 1.0:
+            return None
+        return "expected a number from 0 to 1"
+    if key == "bone_lock":
+        return None if isinstance(value, bool) else "expected true or false"
+    if key == "brush_size":
+        if _is_int(value) and 1 <= value <= MAX_BRUSH_SIZE:
+            return None
+        return f"expected a whole number from 1 to {MAX_BRUSH_SIZE}"
+    # A setting added later without a rule here: at least its JSON type must match.
+    default = DEFAULT_SETTINGS[key]
+    if type(value) is type(default):
+        return None
+    return f"expected a {type(default).__name__}, got {type(value).__name__}"
+
+
+def validated_settings(raw: object) -> dict[str, Any]:
+    """Settings read from a file, checked key by key and completed with the defaults.
+
+    Args:
+        raw: the decoded JSON value (None or missing means all defaults).
+
+    Returns:
+        A new settings dict.
+
+    Raises:
+        ValueError: not an object, an unknown key, or a value of the wrong type or range; the
+            message names the setting (``settings.mode: ...``).
+    """
+    settings = copy.deepcopy(DEFAULT_SETTINGS)
+    if raw is None:
+        return settings
+    if not isinstance(raw, dict):
+        raise ValueError(f"settings: expected an object, got {type(raw).__name__}")
+    for key, value in raw.items():
+        if key not in DEFAULT_SETTINGS:
+            raise ValueError(f"settings.{key}: unknown setting")
+        problem = _check_setting(key, value)
+        if problem:
+            raise ValueError(f"settings.{key}: {problem}")
+        settings[key] = copy.deepcopy(value)
+    return settings
+
 
 #: Names of the two label maps a paint command may edit.
 PARSING_LAYERS: tuple[str, ...] = ("target_parsing", "source_parsing")

@@ -437,7 +437,10 @@ def test_torch_export_archive_gives_the_same_scores(tmp_path, inception_file):
     )
     path = tmp_path / "inception.pt2"
     torch.export.save(program, str(path))
-    exported = ExternalMetrics(path, resize=SIDE, pool_dim=POOL, batch_size=7)
+    # Loading a .pt2 archive can run code from it: refused unless the user vouches for it.
+    with pytest.raises(DataError, match=r"inception\.pt2.*run Python code.*--trust-pt2"):
+        ExternalMetrics(path, resize=SIDE, pool_dim=POOL)
+    exported = ExternalMetrics(path, resize=SIDE, pool_dim=POOL, batch_size=7, trust_archives=True)
     scripted = ExternalMetrics(inception_file, resize=SIDE, pool_dim=POOL, batch_size=7)
     images = _images(15, 40)  # the last batch holds one image
     pairs = zip(exported.inception_outputs(images), scripted.inception_outputs(images), strict=True)
@@ -448,7 +451,7 @@ def test_torch_export_archive_gives_the_same_scores(tmp_path, inception_file):
     program = torch.export.export(TinyInception().eval(), (torch.rand(4, 3, SIDE, SIDE),))
     torch.export.save(program, str(static))
     with pytest.raises(DataError, match="dynamic_shapes"):
-        load_scripted(static, "inception", resize=SIDE, pool_dim=POOL)
+        load_scripted(static, "inception", resize=SIDE, pool_dim=POOL, trust_archive=True)
 
 
 def test_lpips_through_a_scripted_file(lpips_file):

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from spt_core import skeleton as sk
+from spt_core.data.layouts import is_market_junk
 
 BODY_JOINTS: tuple[int, ...] = tuple(range(1, 14))
 #: Shoulder width / torso length below which a pose counts as a side view.
@@ -35,12 +36,15 @@ class PosePool:
     rows: int
     missing_joints: int
     degenerate: int
+    junk: int = 0
 
     def summary(self) -> dict:
+        """Counts for the dataset record and the ``spt synth`` report."""
         return {
             "source": self.source,
             "rows": self.rows,
             "usable": len(self.names),
+            "skipped_market_junk": self.junk,
             "skipped_missing_joints": self.missing_joints,
             "skipped_degenerate": self.degenerate,
         }
@@ -56,8 +60,13 @@ def load_pose_pool(path: str | Path) -> PosePool:
     """Read a PG2 CSV and keep poses with all body joints and an upright, non-tiny torso."""
     poses = sk.read_pose_csv(path)
     names, kept = [], []
-    missing = degenerate = 0
+    missing = degenerate = junk = 0
     for name, pose in poses.items():
+        # Market's distractor and junk boxes (-1_..., 0000_...) are no people: Def-GAN drops
+        # them from training, and their "poses" would dress synthetic people in noise.
+        if is_market_junk(name):
+            junk += 1
+            continue
         if not sk.present(pose)[list(BODY_JOINTS)].all():
             missing += 1
             continue
@@ -70,7 +79,7 @@ def load_pose_pool(path: str | Path) -> PosePool:
         names.append(name)
         kept.append(pose)
     stacked = np.stack(kept) if kept else np.zeros((0, sk.NUM_JOINTS, 2), np.float32)
-    return PosePool(str(path), tuple(names), stacked, len(poses), missing, degenerate)
+    return PosePool(str(path), tuple(names), stacked, len(poses), missing, degenerate, junk)
 
 
 # --------------------------------------------------------------------------------------------
