@@ -286,3 +286,27 @@ def test_a_run_killed_while_checkpointing_resumes_to_the_same_weights(data, tmp_
     whole, resumed = _final_weights(tmp_path / "whole"), _final_weights(run)
     assert all(torch.equal(whole[k], resumed[k]) for k in whole), f"killed after {delay:.2f} s"
     assert not (run / FOLDER_LOCK).exists()
+
+
+@pytest.mark.slow  # a few seconds: two searches in-process, one killed in a subprocess
+def test_a_search_killed_at_any_moment_is_run_again_to_the_same_labels(data, tmp_path):
+    from spt_core.cli import main
+
+    def argv(out):
+        return spt_argv("search --device cpu --quiet", data, out=out)
+
+    assert main(argv(tmp_path / "whole.npz")) == 0
+    out = tmp_path / "killed.npz"
+    process = subprocess.Popen([sys.executable, "-m", "spt_core.cli", *argv(out)])
+    delay = random.Random().uniform(0.5, 3.0)  # loading, scoring or saving
+    try:
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(timeout=60)
+    # The killed search's lock (a dead pid) and any temp file do not stop the next one.
+    assert main(argv(out)) == 0, f"killed after {delay:.2f} s"
+    whole, again = PseudoLabels.load(tmp_path / "whole.npz"), PseudoLabels.load(out)
+    assert again.names == whole.names and np.array_equal(again.best, whole.best)
+    leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name not in ("whole.npz", out.name))
+    assert leftovers == [], f"left behind after a kill at {delay:.2f} s: {leftovers}"
