@@ -7,9 +7,9 @@ logits (B, 1000) or (B, 1008). An **LPIPS file** takes two float batches (B, 3, 
 torch.export ``.pt2`` archive, recognised by its content (docs/external_metrics.md).
 
 Trust: load only files from people you trust (docs/reliability.md). A TorchScript file runs the
-graph it holds (TorchScript operators, no arbitrary Python), but torch 2.13's ``torch.export.load``
-unpickles some weights and constants of a ``.pt2`` archive with ``weights_only=False``, so a
-crafted ``.pt2`` file can run any Python code when it is loaded.
+graph it holds (TorchScript operators, no arbitrary Python), but torch 2.13's
+``torch.export.load`` unpickles some weights and constants of a ``.pt2`` archive without the
+weights-only restriction, so a crafted ``.pt2`` file can run any Python code when it is loaded.
 
 torch is imported only when a file is loaded or an output examined.
 """
@@ -245,8 +245,9 @@ def load_network(
     device = resolve_device(device)
     if _is_exported_program(path):
         if not trust_archive:
-            # torch.export.load unpickles parts of the archive with weights_only=False: a crafted
-            # .pt2 file runs code when loaded, so it is opened only when the user vouches for it.
+            # torch.export.load unpickles parts of the archive without the weights-only
+            # restriction: a crafted .pt2 file runs code when loaded, so it is opened only when
+            # the user vouches for it.
             raise DataError(path, UNTRUSTED_ARCHIVE)
         # Recent torch (2.13 here) deprecates torch.jit in favour of torch.export, so .pt2
         # archives are taken too. Their train/eval mode is fixed at export time (.eval() is
