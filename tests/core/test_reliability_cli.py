@@ -5,7 +5,6 @@ Market junk names in ``spt synth --poses``. Cases are built here; none is a file
 from __future__ import annotations
 
 import errno
-import json
 import os
 import subprocess
 import sys
@@ -13,38 +12,12 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from reliability_helpers import ROOT, assert_one_line_error, run_cli, sample_points
 
 from spt_core import cli
 from spt_core import skeleton as sk
 from spt_core.cli import main
 from spt_core.errors import DataError
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "resources" / "samples"
-
-
-def sample_points(name: str) -> list:
-    """The keypoints list of a shipped sample's pose.json (128x64 frame)."""
-    return json.loads((SAMPLES / name / "pose.json").read_text())["keypoints"]
-
-
-def run_cli(capsys, argv: list[str]) -> tuple[int, str, str]:
-    """(exit status, stdout, stderr) of ``spt argv``, argparse's SystemExit included."""
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = exc.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def assert_one_line_error(status, err: str, out: str, names: str, code: int = 2) -> None:
-    """Exit ``code``, one line on stderr that mentions ``names``, no traceback anywhere."""
-    assert status == code, err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert names in lines[0], err
-    assert "Traceback" not in out + err
 
 
 def _csv_row(name: str, ys: list, xs: list) -> str:

@@ -14,40 +14,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from reliability_helpers import MODEL, SAMPLES, assert_one_line_error, run_cli, sample_points
 
 from spt_core import skeleton as sk
-from spt_core.cli import main
 from spt_core.errors import DataError, InputError
 from spt_core.models.checkpoint import CheckpointError
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "resources" / "samples"
-MODEL = ROOT / "resources" / "models" / "spt-synth-128x64"
-
-
-def sample_points(name: str = "person_b") -> list:
-    """The keypoints list of a shipped sample's pose.json (128x64 frame)."""
-    return json.loads((SAMPLES / name / "pose.json").read_text())["keypoints"]
-
-
-def run_cli(capsys, argv: list[str]) -> tuple[int, str, str]:
-    """(exit status, stdout, stderr) of ``spt argv``, argparse's SystemExit included."""
-    try:
-        status = main(argv)
-    except SystemExit as exc:
-        status = exc.code
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def assert_one_line_error(status, err: str, out: str, names: str, code: int = 2) -> None:
-    """Exit ``code``, one line on stderr that mentions ``names``, no traceback anywhere."""
-    assert status == code, err
-    lines = [line for line in err.splitlines() if line.strip()]
-    assert len(lines) == 1, err
-    assert names in lines[0], err
-    assert "Traceback" not in out + err
-
 
 # --------------------------------------------------------------------------------------------
 # Pose JSON (spt repose --target-pose FILE): read and checked before the model loads
