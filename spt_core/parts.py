@@ -24,6 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from spt_core import skeleton as sk
+from spt_core.affine_fits import NO_OP, fit_affine_batch, fit_shape_batch
+
+__all__ = ["NO_OP", "fit_affine_batch"]  # re-exported: the search fits with them too
 
 NUM_PARTS = 10
 PART_NAMES: tuple[str, ...] = (
@@ -46,8 +49,9 @@ LIMB_PARTS: dict[int, tuple[int, int, int]] = {
 TORSO_FIT_JOINTS: tuple[int, ...] = (sk.R_HIP, sk.L_HIP, sk.L_SHOULDER, sk.R_SHOULDER)
 _LONG_LIMBS = (4, 5, 8, 9)  # shins and forearms: extended further past the end joint
 
-#: The no-op transform: samples 1000 px away, i.e. outside any image.
-NO_OP = np.array([[1.0, 0.0, 1000.0], [0.0, 1.0, 1000.0]], dtype=np.float64)
+
+#: The torso mask kinds of :class:`PartGeometry`.
+TORSO_MASKS = ("full", "box", "body")
 
 
 @dataclass(frozen=True)
@@ -61,8 +65,16 @@ class PartGeometry:
         mask_end_extension: fraction past the end joint for the part *mask* (shins, forearms).
         half_width: half-width of a limb quad, times the torso scale.
         head_half_side: half-side of the head square, times the torso scale.
-        torso_mask: "full" (Def-GAN and SPT code: the whole image) or "box" (torso bounding box
-            plus 0.1 torso scale, the commented-out alternative).
+        torso_mask: "full" (Def-GAN and SPT code: the whole image), "box" (torso bounding box
+            plus 0.1 torso scale, the commented-out alternative) or "body" (the torso quad
+            grown by ``torso_margin``: the torso itself, not the arms hanging beside it nor
+            the background; decision 0006).
+        torso_margin: how far the "body" torso mask reaches past the quad, times the torso
+            scale.
+        torso_thin_below, torso_similar_below: the torso fit leans from affine towards a
+            similarity as the thinner of the two torso quads' aspect ratios falls from the
+            first to the second (a side view; :func:`spt_core.affine_fits.fit_shape_batch`).
+            ``torso_thin_below = 0`` keeps the plain affine fit of the authors' code.
     """
 
     start_extension: float = 0.1
@@ -72,6 +84,13 @@ class PartGeometry:
     half_width: float = 0.2
     head_half_side: float = 0.40
     torso_mask: str = "full"
+    torso_margin: float = 0.2
+    torso_thin_below: float = 0.35
+    torso_similar_below: float = 0.15
+
+    def __post_init__(self) -> None:
+        if self.torso_mask not in TORSO_MASKS:
+            raise ValueError(f"torso_mask must be one of {TORSO_MASKS}, got {self.torso_mask!r}")
 
     def transform_extension(self, part: int) -> float:
         return self.long_end_extension if part in _LONG_LIMBS else self.end_extension
@@ -125,58 +144,6 @@ def limb_quads(
     return quads
 
 
-def fit_affine_batch(
-    target_points: np.ndarray, source_points: np.ndarray, weights: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted least-squares affine maps target points -> source points, batched.
-
-    Args:
-        target_points: (..., K, 2) points in the target frame.
-        source_points: (..., K, 2) corresponding points in the source frame.
-        weights: (..., K) point weights (0 drops a point), or None for all ones.
-
-    Returns:
-        (matrices (..., 2, 3), ok (...)): ok is False where the fit is singular (fewer than
-        three non-collinear target points, or a degenerate result); those matrices are NO_OP.
-    """
-    tgt = np.asarray(target_points, dtype=np.float64)
-    src = np.asarray(source_points, dtype=np.float64)
-    w = np.ones(tgt.shape[:-1]) if weights is None else np.asarray(weights, dtype=np.float64)
-    w = np.where(np.isnan(tgt).any(-1) | np.isnan(src).any(-1), 0.0, w)
-    tgt = np.nan_to_num(tgt)
-    src = np.nan_to_num(src)
-    total = w.sum(-1, keepdims=True)
-    safe_total = np.where(total > 0, total, 1.0)
-    tgt_mean = (w[..., None] * tgt).sum(-2) / safe_total
-    src_mean = (w[..., None] * src).sum(-2) / safe_total
-    tc = tgt - tgt_mean[..., None, :]
-    sc = src - src_mean[..., None, :]
-    # Centred normal equations: L = (sum w s t^T)(sum w t t^T)^-1, then the translation.
-    cov_tt = np.einsum("...k,...ki,...kj->...ij", w, tc, tc)
-    cov_st = np.einsum("...k,...ki,...kj->...ij", w, sc, tc)
-    det = cov_tt[..., 0, 0] * cov_tt[..., 1, 1] - cov_tt[..., 0, 1] * cov_tt[..., 1, 0]
-    scale = np.maximum(np.trace(cov_tt, axis1=-2, axis2=-1), 1e-12)
-    ok = (total[..., 0] > 0) & (np.abs(det) > 1e-9 * scale**2)
-    safe_det = np.where(ok, det, 1.0)
-    inv = (
-        np.stack(
-            [
-                np.stack([cov_tt[..., 1, 1], -cov_tt[..., 0, 1]], -1),
-                np.stack([-cov_tt[..., 1, 0], cov_tt[..., 0, 0]], -1),
-            ],
-            -2,
-        )
-        / safe_det[..., None, None]
-    )
-    linear = cov_st @ inv
-    translation = src_mean - np.einsum("...ij,...j->...i", linear, tgt_mean)
-    matrices = np.concatenate([linear, translation[..., None]], axis=-1)
-    lin_det = linear[..., 0, 0] * linear[..., 1, 1] - linear[..., 0, 1] * linear[..., 1, 0]
-    ok &= np.isfinite(matrices).all((-2, -1)) & (np.abs(lin_det) > 1e-9)
-    matrices = np.where(ok[..., None, None], matrices, NO_OP)
-    return matrices, ok
-
-
 def part_affines(
     source_poses: np.ndarray, target_poses: np.ndarray, geometry: PartGeometry = DEFAULT_GEOMETRY
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -202,7 +169,15 @@ def part_affines(
 
     torso = list(TORSO_FIT_JOINTS)
     torso_ok = src_ok[..., torso].all(-1) & tgt_ok[..., torso].all(-1)
-    affines[..., 0, :, :], fit_ok = fit_affine_batch(tgt[..., torso, :], src[..., torso, :])
+    if geometry.torso_thin_below > 0:
+        affines[..., 0, :, :], fit_ok = fit_shape_batch(
+            tgt[..., torso, :],
+            src[..., torso, :],
+            geometry.torso_thin_below,
+            geometry.torso_similar_below,
+        )
+    else:
+        affines[..., 0, :, :], fit_ok = fit_affine_batch(tgt[..., torso, :], src[..., torso, :])
     valid[..., 0] = fit_ok & torso_ok
 
     # Head: head points present in both poses, plus both shoulders (when there is any).
@@ -253,9 +228,10 @@ def part_masks(
 ) -> np.ndarray:
     """The 10 part masks of each pose, in that pose's frame: (..., 18, 2) -> (..., 10, H, W).
 
-    Torso: the whole image (or a box, see :class:`PartGeometry`); head: a square of half-side
-    ``head_half_side * torso scale`` centred on the integer mean of the present head joints;
-    limbs: the filled limb quads with the mask end extension. Missing parts give empty masks.
+    Torso: the whole image, a box or the grown torso quad (see :class:`PartGeometry`); head: a
+    square of half-side ``head_half_side * torso scale`` centred on the integer mean of the
+    present head joints; limbs: the filled limb quads with the mask end extension. Missing
+    parts give empty masks.
     """
     poses = np.asarray(poses, dtype=np.float64)
     height, width = size
@@ -272,6 +248,9 @@ def part_masks(
         pose, present, st = flat_poses[i], flat_ok[i], flat_scales[i]
         if geometry.torso_mask == "full":
             flat_masks[i, 0] = True
+        elif geometry.torso_mask == "body":
+            if present[torso].all() and np.isfinite(st):
+                flat_masks[i, 0] = _grown_quad_mask(pose[torso], geometry.torso_margin * st, size)
         elif present[torso].all():
             border = int(0.1 * st)
             _fill_box(flat_masks[i, 0], pose[torso].min(0) - border, pose[torso].max(0) + border)
@@ -288,6 +267,25 @@ def part_masks(
         quads = np.nan_to_num(quads, nan=-1e6)
         masks[..., part, :, :] = _convex_quad_mask(quads, height, width) & usable[..., None, None]
     return masks
+
+
+def _grown_quad_mask(quad: np.ndarray, margin: float, size: tuple[int, int]) -> np.ndarray:
+    """Pixel centres inside a quad (4, 2) or within ``margin`` of its edges: (H, W) bool.
+
+    A real offset of the outline, so a quad seen edge-on (a side view) still gets a body
+    ``2 * margin`` wide."""
+    height, width = size
+    inside = _convex_quad_mask(quad[None], height, width)[0]
+    ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
+    near = np.zeros((height, width), dtype=bool)
+    for k in range(4):
+        p, q = quad[k], quad[(k + 1) % 4]
+        edge = q - p
+        length2 = float(edge @ edge)
+        t = ((xs - p[0]) * edge[0] + (ys - p[1]) * edge[1]) / max(length2, 1e-12)
+        t = np.clip(t, 0.0, 1.0)
+        near |= (xs - p[0] - t * edge[0]) ** 2 + (ys - p[1] - t * edge[1]) ** 2 <= margin**2
+    return inside | near
 
 
 def _fill_box(mask: np.ndarray, low: np.ndarray, high: np.ndarray) -> None:

@@ -1,10 +1,11 @@
-"""``spt eval parsing | appearance | ablation | sheet | model | transfer``."""
+"""``spt eval parsing | appearance | ablation | sheet | model | transfer | edits``."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from spt_core.commands import evaluate_edits
 from spt_core.commands.arguments import SHIPPED_MODEL_HELP, add_option, add_options, add_path_arg
 from spt_core.commands.common import format_size, positive_int
 from spt_core.external_metrics import add_external_metric_args, external_scores
@@ -318,3 +319,4 @@ def register(commands) -> None:
     transfer.add_argument("--seed", type=int, default=0)
     add_options(transfer, "--device")
     transfer.set_defaults(func=cmd_eval_transfer)
+    evaluate_edits.register(eval_commands)

@@ -1,4 +1,4 @@
-"""``spt train semantic | appearance | joint | posenet | parser``.
+"""``spt train semantic | appearance | joint | posenet | parser | recipe``.
 
 Every trainer is built by :func:`spt_core.train.factory.build_trainer`. ``spt train parser`` is
 registered beside ``spt prepare`` (its use), but its command lives here with the others.
@@ -108,6 +108,10 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
         face_gan=args.face_gan,
         # D_F grows with the local enhancer (method §4.3); a 128-px D_F is plain.
         face_fade_in=args.face_gan and args.local_enhancer,
+        torso_mask=args.torso_mask,
+        identity_part=args.identity_part,
+        label_gate=args.label_gate,
+        upsample=args.upsample,
     )
     losses = AppearanceLossWeights(style_variant="mask" if args.baseline else args.style)
     progressive = ProgressiveConfig(
@@ -284,6 +288,32 @@ def _add_appearance_options(parser: argparse.ArgumentParser) -> None:
     add_path_arg(
         parser, "--init", "start from this appearance run/checkpoint's weights (fine-tuning)"
     )
+    parser.add_argument(
+        "--torso-mask",
+        choices=["full", "box", "body"],
+        default="full",
+        help="the torso part's mask in the deformable skips: full (the authors' code: the "
+        "whole image), box, or body (the torso itself; decision 0006)",
+    )
+    parser.add_argument(
+        "--upsample",
+        choices=["transpose", "resize"],
+        default="transpose",
+        help="G_A's up blocks: transpose (Def-GAN) or resize (nearest x2 + conv: no "
+        "checkerboard; decision 0006)",
+    )
+    add_flag(
+        parser,
+        "--identity-part",
+        "an unwarped part carrying the source where source and target show the same label at "
+        "the same place (decision 0006)",
+    )
+    add_flag(
+        parser,
+        "--label-gate",
+        "skips carry source appearance only where the part-warped source label is the "
+        "target's (decision 0006)",
+    )
     add_flag(
         parser,
         "--face-gan",
@@ -370,6 +400,9 @@ def register(commands) -> None:
     add_run_control_args(posenet)
     posenet.set_defaults(func=cmd_train_posenet)
 
+    from spt_core.commands import recipe
     from spt_core.commands.prepare import register_parser_training_command
+
+    recipe.register(train_commands)
 
     register_parser_training_command(train_commands)

@@ -10,6 +10,10 @@ import dataclasses
 from typing import ClassVar
 
 from spt_core.config.base import choice
+from spt_core.parts import TORSO_MASKS
+
+#: How G_A's up blocks double the size (:class:`spt_core.models.blocks.UpBlock`).
+UPSAMPLE_KINDS = ("transpose", "resize")
 
 SEMANTIC_NORMS = ("sample", "instance", "batch")
 
@@ -118,6 +122,21 @@ class AppearanceNetConfig:
         face_disc_channels: first-layer width of D_F (64).
         face_disc_layers: stride-2 layers of D_F (3).
         heatmap_sigma: heat-map Gaussian width in pixels (6, at every resolution).
+        torso_mask: the torso part's target mask in the deformable skips: "full" (the whole
+            image, the authors' code: every source pixel, the old arm included, reaches every
+            target pixel through the torso warp), "box" (their commented-out box) or "body"
+            (the torso quad grown by 0.2 torso scale; decision 0006).
+        identity_part: an eleventh deformable-skip part without a warp whose mask is where the
+            source and target parsings show the same label at the same place: the background
+            the person did not cross, and in a paint edit everything not painted (decision
+            0006).
+        label_gate: multiply every part's mask by the agreement between the part-warped source
+            parsing and the target parsing, so a skip carries source appearance only where the
+            target asks for the same label: a painted-bare forearm gets no sleeve, the place
+            an arm left gets no arm (decision 0006).
+        upsample: how G_A's decoder doubles the size: "transpose" (Def-GAN's 4x4 transposed
+            convolution) or "resize" (nearest x2 + 3x3 convolution: no checkerboard texture;
+            decision 0006).
     """
 
     #: Fields of older versions: the pose regressor P is configured by PoseNetConfig.
@@ -153,6 +172,10 @@ class AppearanceNetConfig:
     face_disc_channels: int = 64
     face_disc_layers: int = 3
     heatmap_sigma: float = 6.0
+    torso_mask: str = choice("full", TORSO_MASKS)
+    identity_part: bool = False
+    label_gate: bool = False
+    upsample: str = choice("transpose", UPSAMPLE_KINDS)
 
     def __post_init__(self) -> None:
         # JSON round trips give lists; the frozen config keeps tuples (hashable, comparable).
@@ -182,6 +205,16 @@ class AppearanceNetConfig:
             raise ValueError("face_fade_in needs face_gan")
         if self.face_half_side <= 0:
             raise ValueError(f"face_half_side must be positive, got {self.face_half_side}")
+        if self.upsample not in UPSAMPLE_KINDS:
+            raise ValueError(f"upsample must be one of {UPSAMPLE_KINDS}, got {self.upsample!r}")
+        if self.torso_mask not in TORSO_MASKS:
+            raise ValueError(f"torso_mask must be one of {TORSO_MASKS}, got {self.torso_mask!r}")
+        gated = self.identity_part or self.label_gate
+        if gated and (self.parsing_channels == 0 or not self.deformable_levels):
+            raise ValueError(
+                "identity_part and label_gate need the parsings (parsing_channels 9) and "
+                "deformable skips"
+            )
 
     @property
     def core_size(self) -> tuple[int, int]:

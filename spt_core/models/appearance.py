@@ -40,7 +40,8 @@ if TYPE_CHECKING:
 #: enhancer takes them too).
 GENERATOR_FIELDS = ("image_channels", "parsing_channels", "pose_channels", "base_channels",
                     "max_channels", "depth", "deformable_levels", "dropout", "dropout_layers",
-                    "test_time_dropout", "norm")  # fmt: skip
+                    "test_time_dropout", "norm", "torso_mask", "identity_part", "label_gate",
+                    "upsample")  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,6 +169,9 @@ class AppearanceGenerator(nn.Module):
         norm: "sample" (Def-GAN), "instance", "batch" or "none".
         output_upsample: nearest-neighbour ×2 before the last convolution, so the output is
             twice the input size (the released DeepFashion model's 128-px core at 256 px).
+        torso_mask, identity_part, label_gate: which part warps the generator reads
+            (``AppearanceNetConfig``); they change the inputs :class:`AppearanceInputs` builds
+            for it, not its layers.
     """
 
     def __init__(
@@ -184,6 +188,10 @@ class AppearanceGenerator(nn.Module):
         test_time_dropout: bool = False,
         norm: str = "sample",
         output_upsample: bool = False,
+        torso_mask: str = "full",
+        identity_part: bool = False,
+        label_gate: bool = False,
+        upsample: str = "transpose",
     ) -> None:
         super().__init__()
         if norm not in NORM_KINDS:
@@ -205,6 +213,9 @@ class AppearanceGenerator(nn.Module):
         self.deformable_levels = deformable_levels
         self.test_time_dropout = test_time_dropout
         self.output_upsample = output_upsample
+        self.torso_mask = torso_mask
+        self.identity_part = identity_part
+        self.label_gate = label_gate
         self.source_channels = image_channels + parsing_channels + pose_channels
         self.target_channels = pose_channels + parsing_channels
 
@@ -219,7 +230,7 @@ class AppearanceGenerator(nn.Module):
         for k, level in enumerate(range(depth - 1, -1, -1)):
             in_ch = 2 * self.widths[level + 1] + previous
             p = dropout if k < dropout_layers else 0.0
-            self.ups.append(UpBlock(in_ch, self.decoder_widths[level], norm, p))
+            self.ups.append(UpBlock(in_ch, self.decoder_widths[level], norm, p, upsample))
             previous = self.decoder_widths[level]
         self.head = nn.Sequential(
             nn.ReLU(),

@@ -17,6 +17,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+# How an up block doubles the size: "transpose" (Def-GAN) or "resize" (nearest x2 + 3x3 conv).
+from spt_core.config.networks import UPSAMPLE_KINDS
+
 NORM_KINDS: tuple[str, ...] = ("sample", "instance", "batch", "none")
 
 
@@ -91,32 +94,54 @@ class DownBlock(nn.Module):
 
 
 class UpBlock(nn.Module):
-    """ReLU → ConvTranspose2d 4×4 stride 2 (no bias) → crop 1 px → norm → Dropout2d: doubles H, W.
+    """ReLU → ×2 up (see ``upsample``) → norm → Dropout2d: doubles H, W.
 
-    The transposed convolution without padding gives 2H + 2; cropping one pixel on every side
-    (Keras ``Cropping2D`` in Def-GAN) leaves exactly 2H.
+    "transpose": ConvTranspose2d 4×4 stride 2 (no bias) without padding gives 2H + 2; cropping
+    one pixel on every side (Keras ``Cropping2D`` in Def-GAN) leaves exactly 2H. Its uneven
+    kernel overlap draws the checkerboard texture of an undertrained decoder. "resize": Conv2d
+    1×1 to ``out_ch`` at the input size, nearest-neighbour ×2, then Conv2d 3×3 (no biases,
+    padding 1), which has no such overlap; mixing the channels before the upsampling keeps it
+    cheaper than the transposed convolution.
 
     Args:
         in_ch: input channels.
         out_ch: output channels.
         norm: a ``make_norm`` kind.
         dropout: Dropout2d probability; 0 for none.
+        upsample: one of :data:`UPSAMPLE_KINDS`.
     """
 
-    def __init__(self, in_ch: int, out_ch: int, norm: str = "sample", dropout: float = 0.0) -> None:
+    def __init__(
+        self,
+        in_ch: int,
+        out_ch: int,
+        norm: str = "sample",
+        dropout: float = 0.0,
+        upsample: str = "transpose",
+    ) -> None:
         super().__init__()
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+        if upsample not in UPSAMPLE_KINDS:
+            raise ValueError(f"upsample must be one of {UPSAMPLE_KINDS}, got {upsample!r}")
+        self.upsample = upsample
         self.act = nn.ReLU()
-        self.conv = nn.ConvTranspose2d(
-            in_ch, out_ch, kernel_size=4, stride=2, padding=0, bias=False
-        )
+        if upsample == "transpose":
+            self.conv = nn.ConvTranspose2d(
+                in_ch, out_ch, kernel_size=4, stride=2, padding=0, bias=False
+            )
+        else:
+            self.mix = nn.Conv2d(in_ch, out_ch, kernel_size=1, bias=False)
+            self.conv = nn.Conv2d(out_ch, out_ch, kernel_size=3, padding=1, bias=False)
         self.norm = make_norm(norm, out_ch)
         self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, in_ch, H, W) → (B, out_ch, 2H, 2W)."""
-        y = self.conv(self.act(x))[:, :, 1:-1, 1:-1]
+        if self.upsample == "transpose":
+            y = self.conv(self.act(x))[:, :, 1:-1, 1:-1]
+        else:
+            y = self.conv(F.interpolate(self.mix(self.act(x)), scale_factor=2, mode="nearest"))
         return self.dropout(self.norm(y))
 
 

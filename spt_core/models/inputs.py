@@ -189,7 +189,13 @@ class AppearanceInputs:
             source_heatmaps = heatmaps(source_poses, size, sigma, device)
         if target_heatmaps is None:
             target_heatmaps = heatmaps(target_poses, size, sigma, device)
-        thetas, masks = part_warp_inputs(source_poses, target_poses, size, device)
+        network = getattr(generator, "module", generator)
+        geometry = parts_mod.PartGeometry(torso_mask=getattr(network, "torso_mask", "full"))
+        thetas, masks = part_warp_inputs(source_poses, target_poses, size, device, geometry)
+        if getattr(network, "label_gate", False):
+            masks = masks * label_agreement(thetas, source_parsing, target_parsing)
+        if getattr(network, "identity_part", False):
+            thetas, masks = with_identity_part(thetas, masks, source_parsing, target_parsing)
         extra = low_res_inputs(
             generator, source_parsing, target_parsing, source_poses, target_poses, sigma
         )
@@ -253,6 +259,56 @@ def part_warp_inputs(
     thetas = parts_mod.affine_to_theta(torch.from_numpy(affines), size, size)
     masks = torch.from_numpy(parts_mod.part_masks(target, size, geometry))
     return thetas.to(device=device, dtype=torch.float32), masks.to(device, torch.float32)
+
+
+def with_background(parsing: torch.Tensor) -> torch.Tensor:
+    """(B, 9, H, W) body-label maps (labels 1..9, soft allowed) -> (B, 10, H, W) with the
+    background channel 1 - their sum in front."""
+    background = (1.0 - parsing.float().sum(1, keepdim=True)).clamp(0.0, 1.0)
+    return torch.cat([background, parsing.float()], 1)
+
+
+def label_agreement(
+    thetas: torch.Tensor, source_parsing: torch.Tensor, target_parsing: torch.Tensor
+) -> torch.Tensor:
+    """How well each part's warp of the source parsing matches the target parsing, per pixel.
+
+    ``sum_l warp_p(S_s)[l] * S_t[l]`` over the 10 labels (background included): 1 where the
+    part would carry a source pixel of the label the target asks for, 0 where it would carry
+    another label (the old sleeve onto a forearm painted bare, the old arm onto background).
+
+    Args:
+        thetas: (B, P, 2, 3) part warps target -> source.
+        source_parsing, target_parsing: (B, 9, H, W) maps (soft allowed: in joint training the
+            image losses reach G_S through the target's).
+
+    Returns:
+        (B, P, H, W) in [0, 1].
+    """
+    source = with_background(source_parsing)
+    target = with_background(target_parsing).to(source.dtype)
+    warped = parts_mod.warp_parts(source, thetas)
+    return (warped * target[:, None]).sum(2).clamp(0.0, 1.0)
+
+
+def with_identity_part(
+    thetas: torch.Tensor,
+    part_masks: torch.Tensor,
+    source_parsing: torch.Tensor,
+    target_parsing: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The part warps plus the identity part: no warp, mask = where source and target show the
+    same label at the same place (``AppearanceNetConfig.identity_part``, decision 0006): the
+    background the person did not move over, and in a paint edit everything not painted.
+
+    Returns:
+        (thetas (B, P + 1, 2, 3), part_masks (B, P + 1, H, W)).
+    """
+    batch = thetas.shape[0]
+    identity = thetas.new_tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]).expand(batch, 1, 2, 3)
+    same = (with_background(source_parsing) * with_background(target_parsing)).sum(1)
+    mask = same.clamp(0.0, 1.0).to(part_masks.dtype)
+    return torch.cat([thetas, identity], 1), torch.cat([part_masks, mask[:, None]], 1)
 
 
 def low_res_inputs(

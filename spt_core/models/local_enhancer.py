@@ -69,6 +69,10 @@ class LocalEnhancedGenerator(nn.Module):
         norm: str = "sample",
         local_channels: int | None = None,
         alpha: float = 1.0,
+        torso_mask: str = "full",
+        identity_part: bool = False,
+        label_gate: bool = False,
+        upsample: str = "transpose",
     ) -> None:
         super().__init__()
         self.global_generator = AppearanceGenerator(
@@ -84,8 +88,14 @@ class LocalEnhancedGenerator(nn.Module):
             test_time_dropout=test_time_dropout,
             norm=norm,
             output_upsample=True,
+            torso_mask=torso_mask,
+            identity_part=identity_part,
+            label_gate=label_gate,
+            upsample=upsample,
         )
         glob = self.global_generator
+        self.torso_mask, self.identity_part = torso_mask, identity_part
+        self.label_gate = label_gate
         self.parsing_channels = parsing_channels
         local_channels = base_channels // 2 if local_channels is None else local_channels
         if local_channels < 1:
@@ -98,7 +108,7 @@ class LocalEnhancedGenerator(nn.Module):
         self.local_target_encoder = _LocalEncoder(glob.target_channels, local_widths, norm)
         up_in = glob.decoder_widths[0] + 2 * glob.widths[0]
         up_out = max(1, glob.decoder_widths[0] // 2)
-        self.local_up = UpBlock(up_in, up_out, norm, 0.0)
+        self.local_up = UpBlock(up_in, up_out, norm, 0.0, upsample)
         self.local_head = nn.Sequential(
             nn.ReLU(),
             nn.Conv2d(up_out + 2 * local_channels, image_channels, 3, padding=1, bias=True),

@@ -60,15 +60,25 @@ def make_outfit(seed: int, identity: int) -> Outfit:
 
 
 def render_image(
-    outfit: Outfit, source_pose: np.ndarray, size: tuple[int, int], rng: np.random.Generator
+    outfit: Outfit,
+    source_pose: np.ndarray,
+    size: tuple[int, int],
+    rng: np.random.Generator,
+    pose_edit: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Pose, draw and finish one image.
+
+    Args:
+        pose_edit: changes the fitted pose before drawing, the view and every random draw
+            kept (the edit benchmark redraws a sample with one arm raised this way).
 
     Returns:
         (RGB uint8 image, uint8 parsing, the (18, 2) pose drawn, metadata).
     """
     pose = fit_pose(perturb(source_pose, rng), size, outfit.body.height, rng)
     view = classify_view(pose, rng)
+    if pose_edit is not None:
+        pose = np.asarray(pose_edit(pose), dtype=pose.dtype)
     background, kind = random_background(rng, size)
     S = float(np.hypot(*((pose[sk.R_HIP] + pose[sk.L_HIP]) / 2 - pose[sk.NECK])))
     if kind == "street" or rng.random() < 0.4:
@@ -90,7 +100,7 @@ def render_identity(job: IdentityJob) -> tuple[int, dict, list[tuple[str, np.nda
     for index, (source_name, source_pose) in enumerate(
         zip(job.source_names, job.source_poses, strict=True)
     ):
-        rng = np.random.default_rng([job.seed, _SEED_IMAGE, job.identity, index])
+        rng = image_rng(job.seed, job.identity, index)
         image, parsing, pose, meta = render_image(outfit, source_pose, job.size, rng)
         name = image_name(job.identity, index)
         write_image_rgb(root / IMAGE_DIR / name, image)
@@ -137,13 +147,23 @@ def _prepare_output(root: Path, overwrite: bool) -> None:
     (root / PARSING_DIR).mkdir(parents=True, exist_ok=True)
 
 
+def source_pose_indices(seed: int, identity: int, images: int, pool: PosePool) -> np.ndarray:
+    """The pool rows an identity's ``images`` images are posed from."""
+    rng = np.random.default_rng([seed, _SEED_POSES, identity])
+    return rng.choice(len(pool.names), size=images, replace=images > len(pool.names))
+
+
+def image_rng(seed: int, identity: int, index: int) -> np.random.Generator:
+    """The random stream image ``index`` of ``identity`` is drawn with."""
+    return np.random.default_rng([seed, _SEED_IMAGE, identity, index])
+
+
 def _jobs(root: Path, count: int, size, seed: int, per_identity: int, pool: PosePool):
     identities = math.ceil(count / per_identity)
     jobs = []
     for identity in range(identities):
         images = min(per_identity, count - identity * per_identity)
-        rng = np.random.default_rng([seed, _SEED_POSES, identity])
-        chosen = rng.choice(len(pool.names), size=images, replace=images > len(pool.names))
+        chosen = source_pose_indices(seed, identity, images, pool)
         jobs.append(
             IdentityJob(
                 str(root),
