@@ -9,8 +9,8 @@ import torch
 from spt_core import labels as lb
 from spt_core import skeleton as sk
 from spt_core.config import AppearanceNetConfig
-from spt_core.models.blocks import UpBlock
 from spt_core.models.appearance import deformable_skip
+from spt_core.models.blocks import UpBlock
 from spt_core.models.inputs import AppearanceInputs, with_background, with_identity_part
 from spt_core.models.loading import build_network
 from tests.core.test_models_appearance import _poses
