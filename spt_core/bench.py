@@ -252,6 +252,7 @@ class RenderRow:
     seconds: float  # median wall time of one call
     per_image_s: float
     ratio: float  # per-image time relative to the reference (batch-1 repose at the first size)
+    model: str = ""  # the pipeline's name
 
 
 def _bench_people(size: tuple[int, int], count: int, seed: int = 0):
@@ -320,7 +321,9 @@ def bench_render(pipelines: list, batch: int = 8, repeats: int = 10) -> list[Ren
             if reference is None:
                 reference = per_image
             rows.append(
-                RenderRow(pipe.size, name, count, seconds, per_image, per_image / reference)
+                RenderRow(
+                    pipe.size, name, count, seconds, per_image, per_image / reference, pipe.name
+                )
             )
     return rows
 

@@ -79,6 +79,11 @@ def cmd_bench_render(args: argparse.Namespace) -> int:
     from spt_core.pipeline import ModelNotFoundError, SPTPipeline
 
     pipelines = []
+    if args.reference is not None:
+        # Another model first: its batch-1 repose is the reference of every ratio.
+        reference = SPTPipeline.from_pretrained(args.reference, device=args.device)
+        reference.name = f"reference {reference.name}"
+        pipelines.append(reference)
     for size in args.sizes:
         pipe = None
         if size == (128, 64) and not args.random:
@@ -99,19 +104,19 @@ def cmd_bench_render(args: argparse.Namespace) -> int:
     threads = torch.get_num_threads()
     print(
         f"render bench: device {pipelines[0].device}, {threads} CPU threads, median of "
-        f"{args.repeats} runs; reference = batch-1 repose at {args.sizes[0][0]}x"
-        f"{args.sizes[0][1]}"
+        f"{args.repeats} runs; reference = batch-1 repose of {pipelines[0].name} at "
+        f"{format_size(pipelines[0].size)}"
     )
     for pipe in pipelines:
         print(f"  {format_size(pipe.size)}: {pipe.name}")
     rows = bench_render(pipelines, batch=args.batch, repeats=args.repeats)
     print(
-        f"{'size':<9}{'workload':<36}{'batch':>6}{'ms/call':>10}{'ms/image':>10}"
+        f"{'model':<18}{'size':<9}{'workload':<36}{'batch':>6}{'ms/call':>10}{'ms/image':>10}"
         f"{'images/s':>10}{'ratio':>8}"
     )
     for row in rows:
         print(
-            f"{row.size[0]}x{row.size[1]:<5}{row.workload:<36}{row.batch:>6}"
+            f"{row.model[:17]:<18}{row.size[0]}x{row.size[1]:<5}{row.workload:<36}{row.batch:>6}"
             f"{row.seconds * 1e3:>10.1f}{row.per_image_s * 1e3:>10.1f}"
             f"{1 / row.per_image_s:>10.1f}{row.ratio:>7.2f}x"
         )
@@ -177,6 +182,12 @@ def register(commands) -> None:
     render.add_argument("--batch", type=positive_int, default=8)
     render.add_argument("--repeats", type=positive_int, default=10)
     add_path_arg(render, "--model", "model for 128x64 (default: the shipped one)")
+    add_path_arg(
+        render,
+        "--reference",
+        "another model timed first, in the same process: every ratio is against its "
+        "batch-1 repose (e.g. a copy of the previous default model)",
+    )
     add_flag(render, "--random", "random weights at every size (no model needed)")
     # Widths of the random-weight networks, not the trainers' 64 / 512.
     add_option(render, "--base-channels", default=32)

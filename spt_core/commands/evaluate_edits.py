@@ -35,12 +35,9 @@ def skip_table(people: int, seed: int, size) -> str:
     """Medians of :func:`~spt_core.eval.edits.skip_label_errors` per input variant."""
     import numpy as np
 
-    from spt_core.data.synth.posing import load_pose_pool
-    from spt_core.data.synth.writer import default_pose_csv
-    from spt_core.eval.edit_world import build_cases
-    from spt_core.eval.edits import SKIP_VARIANTS, skip_label_errors
+    from spt_core.eval.edits import SKIP_VARIANTS, benchmark_cases, skip_label_errors
 
-    cases = build_cases(load_pose_pool(default_pose_csv(size)), people, size, seed)
+    cases = benchmark_cases(people, size, seed)
     repose = np.array([case.repose for case in cases])
     lines = [
         "wrong-label content the skips carry into the edit (no network; 0 = none, 1 = all):",

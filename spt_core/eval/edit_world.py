@@ -45,6 +45,7 @@ class EditCase:
         target_parsing: the true parsing after the edit (given to the model for paint edits;
             for reposes the model predicts its own).
         truth: the true image after the edit.
+        pose_rows: the pose pool rows of the source pose and of the "pose" edit's target.
     """
 
     person: int
@@ -55,6 +56,7 @@ class EditCase:
     target_pose: np.ndarray
     target_parsing: np.ndarray
     truth: np.ndarray
+    pose_rows: tuple[int, int] = (-1, -1)
 
     @property
     def repose(self) -> bool:
@@ -131,8 +133,10 @@ def raise_arm(pose: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     height, width = size
     centre = pose[sk.NECK, 0]
     best = None
-    for shoulder, elbow, wrist in ((sk.R_SHOULDER, sk.R_ELBOW, sk.R_WRIST),
-                                   (sk.L_SHOULDER, sk.L_ELBOW, sk.L_WRIST)):  # fmt: skip
+    for shoulder, elbow, wrist in (
+        (sk.R_SHOULDER, sk.R_ELBOW, sk.R_WRIST),
+        (sk.L_SHOULDER, sk.L_ELBOW, sk.L_WRIST),
+    ):
         upper = float(np.hypot(*(pose[elbow] - pose[shoulder])))
         fore = float(np.hypot(*(pose[wrist] - pose[elbow])))
         outward = 1.0 if pose[shoulder, 0] >= centre else -1.0
@@ -156,27 +160,46 @@ def raise_arm(pose: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def training_pose_rows(
+    pool: PosePool, seed: int = 0, count: int = 2000, per_identity: int = 4
+) -> set[int]:
+    """The pool rows ``spt synth --seed SEED --count COUNT`` posed its people from (the shipped
+    model's training set by default), computed without the dataset."""
+    from spt_core.data.synth.writer import source_pose_indices
+
+    rows: set[int] = set()
+    for identity in range(math.ceil(count / per_identity)):
+        images = min(per_identity, count - identity * per_identity)
+        rows.update(int(i) for i in source_pose_indices(seed, identity, images, pool))
+    return rows
+
+
 def build_cases(
     pool: PosePool,
     count: int = 24,
     size: tuple[int, int] = (128, 64),
     seed: int = 2024,
     kinds: tuple[str, ...] = EDIT_KINDS,
+    exclude: set[int] | frozenset[int] = frozenset(),
 ) -> list[EditCase]:
     """Every applicable edit of ``count`` benchmark people (reproducible from ``seed``).
 
     Each person gets a source pose and a target pose from ``pool`` (real annotations; poses
-    are drawn with the benchmark's own seed) and every edit of ``kinds`` that applies to the
-    outfit (a person in shorts has no "trousers_shortened").
+    are drawn with the benchmark's own seed from the rows not in ``exclude``, e.g. the
+    training set's, :func:`training_pose_rows`) and every edit of ``kinds`` that applies to
+    the outfit (a person in shorts has no "trousers_shortened").
     """
     unknown = sorted(set(kinds) - set(EDIT_KINDS))
     if unknown:
         raise ValueError(f"unknown edit kinds {unknown}; choose from {EDIT_KINDS}")
+    allowed = np.array([i for i in range(len(pool.poses)) if i not in exclude])
+    if len(allowed) < 2:
+        raise ValueError(f"{len(allowed)} poses left after the exclusion; need 2")
     cases = []
     for person in range(count):
         scene = make_scene(seed, person, size)
         rng = np.random.default_rng([seed, 103, person])
-        picks = rng.choice(len(pool.poses), size=2, replace=False)
+        picks = allowed[rng.choice(len(allowed), size=2, replace=False)]
         height = scene.outfit.body.height
         source = fit_pose(perturb(pool.poses[picks[0]], rng), size, height, rng)
         image, parsing = scene.draw(source)
@@ -201,7 +224,8 @@ def build_cases(
                     target.astype(np.float32),
                     target_parsing,
                     truth,
-                )  # fmt: skip
+                    (int(picks[0]), int(picks[1])),
+                )
             )
     return cases
 

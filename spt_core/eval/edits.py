@@ -201,6 +201,17 @@ def contact_sheet(cases: list[EditCase], outputs: dict[str, np.ndarray], count: 
     return tile_sheet(rows, scale=2)
 
 
+def benchmark_cases(people: int, size: tuple[int, int], seed: int) -> list[EditCase]:
+    """The benchmark's cases: real poses the default recipe's training set (``spt synth
+    --count 2000 --seed 0``) was not posed from."""
+    from spt_core.data.synth.posing import load_pose_pool
+    from spt_core.data.synth.writer import default_pose_csv
+    from spt_core.eval.edit_world import training_pose_rows
+
+    pool = load_pose_pool(default_pose_csv(size))
+    return build_cases(pool, people, size, seed, exclude=training_pose_rows(pool))
+
+
 def run_benchmark(
     models: dict[str, object],
     out_dir: str | Path,
@@ -218,8 +229,6 @@ def run_benchmark(
     Returns:
         name -> summary rows (:func:`summarise`), the part warp under "part_warp".
     """
-    from spt_core.data.synth.posing import load_pose_pool
-    from spt_core.data.synth.writer import default_pose_csv
     from spt_core.io_utils import write_image_rgb
 
     sizes = {tuple(pipe.size) for pipe in models.values()}
@@ -228,8 +237,11 @@ def run_benchmark(
     size = sizes.pop()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    cases = build_cases(load_pose_pool(default_pose_csv(size)), people, size, seed)
-    progress(f"{len(cases)} edits of {people} people at {size[0]}x{size[1]} (seed {seed})")
+    cases = benchmark_cases(people, size, seed)
+    progress(
+        f"{len(cases)} edits of {people} people at {size[0]}x{size[1]} (seed {seed}), poses "
+        "held out from the default model's training set"
+    )
     outputs = {name: model_outputs(pipe, cases) for name, pipe in models.items()}
     if part_warp:
         outputs["part_warp"] = part_warp_outputs(cases)

@@ -41,6 +41,15 @@ RECIPE_FILE = "recipe.json"
 FORMAT = 1
 
 
+#: The appearance inputs and up blocks that make G_A follow the edits (decision 0006).
+DECISION_0006 = {
+    "torso_mask": "body",
+    "identity_part": True,
+    "label_gate": True,
+    "upsample": "resize",
+}
+
+
 class RecipeError(SptError):
     """A recipe folder that cannot be continued with this config."""
 
@@ -62,7 +71,7 @@ class RecipeConfig:
 
     semantic: SemanticNetConfig = SemanticNetConfig(base_channels=32, max_channels=128)
     appearance: AppearanceNetConfig = AppearanceNetConfig(
-        base_channels=32, max_channels=128, torso_mask="body", identity_part=True
+        base_channels=32, max_channels=128, **DECISION_0006
     )
     posenet: PoseNetConfig | None = None
     semantic_steps: int = 1300
@@ -79,7 +88,7 @@ class RecipeConfig:
         """A 32x16 recipe of a few steps per stage, for tests (it learns little)."""
         values = dict(
             semantic=SemanticNetConfig.tiny(),
-            appearance=AppearanceNetConfig.tiny(torso_mask="body", identity_part=True),
+            appearance=AppearanceNetConfig.tiny(**DECISION_0006),
             posenet=PoseNetConfig(size=(32, 16), base_channels=8, n_blocks=1, heatmap_sigma=1.5),
             semantic_steps=3,
             posenet_steps=3,
@@ -356,8 +365,9 @@ class Recipe:
             "",
             f"G_S: base {cfg.semantic.base_channels}, max {cfg.semantic.max_channels}, "
             f"{cfg.semantic.size[0]}x{cfg.semantic.size[1]}. G_A: base {app.base_channels}, "
-            f"max {app.max_channels}, torso mask {app.torso_mask}, background part "
-            f"{'on' if app.identity_part else 'off'}. Pose loss "
+            f"max {app.max_channels}, torso mask {app.torso_mask}, identity part "
+            f"{'on' if app.identity_part else 'off'}, label gate "
+            f"{'on' if app.label_gate else 'off'}, {app.upsample} up blocks. Pose loss "
             f"{'on' if cfg.posenet is not None else 'off'}.",
             "",
         ]

@@ -25,9 +25,14 @@ def _person_maps(poses: np.ndarray) -> torch.Tensor:
 
     maps = np.zeros((len(poses), *SIZE), np.uint8)
     for k, pose in enumerate(poses):
-        for a, b in ((sk.NECK, sk.R_HIP), (sk.NECK, sk.L_HIP), (sk.R_ELBOW, sk.R_WRIST),
-                     (sk.L_ELBOW, sk.L_WRIST), (sk.R_SHOULDER, sk.R_ELBOW),
-                     (sk.L_SHOULDER, sk.L_ELBOW)):  # fmt: skip
+        for a, b in (
+            (sk.NECK, sk.R_HIP),
+            (sk.NECK, sk.L_HIP),
+            (sk.R_ELBOW, sk.R_WRIST),
+            (sk.L_ELBOW, sk.L_WRIST),
+            (sk.R_SHOULDER, sk.R_ELBOW),
+            (sk.L_SHOULDER, sk.L_ELBOW),
+        ):
             start, end = np.round(pose[a]).astype(int), np.round(pose[b]).astype(int)
             cv2.line(maps[k], tuple(map(int, start)), tuple(map(int, end)), lb.UPPER_CLOTHES, 5)
     return lb.one_hot_torch(torch.from_numpy(maps.astype(np.int64)))[:, 1:].float()

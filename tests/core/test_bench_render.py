@@ -59,3 +59,16 @@ def test_command_prints_a_table(capsys):
     assert torch.is_grad_enabled()
     assert "reference = batch-1 repose at 128x64" in out
     assert out.count("repose (semantic + appearance)") == 2
+
+
+def test_reference_model_is_timed_first(tmp_path, capsys):
+    """--reference: another model's batch-1 repose is the reference of every ratio."""
+    small = SPTPipeline.random(size=(128, 64), base_channels=4, max_channels=8)
+    small.save_pretrained(tmp_path / "small")
+    argv = ["bench", "render", "--random", "--sizes", "128x64", "--batch", "2"]
+    argv += ["--repeats", "1", "--reference", str(tmp_path / "small"), "--device", "cpu"]
+    assert main(argv) == 0
+    out = capsys.readouterr().out.splitlines()
+    lines = [line for line in out if "repose (semantic" in line]
+    assert lines[0].startswith("reference") and lines[0].rstrip().endswith("1.00x")
+    assert len(lines) == 4  # two reposes per model

@@ -161,3 +161,28 @@ def test_the_authors_skips_carry_the_old_garment_and_the_gated_ones_do_not(cases
     gated = np.array(edits.skip_label_errors(paint, "gated"))
     assert np.nanmedian(authors) > 0.9
     assert np.nanmax(gated) < 0.1
+
+
+def test_training_pose_rows_are_the_datasets_own(tmp_path):
+    """The rows computed without the dataset are the ones `spt synth` recorded."""
+    import json
+
+    from spt_core.data.synthetic import generate_dataset
+    from spt_core.eval.edit_world import training_pose_rows
+
+    generate_dataset(tmp_path / "d", count=10, seed=3, workers=1)
+    record = json.loads((tmp_path / "d" / "synth.json").read_text())
+    used = {image["source_pose"] for image in record["images"].values()}
+    pool = load_pose_pool(default_pose_csv((128, 64)))
+    rows = training_pose_rows(pool, seed=3, count=10)
+    assert {pool.names[i] for i in rows} == used
+
+
+def test_excluded_poses_are_never_drawn():
+    pool = load_pose_pool(default_pose_csv((128, 64)))
+    exclude = set(range(0, len(pool.poses), 2))  # every even row
+    cases = build_cases(pool, count=6, seed=9, kinds=("pose",), exclude=exclude)
+    rows = {row for case in cases for row in case.pose_rows}
+    assert len(rows) == 12 and not rows & exclude
+    again = build_cases(pool, count=6, seed=9, kinds=("pose",))
+    assert {row for case in again for row in case.pose_rows} & exclude  # would be drawn

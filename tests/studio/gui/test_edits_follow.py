@@ -61,8 +61,11 @@ def test_a_raised_arm_leaves_no_ghost_and_is_drawn(qtbot, open_sample):
     canvas = window.pose_canvas
     set_zoom(canvas, 4.0, (32, 64))
     wanted = raise_arm(person.pose, person.image.shape[:2])
-    moved = [j for j in (sk.R_ELBOW, sk.R_WRIST, sk.L_ELBOW, sk.L_WRIST)
-             if np.abs(wanted[j] - person.pose[j]).sum() > 0]  # fmt: skip
+    moved = [
+        j
+        for j in (sk.R_ELBOW, sk.R_WRIST, sk.L_ELBOW, sk.L_WRIST)
+        if np.abs(wanted[j] - person.pose[j]).sum() > 0
+    ]
     assert len(moved) == 2
     for joint in moved:  # the elbow (the wrist follows), then the wrist
         _drag_joint(canvas, joint, wanted[joint])
@@ -88,12 +91,19 @@ def test_painted_short_sleeves_show_skin(qtbot, open_sample):
     set_zoom(canvas, 4.0, (32, 64))
     window.brush_spin.setValue(7)
     pose = person.pose
-    for elbow, wrist, label in ((sk.R_ELBOW, sk.R_WRIST, lb.RIGHT_ARM),
-                                (sk.L_ELBOW, sk.L_WRIST, lb.LEFT_ARM)):  # fmt: skip
+    for elbow, wrist, label in (
+        (sk.R_ELBOW, sk.R_WRIST, lb.RIGHT_ARM),
+        (sk.L_ELBOW, sk.L_WRIST, lb.LEFT_ARM),
+    ):
         window.choose_label(label)
         a, b = view_point(canvas, *pose[elbow]), view_point(canvas, *pose[wrist])
-        drag(canvas, [QPoint(round(a.x() + (b.x() - a.x()) * t), round(a.y() + (b.y() - a.y()) * t))
-                      for t in np.linspace(0, 1, 10)])  # fmt: skip
+        drag(
+            canvas,
+            [
+                QPoint(round(a.x() + (b.x() - a.x()) * t), round(a.y() + (b.y() - a.y()) * t))
+                for t in np.linspace(0, 1, 10)
+            ],
+        )
     wait_for_render(qtbot, window)
     painted = window.doc.target_parsing != person.parsing
     truth, truth_parsing, _ = redraw_sample(SEED, IDENTITY, INDEX, garment_edit="sleeves_shortened")
