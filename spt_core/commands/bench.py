@@ -111,12 +111,12 @@ def cmd_bench_render(args: argparse.Namespace) -> int:
         print(f"  {format_size(pipe.size)}: {pipe.name}")
     rows = bench_render(pipelines, batch=args.batch, repeats=args.repeats)
     print(
-        f"{'model':<18}{'size':<9}{'workload':<36}{'batch':>6}{'ms/call':>10}{'ms/image':>10}"
+        f"{'model':<28}{'size':<9}{'workload':<36}{'batch':>6}{'ms/call':>10}{'ms/image':>10}"
         f"{'images/s':>10}{'ratio':>8}"
     )
     for row in rows:
         print(
-            f"{row.model[:17]:<18}{row.size[0]}x{row.size[1]:<5}{row.workload:<36}{row.batch:>6}"
+            f"{row.model[:27]:<28}{row.size[0]}x{row.size[1]:<5}{row.workload:<36}{row.batch:>6}"
             f"{row.seconds * 1e3:>10.1f}{row.per_image_s * 1e3:>10.1f}"
             f"{1 / row.per_image_s:>10.1f}{row.ratio:>7.2f}x"
         )

@@ -113,7 +113,11 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
         label_gate=args.label_gate,
         upsample=args.upsample,
     )
-    losses = AppearanceLossWeights(style_variant="mask" if args.baseline else args.style)
+    losses = AppearanceLossWeights(
+        style_variant="mask" if args.baseline else args.style,
+        pixels=args.pixels,
+        label_colours=args.label_colours,
+    )
     progressive = ProgressiveConfig(
         global_from=str(args.global_from or ""),
         **given({"fix_global_steps": args.fix_global_steps, "fade_in_steps": args.fade_in_steps}),
@@ -294,6 +298,18 @@ def _add_appearance_options(parser: argparse.ArgumentParser) -> None:
         default="full",
         help="the torso part's mask in the deformable skips: full (the authors' code: the "
         "whole image), box, or body (the torso itself; decision 0006)",
+    )
+    parser.add_argument(
+        "--pixels",
+        type=float,
+        default=0.0,
+        help="weight of the kept-pixel and cycle L1 terms (0: the authors' losses; decision 0006)",
+    )
+    parser.add_argument(
+        "--label-colours",
+        type=float,
+        default=0.0,
+        help="weight of the mean-colour-per-label term (0: the authors' losses; decision 0006)",
     )
     parser.add_argument(
         "--upsample",

@@ -160,6 +160,12 @@ class AppearanceLossWeights:
             features are about 29x larger, content terms 29^2 and Gram terms 29^4 larger.
             1/29 restores the balance their weights were tuned for (a measured 1e5 style
             term at scale 1 would swamp everything else).
+        pixels: L1 of I~_t against I_s where source and target show the same label at the same
+            place, plus the cycle's L1 of I~_s against I_s (not in the authors' code, whose only
+            link back to the input is the VGG content term; decision 0006).
+        label_colours: L1 between the mean colour of each label region of I~_t (target map) and
+            of I_s (source map): a painted forearm takes the person's skin colour (decision
+            0006; not in the authors' code).
         style_variant: "semantic" (one Gram per label: the method), "mask" (one Gram over the
             whole person: the Baseline's loss and an ablation) or "patch" (Grams of squares
             around joints: an ablation).
@@ -171,6 +177,8 @@ class AppearanceLossWeights:
     content: float = 0.03
     style: float = 1.0
     feature_scale: float = 1.0 / 29.0
+    pixels: float = 0.0
+    label_colours: float = 0.0
     style_variant: str = choice("semantic", STYLE_VARIANTS)
 
     def __post_init__(self) -> None:

@@ -178,6 +178,11 @@ class AppearanceObjective:
         weights = self.weights
         total = weights.adversarial * adversarial + weights.content * content
         total = total + weights.style * style
+        extra = {}
+        if self.uses_parsing and (weights.pixels > 0 or weights.label_colours > 0):
+            extra = self.pixel_terms(source, fake_target, fake_source, source_map, target_map)
+            total = total + weights.pixels * extra["pixels"]
+            total = total + weights.label_colours * extra["label_colours"]
         if face is not None:
             total = total + weights.face * face
         pose = torch.zeros((), device=fake_target.device)
@@ -194,7 +199,19 @@ class AppearanceObjective:
         }
         if face is not None:
             losses["g_face"] = face
+        losses.update(extra)
         return losses, faces
+
+    def pixel_terms(self, source, fake_target, fake_source, source_map, target_map) -> dict:
+        """{"pixels", "label_colours"} (decision 0006): kept pixels of I~_t plus the cycle I~_s
+        against I_s in L1, and the mean colour per label of I~_t against I_s."""
+        from spt_core.losses.pixels import kept_pixel_loss, label_colour_loss
+
+        image = source["image"]
+        pixels = kept_pixel_loss(fake_target.float(), image, source_map, target_map)
+        pixels = pixels + (fake_source.float() - image).abs().mean()
+        colours = label_colour_loss(fake_target.float(), target_map, image, source_map)
+        return {"pixels": pixels, "label_colours": colours}
 
     def discriminator_losses(
         self,

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from spt_core.config import (
+    AppearanceLossWeights,
     AppearanceNetConfig,
     AppearanceRunInputs,
     JointRunInputs,
@@ -60,6 +61,8 @@ class RecipeConfig:
 
     Attributes:
         semantic, appearance: the two networks' architectures.
+        appearance_losses: L_A's weights in the appearance and joint stages (with decision
+            0006's pixel terms).
         posenet: the pose regressor's, or None to leave the pose loss out (and skip the stage).
         semantic_steps, posenet_steps, appearance_steps, joint_steps: steps per stage
             (``joint_steps = 0`` exports the pre-trained pair without end-to-end training).
@@ -72,6 +75,9 @@ class RecipeConfig:
     semantic: SemanticNetConfig = SemanticNetConfig(base_channels=32, max_channels=128)
     appearance: AppearanceNetConfig = AppearanceNetConfig(
         base_channels=32, max_channels=128, **DECISION_0006
+    )
+    appearance_losses: AppearanceLossWeights = AppearanceLossWeights(
+        pixels=10.0, label_colours=10.0
     )
     posenet: PoseNetConfig | None = None
     semantic_steps: int = 1300
@@ -102,7 +108,7 @@ class RecipeConfig:
 
     def to_json(self) -> dict:
         values = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        for name in ("semantic", "appearance", "posenet"):
+        for name in ("semantic", "appearance", "appearance_losses", "posenet"):
             values[name] = None if values[name] is None else to_dict(values[name])
         return values
 
@@ -111,6 +117,7 @@ class RecipeConfig:
         values = dict(values)
         values["semantic"] = from_dict(SemanticNetConfig, values["semantic"])
         values["appearance"] = from_dict(AppearanceNetConfig, values["appearance"])
+        values["appearance_losses"] = from_dict(AppearanceLossWeights, values["appearance_losses"])
         if values.get("posenet") is not None:
             values["posenet"] = from_dict(PoseNetConfig, values["posenet"])
         return cls(**values)
@@ -296,23 +303,23 @@ class Recipe:
         return str(self.out / "posenet") if self.config.posenet is not None else ""
 
     def _appearance(self):
-        from spt_core.config import AppearanceLossWeights, ProgressiveConfig
+        from spt_core.config import ProgressiveConfig
 
         sections = {
             "train": self._train_config(self.config.appearance_steps),
             "model": self.config.appearance,
-            "losses": AppearanceLossWeights(),
+            "losses": self.config.appearance_losses,
             "progressive": ProgressiveConfig(),
             "inputs": AppearanceRunInputs(parsing="gt", posenet=self._posenet_input()),
         }
         return (yield from self._train("appearance", sections))
 
     def _joint(self):
-        from spt_core.config import AppearanceLossWeights, SemanticLossWeights
+        from spt_core.config import SemanticLossWeights
 
         sections = {
             "train": self._train_config(self.config.joint_steps),
-            "losses": AppearanceLossWeights(),
+            "losses": self.config.appearance_losses,
             "semantic_losses": SemanticLossWeights(),
             "inputs": JointRunInputs(
                 semantic=str(self.out / "semantic"),

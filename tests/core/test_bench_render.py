@@ -57,7 +57,7 @@ def test_command_prints_a_table(capsys):
     import torch
 
     assert torch.is_grad_enabled()
-    assert "reference = batch-1 repose at 128x64" in out
+    assert "reference = batch-1 repose of random-0 at 128x64" in out
     assert out.count("repose (semantic + appearance)") == 2
 
 
