@@ -318,6 +318,9 @@ def test_appearance_weights_are_the_authors_defaults() -> None:
         "style": 1.0,
         # Our VGG19 takes Caffe's 0-255 input; 1/29 brings its features to the authors' scale.
         "feature_scale": 1.0 / 29.0,
+        # Decision 0006's pixel terms are not in the authors' code: off by default.
+        "pixels": 0.0,
+        "label_colours": 0.0,
         "style_variant": "semantic",
     }
     with pytest.raises(ValueError, match="style_variant must be one of"):
