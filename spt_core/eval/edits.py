@@ -84,15 +84,14 @@ def model_outputs(pipe, cases: list[EditCase], batch_size: int = 16) -> np.ndarr
             )
             targets = np.stack([cases[k].target_pose for k in rows])
             if repose:
-                result = pipe.repose(person, targets)
-                images = result.letterbox.crop(result.image)
+                images = pipe.repose(person, targets).image
             else:
                 parsings = np.stack([cases[k].target_parsing for k in rows])
-                images = pipe.letterbox(cases[rows[0]].image.shape[:2]).crop(
-                    pipe.render(person, targets, parsings)
-                )
+                images = pipe.render(person, targets, parsings)
+            # Results are in the model's frame; each is cut back to its case's frame.
+            letterbox = pipe.letterbox(cases[rows[0]].image.shape[:2])
             for k, image in zip(rows, images, strict=True):
-                outputs[k] = image
+                outputs[k] = letterbox.crop(image)
     return np.stack(outputs)
 
 

@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 import torch
 
@@ -21,18 +20,6 @@ data = synthetic_data_fixture("recipe", count=12, seed=2, size=(32, 16))
 def _logged_steps(run_dir) -> list[int]:
     lines = (run_dir / "log.jsonl").read_text().splitlines()
     return [json.loads(line)["step"] for line in lines if line.strip()]
-
-
-def _render(model_dir) -> np.ndarray:
-    from spt_core.data.dataset import PersonDataset
-    from spt_core.data.samples import PersonSamples
-    from spt_core.pipeline import SPTPipeline
-    from tests.helpers import person_at
-
-    pipe = SPTPipeline.from_pretrained(model_dir, device="cpu")
-    samples = PersonSamples.from_dataset(PersonDataset(pipe.path.parent.parent / "data"), pipe.size)
-    person = person_at(samples, 0)
-    return pipe.repose(person, samples.poses[1]).image
 
 
 @pytest.mark.slow  # about 20 s: every stage of a tiny recipe, then a second run that skips all
@@ -49,6 +36,13 @@ def test_the_tiny_recipe_runs_every_stage_and_a_second_run_skips_them(data, tmp_
         assert _logged_steps(out / stage)[-1] == 3, stage
     pipe = SPTPipeline.from_pretrained(out / "model", device="cpu")
     assert pipe.appearance_config.identity_part and pipe.appearance_config.torso_mask == "body"
+    assert pipe.appearance_config.label_gate and pipe.appearance_config.upsample == "resize"
+    from spt_core.data.dataset import PersonDataset
+    from spt_core.pipeline import Person
+
+    people = PersonDataset(data)
+    person = Person(people.load_image(0), people.poses[0], people.load_parsing(0))
+    assert pipe.repose(person, people.poses[1]).image.shape == (32, 16, 3)
     assert "appearance pre-training" in (out / "model" / "MODEL_CARD.md").read_text()
     stamp = (out / "model" / "model.json").stat().st_mtime_ns
     capsys.readouterr()
