@@ -167,7 +167,7 @@ def test_torchrun_two_cpu_processes(people, tmp_path):
         "-m",
         "torch.distributed.run",
         "--nproc_per_node=2",
-        "--master_port=29517",
+        "--standalone",  # a free port of its own: no clash with another run on this machine
         "-m",
         "spt_core.cli",
         *spt_argv(
