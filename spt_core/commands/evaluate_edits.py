@@ -10,7 +10,7 @@ from spt_core.commands.common import positive_int
 
 
 def cmd_eval_edits(args: argparse.Namespace) -> int:
-    from spt_core.eval.edits import format_summary, run_benchmark
+    from spt_core.eval.edits import benchmark_cases, format_summary, run_benchmark
     from spt_core.pipeline import SPTPipeline
 
     paths = args.model or [None]
@@ -21,23 +21,29 @@ def cmd_eval_edits(args: argparse.Namespace) -> int:
         while name in models:  # two models of one name (a copy beside the original)
             name += "'"
         models[name] = pipe
+    size = next(iter(models.values())).size
+    cases = benchmark_cases(args.people, size, args.seed)
     summaries = run_benchmark(
-        models, args.out, people=args.people, seed=args.seed, part_warp=not args.no_part_warp
+        models,
+        args.out,
+        people=args.people,
+        seed=args.seed,
+        part_warp=not args.no_part_warp,
+        cases=cases,
     )
     print(format_summary(summaries))
     print(f"wrote {args.out}/summary.csv, cases.csv and sheet.png")
     if args.skips:
-        print(skip_table(args.people, args.seed, next(iter(models.values())).size))
+        print(skip_table(cases))
     return 0
 
 
-def skip_table(people: int, seed: int, size) -> str:
+def skip_table(cases) -> str:
     """Medians of :func:`~spt_core.eval.edits.skip_label_errors` per input variant."""
     import numpy as np
 
-    from spt_core.eval.edits import SKIP_VARIANTS, benchmark_cases, skip_label_errors
+    from spt_core.eval.edits import SKIP_VARIANTS, skip_label_errors
 
-    cases = benchmark_cases(people, size, seed)
     repose = np.array([case.repose for case in cases])
     lines = [
         "wrong-label content the skips carry into the edit (no network; 0 = none, 1 = all):",

@@ -219,9 +219,11 @@ def run_benchmark(
     part_warp: bool = True,
     vgg: bool = True,
     progress=print,
+    cases: list[EditCase] | None = None,
 ) -> dict[str, list[dict]]:
     """Score every model of ``models`` (name -> SPTPipeline) on the same cases.
 
+    ``cases`` (default :func:`benchmark_cases` of ``people`` and ``seed``) are the edits.
     Writes ``cases.csv`` (one row per case and model), ``summary.csv`` (medians per kind and
     model) and ``sheet.png`` (source | edit | truth | each model) into ``out_dir``.
 
@@ -236,7 +238,8 @@ def run_benchmark(
     size = sizes.pop()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    cases = benchmark_cases(people, size, seed)
+    if cases is None:
+        cases = benchmark_cases(people, size, seed)
     progress(
         f"{len(cases)} edits of {people} people at {size[0]}x{size[1]} (seed {seed}), poses "
         "held out from the default model's training set"

@@ -32,8 +32,10 @@ def kept_pixel_loss(
     """Mean |fake - source| over the pixels where the source and target maps show the same label
     at the same place (soft weight ``sum_l S_s[l] S_t[l]``): the background the person did not
     cross and, in a paint edit, everything not painted. Zero when no pixel is kept."""
-    kept = (probabilities(source_map) * probabilities(target_map)).sum(1, keepdim=True)
-    kept = kept.clamp(0.0, 1.0).to(fake.dtype)
+    from spt_core.models.inputs import same_label  # the identity part's mask, as G_A reads it
+
+    kept = same_label(probabilities(source_map), probabilities(target_map))[:, None]
+    kept = kept.to(fake.dtype)
     total = (kept * (fake - source_image).abs()).sum()
     return total / (3.0 * kept.sum()).clamp(min=1.0)
 

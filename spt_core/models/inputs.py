@@ -268,6 +268,12 @@ def with_background(parsing: torch.Tensor) -> torch.Tensor:
     return torch.cat([background, parsing.float()], 1)
 
 
+def same_label(source: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """(B, H, W) in [0, 1]: ``sum_l S_s[l] * S_t[l]`` of two (B, 10, H, W) label maps
+    (background first; soft allowed): where they show the same label at the same place."""
+    return (source.float() * target.float()).sum(1).clamp(0.0, 1.0)
+
+
 def label_agreement(
     thetas: torch.Tensor, source_parsing: torch.Tensor, target_parsing: torch.Tensor
 ) -> torch.Tensor:
@@ -306,8 +312,8 @@ def with_identity_part(
     """
     batch = thetas.shape[0]
     identity = thetas.new_tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]).expand(batch, 1, 2, 3)
-    same = (with_background(source_parsing) * with_background(target_parsing)).sum(1)
-    mask = same.clamp(0.0, 1.0).to(part_masks.dtype)
+    same = same_label(with_background(source_parsing), with_background(target_parsing))
+    mask = same.to(part_masks.dtype)
     return torch.cat([thetas, identity], 1), torch.cat([part_masks, mask[:, None]], 1)
 
 
