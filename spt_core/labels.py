@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from spt_core.errors import DataError
+from spt_core.errors import DataError, InputError
 from spt_core.io_utils import atomic_path, check_image_pixels
 
 NUM_LABELS = 10
@@ -265,3 +265,18 @@ def write_parsing(path: str | Path, labels: np.ndarray) -> None:
     image.putpalette(flat + [0] * (768 - len(flat)))
     with atomic_path(path, suffix=".png") as tmp:
         image.save(tmp, format="PNG", optimize=True)
+
+
+def chosen_labels(labels) -> np.ndarray:
+    """``transfer``'s labels as an int array, refused unless each is one of the 10 labels
+    (a wrong number would transfer nothing and return ``onto`` unchanged, silently)."""
+    chosen = list(labels)
+    bad = [v for v in chosen if isinstance(v, bool) or not isinstance(v, int | np.integer)]
+    bad += [v for v in chosen if v not in bad and not 0 <= v < NUM_LABELS]
+    if bad or not chosen:
+        shown = ", ".join(map(repr, bad)) if bad else "none given"
+        raise InputError(
+            f"labels: {shown}; choose from 0..{NUM_LABELS - 1} "
+            f"({', '.join(f'{i} {n}' for i, n in enumerate(LABEL_NAMES))})"
+        )
+    return np.asarray(chosen, np.int64)

@@ -28,7 +28,7 @@ import numpy as np
 
 from spt_core import labels as lb
 from spt_core import skeleton as sk
-from spt_core.errors import InputError, SptError
+from spt_core.errors import SptError
 from spt_core.letterbox import Letterbox, scaled_copy
 
 MODEL_FILE = "model.json"
@@ -47,7 +47,9 @@ def default_model_path() -> Path:
     override = os.environ.get("SPT_MODEL")
     if override:
         return Path(override)
-    return Path(__file__).resolve().parents[1] / "resources" / "models" / DEFAULT_MODEL_NAME
+    from spt_core.shipped import MODELS_DIR
+
+    return MODELS_DIR / DEFAULT_MODEL_NAME
 
 
 @dataclass
@@ -127,7 +129,9 @@ class SPTPipeline:
         device,
         name: str = "",
         path: Path | None = None,
+        keep_unchanged: bool = True,
     ):
+        self.keep_unchanged = keep_unchanged
         self.semantic, self.semantic_config = semantic.eval(), semantic_config
         self.appearance, self.appearance_config = appearance.eval(), appearance_config
         self.device = device
@@ -362,12 +366,13 @@ class SPTPipeline:
         return ReposeResult(images, parsing, fitted, letterbox)
 
     def render(
-        self, person: Person, target_pose: np.ndarray, target_parsing: np.ndarray
+        self, person: Person, target_pose: np.ndarray, target_parsing: np.ndarray, keep: bool = True
     ) -> np.ndarray:
         """The person drawn with a given (e.g. painted) target parsing in ``target_pose``.
 
         Skips the semantic network. ``target_parsing`` is at the model's size (or, like the
-        pose, in the person's frame: it is letterboxed the same way).
+        pose, in the person's frame: it is letterboxed the same way). ``keep=False`` redraws
+        every pixel even when the pipeline keeps unchanged ones (``keep_unchanged``).
         """
         import torch
 
@@ -380,7 +385,7 @@ class SPTPipeline:
         target_parsing = Letterbox.fit(target_parsing.shape[1:], self.size).labels(target_parsing)
         labels = torch.from_numpy(target_parsing.astype(np.int64)).to(self.device)
         with self._lock:
-            images = self._render(batch, targets, lb.one_hot_torch(labels)[:, 1:].float())
+            images = self._render(batch, targets, lb.one_hot_torch(labels)[:, 1:].float(), keep)
         return images if was_batched else images[0]
 
     def transfer(
@@ -408,9 +413,9 @@ class SPTPipeline:
             raise ValueError(
                 f"clothes_from has {len(batch_a.image)} people, onto {len(batch_b.image)}"
             )
-        chosen = _garment_labels(labels)
+        chosen = lb.chosen_labels(labels)
         if target_pose is None:
-            garments = self.render(batch_a, batch_b.pose, batch_b.parsing)
+            garments = self.render(batch_a, batch_b.pose, batch_b.parsing, keep=False)
             region = np.isin(batch_b.parsing, chosen)[..., None]
             out = np.where(region, garments, batch_b.image).astype(np.uint8)
             return out if was_batched else out[0]
@@ -419,7 +424,7 @@ class SPTPipeline:
             probabilities = self._probabilities(batch_b, targets)
             # Both renders read the same soft map, so garments and the rest meet on its labels.
             own = self._render(batch_b, targets, probabilities[:, 1:])
-            garments = self._render(batch_a, targets, probabilities[:, 1:])
+            garments = self._render(batch_a, targets, probabilities[:, 1:], keep=False)
         region = np.isin(lb.argmax_labels(probabilities), chosen)[..., None]
         out = np.where(region, garments, own).astype(np.uint8)
         return out if was_batched else out[0]
@@ -444,39 +449,41 @@ class SPTPipeline:
             probabilities = self.semantic.predict(*inputs.generator_args()).float()
             return resize_soft_map(probabilities, self.size)
 
-    def _render(self, batch: Person, targets: np.ndarray, target_parsing) -> np.ndarray:
+    def _render(
+        self, batch: Person, targets: np.ndarray, target_parsing, keep: bool = True
+    ) -> np.ndarray:
+        """G_A's drawing of ``batch`` with ``target_parsing`` (B, 9, H, W) in ``targets``;
+        with ``keep`` (and ``keep_unchanged``) the unchanged source pixels put back."""
         import torch
 
         from spt_core.metrics import to_uint8
-        from spt_core.models.inputs import AppearanceInputs, images_to_tensor
+        from spt_core.models.inputs import AppearanceInputs, images_to_tensor, with_background
 
         labels = torch.from_numpy(batch.parsing.astype(np.int64)).to(self.device)
+        source = images_to_tensor(batch.image, self.device)
+        source_parsing = lb.one_hot_torch(labels)[:, 1:].float()
         inputs = AppearanceInputs.build(
             self.appearance,
-            images_to_tensor(batch.image, self.device),
-            lb.one_hot_torch(labels)[:, 1:].float(),
+            source,
+            source_parsing,
             target_parsing.float(),
             np.asarray(batch.pose, np.float32),
             np.asarray(targets, np.float32),
             self.appearance_config.heatmap_sigma,
         )
         with torch.inference_mode():
-            return to_uint8(inputs.render(self.appearance))
+            image = inputs.render(self.appearance)
+            if keep and self.keep_unchanged:
+                from spt_core.unchanged import keep_unchanged, unchanged_mask
 
-
-def _garment_labels(labels) -> np.ndarray:
-    """``transfer``'s labels as an int array, refused unless each is one of the 10 labels
-    (a wrong number would transfer nothing and return ``onto`` unchanged, silently)."""
-    chosen = list(labels)
-    bad = [v for v in chosen if isinstance(v, bool) or not isinstance(v, int | np.integer)]
-    bad += [v for v in chosen if v not in bad and not 0 <= v < lb.NUM_LABELS]
-    if bad or not chosen:
-        shown = ", ".join(map(repr, bad)) if bad else "none given"
-        raise InputError(
-            f"labels: {shown}; choose from 0..{lb.NUM_LABELS - 1} "
-            f"({', '.join(f'{i} {n}' for i, n in enumerate(lb.LABEL_NAMES))})"
-        )
-    return np.asarray(chosen, np.int64)
+                mask = unchanged_mask(
+                    with_background(source_parsing),
+                    with_background(target_parsing.float()),
+                    batch.pose,
+                    targets,
+                )
+                image = keep_unchanged(image.float(), source, mask)
+            return to_uint8(image)
 
 
 def _half_copy(module):

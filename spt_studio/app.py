@@ -20,6 +20,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--samples", metavar="DIR", help="only browse a dataset folder (the sample viewer)"
     )
+    parser.add_argument(
+        "--quit-after",
+        type=float,
+        metavar="SECONDS",
+        help="close as soon as the model has loaded or failed, or after SECONDS at most (a "
+        "smoke test of an install: exit status 0 when the model loaded, 1 when it did not)",
+    )
     args = parser.parse_args(argv)
 
     from PySide6.QtWidgets import QApplication
@@ -39,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(load_default_model=False)
     window.model_path, window.model_device = args.model, args.device
+    loaded: list[str] = []
+    if args.quit_after is not None:
+        _quit_after(app, window, args.quit_after, loaded)
     window.renderer.load_model(args.model, args.device)
     window.show()
     if not window.offer_recovery() and args.path:
@@ -57,7 +67,26 @@ def main(argv: list[str] | None = None) -> int:
             window.open_project(path)
         else:
             window.open_image(path)
-    return app.exec()
+    status = app.exec()
+    if args.quit_after is not None:
+        return status if loaded else 1
+    return status
+
+
+def _quit_after(app, window, seconds: float, loaded: list[str]) -> None:
+    """Report the model load on stdout and quit once it is done, or after ``seconds``."""
+    from PySide6.QtCore import QTimer
+
+    def report(text: str, ok: bool) -> None:
+        print(f"model {'loaded' if ok else 'failed'}: {text}", flush=True)
+        if ok:
+            loaded.append(text)
+        QTimer.singleShot(0, app.quit)
+
+    window.renderer.model_loaded.connect(lambda text: report(text, True))
+    window.renderer.model_failed.connect(lambda text: report(text, False))
+    window.ask_before_close = False
+    QTimer.singleShot(int(seconds * 1000), app.quit)
 
 
 if __name__ == "__main__":

@@ -242,6 +242,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
         self.transfer_panel.show_people(doc)
         self.actions_by_key["bone_lock"].setChecked(session.bone_lock)
         self.pose_canvas.bone_lock = session.bone_lock
+        self.actions_by_key["keep_unchanged"].setChecked(session.keep_unchanged)
         self._changes = self._autosaved_changes = 0
         self._update_actions()
         self.update_overview()

@@ -116,6 +116,17 @@ def action_table(window: MainWindow) -> list[ActionSpec]:
             pass_checked=True,
         ),
         ActionSpec(
+            "keep_unchanged",
+            "&Keep unchanged pixels",
+            window.set_keep_unchanged,
+            "",
+            "",
+            "Keep the photo's own pixels where nothing moved or was painted (off: the "
+            "network redraws every pixel)",
+            checkable=True,
+            pass_checked=True,
+        ),
+        ActionSpec(
             "copy_pose_sample",
             "Copy pose from dataset &sample...",
             window.copy_pose_from_sample,
@@ -309,6 +320,8 @@ MENUS: dict[str, list[str | None]] = {
         "zoom_in",
         "zoom_out",
         "zoom_fit",
+        None,
+        "keep_unchanged",
     ],
     "&Pose": [
         "mirror",

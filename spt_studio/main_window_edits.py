@@ -55,6 +55,11 @@ class EditCommandsMixin:
         if self.session is not None:
             self.session.set_bone_lock(on)
 
+    def set_keep_unchanged(self, on: bool) -> None:
+        """Keep the photo's own pixels where nothing changed, or let the network redraw all."""
+        if self.session is not None and self.session.set_keep_unchanged(on):
+            self.schedule_render()
+
     def copy_pose(self, pose: np.ndarray, from_size: tuple[int, int], what: str) -> None:
         """Make ``pose`` (of an image of ``from_size``) the target pose, every joint shown."""
         self.session.copy_pose(pose, from_size, what)

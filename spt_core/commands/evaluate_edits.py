@@ -21,6 +21,10 @@ def cmd_eval_edits(args: argparse.Namespace) -> int:
         while name in models:  # two models of one name (a copy beside the original)
             name += "'"
         models[name] = pipe
+        if args.redraw_all:  # the same network without the kept pixels (decision 0007)
+            redrawn = SPTPipeline.from_pretrained(path, device=args.device)
+            redrawn.keep_unchanged = False
+            models[f"{name}/redrawn"] = redrawn
     size = next(iter(models.values())).size
     cases = benchmark_cases(args.people, size, args.seed)
     summaries = run_benchmark(
@@ -76,7 +80,15 @@ def register(eval_commands) -> None:
     edits.add_argument("--people", type=positive_int, default=24, help="benchmark people")
     edits.add_argument("--seed", type=int, default=2024, help="the benchmark's seed")
     edits.add_argument(
-        "--no-part-warp", action="store_true", help="leave out the no-learning part warp row"
+        "--no-part-warp",
+        action="store_true",
+        help="leave out the no-learning rows (part warp, label fill)",
+    )
+    edits.add_argument(
+        "--redraw-all",
+        action="store_true",
+        help="also score each model with every pixel redrawn (rows NAME/redrawn): without "
+        "putting the unchanged source pixels back (decision 0007)",
     )
     edits.add_argument(
         "--skips",

@@ -19,13 +19,14 @@ from spt_core.commands.arguments import (
 )
 from spt_core.commands.common import format_size
 
-SAMPLES_DIR = Path(__file__).resolve().parents[2] / "resources" / "samples"
 DEFAULT_SOURCE = "person_a"
 DEFAULT_TARGET = "person_b"
 
 
 def _sample(name: str) -> Path:
-    return SAMPLES_DIR / name
+    from spt_core.shipped import sample_dir
+
+    return sample_dir(name)
 
 
 def _person(folder, image=None, pose=None, parsing=None, default: str | None = None):
@@ -39,7 +40,9 @@ def _person(folder, image=None, pose=None, parsing=None, default: str | None = N
 def _pipeline(args):
     from spt_core.pipeline import SPTPipeline
 
-    return SPTPipeline.from_pretrained(args.model, device=args.device)
+    pipe = SPTPipeline.from_pretrained(args.model, device=args.device)
+    pipe.keep_unchanged = not args.redraw_all
+    return pipe
 
 
 def _save(path: Path, image, what: str = "result") -> None:
@@ -180,6 +183,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 def _add_model(parser: argparse.ArgumentParser) -> None:
     add_path_arg(parser, "--model", SHIPPED_MODEL_HELP)
     add_option(parser, "--device", help=DEVICE_HELP)
+    parser.add_argument(
+        "--redraw-all",
+        action="store_true",
+        help="redraw every pixel (default: the source's own pixels are kept where nothing "
+        "moved or was painted; decision 0007)",
+    )
 
 
 def _add_person(parser: argparse.ArgumentParser, name: str, help_text: str) -> None:

@@ -112,6 +112,7 @@ def cmd_train_appearance(args: argparse.Namespace) -> int:
         identity_part=args.identity_part,
         label_gate=args.label_gate,
         upsample=args.upsample,
+        colour_hint=args.colour_hint,
     )
     losses = AppearanceLossWeights(
         style_variant="mask" if args.baseline else args.style,
@@ -329,6 +330,13 @@ def _add_appearance_options(parser: argparse.ArgumentParser) -> None:
         "--label-gate",
         "skips carry source appearance only where the part-warped source label is the "
         "target's (decision 0006)",
+    )
+    add_flag(
+        parser,
+        "--colour-hint",
+        "the target encoder also reads the label fill: the source's colours laid into the "
+        "target parsing (decision 0007; with --init from a run without it, the new inputs "
+        "start at zero weight)",
     )
     add_flag(
         parser,

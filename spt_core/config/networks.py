@@ -137,6 +137,9 @@ class AppearanceNetConfig:
         upsample: how G_A's decoder doubles the size: "transpose" (Def-GAN's 4x4 transposed
             convolution) or "resize" (nearest x2 + 3x3 convolution: no checkerboard texture;
             decision 0006).
+        colour_hint: E'_S also reads the label fill, the source's colours laid into the target
+            parsing (``models.label_fill``): what colour a painted garment, a bared arm or the
+            place an arm left should get (decision 0007).
     """
 
     #: Fields of older versions: the pose regressor P is configured by PoseNetConfig.
@@ -176,6 +179,7 @@ class AppearanceNetConfig:
     identity_part: bool = False
     label_gate: bool = False
     upsample: str = choice("transpose", UPSAMPLE_KINDS)
+    colour_hint: bool = False
 
     def __post_init__(self) -> None:
         # JSON round trips give lists; the frozen config keeps tuples (hashable, comparable).
@@ -214,6 +218,11 @@ class AppearanceNetConfig:
             raise ValueError(
                 "identity_part and label_gate need the parsings (parsing_channels 9) and "
                 "deformable skips"
+            )
+        if self.colour_hint and (self.parsing_channels == 0 or self.local_enhancer):
+            raise ValueError(
+                "colour_hint needs the parsings (parsing_channels 9) and a global-only "
+                "generator (the local enhancer does not read it)"
             )
 
     @property

@@ -244,7 +244,7 @@ def redraw_sample(
     :data:`PAINT_EDITS`); everything else is drawn exactly as in the dataset, so an unedited
     redraw is the dataset's image bit for bit.
 
-    The shipped samples (resources/samples) are such images, which gives the true result of
+    The shipped samples (spt_core/resources/samples) are such images, which gives the true result of
     an edit made on them in the editor.
 
     Returns:

@@ -107,6 +107,25 @@ def part_warp_outputs(cases: list[EditCase]) -> np.ndarray:
     )
 
 
+def label_fill_outputs(cases: list[EditCase]) -> np.ndarray:
+    """The second no-learning baseline: the label fill (``models.label_fill``, what a
+    ``colour_hint`` generator reads) of each case's true target parsing, as an image."""
+    import torch
+
+    from spt_core import labels as lb
+    from spt_core.models.inputs import images_to_tensor
+    from spt_core.models.label_fill import label_fill
+
+    def maps(key: str) -> torch.Tensor:
+        labels = np.stack([getattr(c, key) for c in cases]).astype(np.int64)
+        return lb.one_hot_torch(torch.from_numpy(labels))[:, 1:].float()
+
+    images = images_to_tensor(np.stack([c.image for c in cases]), "cpu")
+    poses = np.stack([c.pose for c in cases])
+    fill = label_fill(images, maps("parsing"), maps("target_parsing"), poses)
+    return ((fill + 1.0) * 127.5).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+
+
 def score_cases(cases: list[EditCase], outputs: np.ndarray, vgg: bool = True) -> list[dict]:
     """One row per case: its kind, region ratios and whole-image scores."""
     from spt_core.metrics import mask_ssim, ssim, vgg_distance
@@ -228,7 +247,9 @@ def run_benchmark(
     model) and ``sheet.png`` (source | edit | truth | each model) into ``out_dir``.
 
     Returns:
-        name -> summary rows (:func:`summarise`), the part warp under "part_warp".
+        name -> summary rows (:func:`summarise`); with ``part_warp`` the two no-learning
+        baselines under "part_warp" and "label_fill" (the latter reads the true target
+        parsing, which a model must predict for a repose).
     """
     from spt_core.io_utils import write_image_rgb
 
@@ -247,6 +268,7 @@ def run_benchmark(
     outputs = {name: model_outputs(pipe, cases) for name, pipe in models.items()}
     if part_warp:
         outputs["part_warp"] = part_warp_outputs(cases)
+        outputs["label_fill"] = label_fill_outputs(cases)
     all_rows, summaries, summary_rows = [], {}, []
     for name, images in outputs.items():
         rows = score_cases(cases, images, vgg)

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 GENERATOR_FIELDS = ("image_channels", "parsing_channels", "pose_channels", "base_channels",
                     "max_channels", "depth", "deformable_levels", "dropout", "dropout_layers",
                     "test_time_dropout", "norm", "torso_mask", "identity_part", "label_gate",
-                    "upsample")  # fmt: skip
+                    "upsample", "colour_hint")  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -172,6 +172,8 @@ class AppearanceGenerator(nn.Module):
         torso_mask, identity_part, label_gate: which part warps the generator reads
             (``AppearanceNetConfig``); they change the inputs :class:`AppearanceInputs` builds
             for it, not its layers.
+        colour_hint: E'_S also reads the label fill (3 more channels after the target parsing,
+            ``models.label_fill``; decision 0007): ``forward``'s ``colour_hint`` argument.
     """
 
     def __init__(
@@ -192,6 +194,7 @@ class AppearanceGenerator(nn.Module):
         identity_part: bool = False,
         label_gate: bool = False,
         upsample: str = "transpose",
+        colour_hint: bool = False,
     ) -> None:
         super().__init__()
         if norm not in NORM_KINDS:
@@ -216,8 +219,11 @@ class AppearanceGenerator(nn.Module):
         self.torso_mask = torso_mask
         self.identity_part = identity_part
         self.label_gate = label_gate
+        self.colour_hint = colour_hint
         self.source_channels = image_channels + parsing_channels + pose_channels
         self.target_channels = pose_channels + parsing_channels
+        if colour_hint:
+            self.target_channels += image_channels
 
         self.widths = level_widths(base_channels, max_channels, depth)
         self.appearance_encoder = AppearanceEncoder(self.source_channels, self.widths, norm)
@@ -270,6 +276,7 @@ class AppearanceGenerator(nn.Module):
         target_heatmaps: torch.Tensor,
         thetas: torch.Tensor | None = None,
         part_masks: torch.Tensor | None = None,
+        colour_hint: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """The source person rendered in the target pose and parsing.
 
@@ -282,6 +289,8 @@ class AppearanceGenerator(nn.Module):
             thetas: (B, P, 2, 3) normalised part transforms target -> source
                 (``part_warp_inputs``); needed when ``deformable_levels > 0``.
             part_masks: (B, P, H, W) target-frame part masks.
+            colour_hint: (B, 3, H, W) the label fill (``models.label_fill.label_fill``);
+                needed with ``colour_hint``.
 
         Returns:
             (B, 3, H, W) image in [-1, 1], or (B, 3, 2H, 2W) with ``output_upsample``.
@@ -290,7 +299,12 @@ class AppearanceGenerator(nn.Module):
             ValueError: a wrong channel count, batch or size (the message names the input).
         """
         source_in, target_in = self._inputs(
-            source_image, source_parsing, source_heatmaps, target_parsing, target_heatmaps
+            source_image,
+            source_parsing,
+            source_heatmaps,
+            target_parsing,
+            target_heatmaps,
+            colour_hint,
         )
         self._check_warp(thetas, part_masks, source_image)
         return self.run(source_in, target_in, thetas, part_masks)[0]
@@ -304,6 +318,7 @@ class AppearanceGenerator(nn.Module):
         target_heatmaps: torch.Tensor,
         thetas: torch.Tensor | None = None,
         part_masks: torch.Tensor | None = None,
+        colour_hint: torch.Tensor | None = None,
     ) -> list[torch.Tensor]:
         """The skip tensors the decoder reads, finest level first (same arguments as forward).
 
@@ -313,7 +328,12 @@ class AppearanceGenerator(nn.Module):
         input.
         """
         source_in, target_in = self._inputs(
-            source_image, source_parsing, source_heatmaps, target_parsing, target_heatmaps
+            source_image,
+            source_parsing,
+            source_heatmaps,
+            target_parsing,
+            target_heatmaps,
+            colour_hint,
         )
         self._check_warp(thetas, part_masks, source_image)
         height, width = source_image.shape[-2:]
@@ -389,9 +409,20 @@ class AppearanceGenerator(nn.Module):
         return skips
 
     def _inputs(
-        self, source_image, source_parsing, source_heatmaps, target_parsing, target_heatmaps
+        self,
+        source_image,
+        source_parsing,
+        source_heatmaps,
+        target_parsing,
+        target_heatmaps,
+        colour_hint=None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Check the five maps against ``source_image`` and build the two encoder inputs."""
+        """Check the maps against ``source_image`` and build the two encoder inputs."""
+        if self.colour_hint and colour_hint is None:
+            raise ValueError(
+                "colour_hint is required: the generator reads the label fill "
+                "(colour_hint); build the inputs with AppearanceInputs.build"
+            )
         check_map("source_image", source_image, self.image_channels, None)
         reference = (source_image.shape[0], *source_image.shape[2:])
         for name, x, channels in (
@@ -405,8 +436,11 @@ class AppearanceGenerator(nn.Module):
         source_in = torch.cat(
             [source_image, source_parsing.to(dtype), source_heatmaps.to(dtype)], dim=1
         )
-        target_in = torch.cat([target_heatmaps.to(dtype), target_parsing.to(dtype)], dim=1)
-        return source_in, target_in
+        target = [target_heatmaps.to(dtype), target_parsing.to(dtype)]
+        if self.colour_hint:
+            check_map("colour_hint", colour_hint, self.image_channels, reference, "source_image")
+            target.append(colour_hint.to(dtype))
+        return source_in, torch.cat(target, dim=1)
 
     def _check_warp(self, thetas, part_masks, source_image) -> None:
         if not self.deformable_levels:

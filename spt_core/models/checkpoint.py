@@ -113,8 +113,15 @@ def read_config(directory: str | Path, kind: str | None = None) -> dict:
     return config
 
 
-def load_weights(module, directory: str | Path, name: str, device="cpu") -> None:
+def load_weights(
+    module, directory: str | Path, name: str, device="cpu", grow_inputs: bool = False
+) -> None:
     """Load ``name.safetensors`` into ``module``, insisting that every tensor fits.
+
+    With ``grow_inputs`` a convolution whose network copy reads more input channels than the
+    checkpoint's gets the checkpoint's weights for the first ones and zeros for the new ones,
+    so the grown network computes what the checkpoint did until training teaches it to use
+    the new inputs (fine-tuning a model into one that reads the label fill, decision 0007).
 
     Raises:
         CheckpointError: the file is missing, or its tensors do not match the module: the
@@ -132,6 +139,8 @@ def load_weights(module, directory: str | Path, name: str, device="cpu") -> None
         raise CheckpointError(f"{path}: unreadable weights ({exc})") from None
     module = getattr(module, "module", module)
     expected = module.state_dict()
+    if grow_inputs:
+        state = {key: _grown(value, expected.get(key)) for key, value in state.items()}
     missing = sorted(set(expected) - set(state))
     unexpected = sorted(set(state) - set(expected))
     shapes = [
@@ -254,3 +263,18 @@ def resolve_checkpoint(path: str | Path) -> Path:
     if found is None:
         raise CheckpointError(f"{path}: neither a checkpoint nor a run directory")
     return found
+
+
+def _grown(weight, expected):
+    """``weight`` zero-padded along its input channels to ``expected``'s shape, when it is a
+    convolution kernel that differs from it only there; otherwise ``weight`` unchanged."""
+    import torch
+
+    if expected is None or weight.dim() != 4 or expected.dim() != 4:
+        return weight
+    same_rest = weight.shape[0] == expected.shape[0] and weight.shape[2:] == expected.shape[2:]
+    if not same_rest or weight.shape[1] >= expected.shape[1]:
+        return weight
+    missing = expected.shape[1] - weight.shape[1]
+    extra = weight.new_zeros(weight.shape[0], missing, *weight.shape[2:])
+    return torch.cat([weight, extra], 1)

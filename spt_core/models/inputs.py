@@ -149,7 +149,8 @@ class AppearanceInputs:
             allowed; C = 0 for the Baseline, which reads none).
         source_heatmaps, target_heatmaps: (B, 18, H, W) heat maps.
         thetas, part_masks: the part warps (:func:`part_warp_inputs`).
-        extra: further ``forward`` keywords (a local enhancer's half-size maps).
+        extra: further ``forward`` keywords (a local enhancer's half-size maps, the label
+            fill of a ``colour_hint`` generator).
     """
 
     image: torch.Tensor
@@ -199,6 +200,10 @@ class AppearanceInputs:
         extra = low_res_inputs(
             generator, source_parsing, target_parsing, source_poses, target_poses, sigma
         )
+        if getattr(network, "colour_hint", False):
+            from spt_core.models.label_fill import label_fill
+
+            extra["colour_hint"] = label_fill(image, source_parsing, target_parsing, source_poses)
         return cls(
             image,
             source_parsing,

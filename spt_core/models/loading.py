@@ -162,12 +162,15 @@ def load_posenet(checkpoint: str | Path, device="cpu"):
     return network, config
 
 
-def load_run_weights(checkpoint: str | Path, kind: str, modules: dict, device="cpu") -> Path:
+def load_run_weights(
+    checkpoint: str | Path, kind: str, modules: dict, device="cpu", grow_inputs: bool = False
+) -> Path:
     """Load the weights of a ``kind`` checkpoint (or run) into ``modules`` (weight name ->
-    module, DDP-wrapped or not), insisting that each fits; returns the checkpoint path."""
+    module, DDP-wrapped or not), insisting that each fits (``grow_inputs``: see
+    ``load_weights``); returns the checkpoint path."""
     path = resolve_checkpoint(checkpoint)
     read_config(path, kind)
     for name, module in modules.items():
-        load_weights(module, path, name, device=device)
+        load_weights(module, path, name, device=device, grow_inputs=grow_inputs)
         check_finite(module, path / f"{name}.safetensors")
     return path

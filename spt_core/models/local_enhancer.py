@@ -119,7 +119,8 @@ class LocalEnhancedGenerator(nn.Module):
     @classmethod
     def from_config(cls, cfg: AppearanceNetConfig) -> LocalEnhancedGenerator:
         """Build from an ``AppearanceNetConfig`` (``local_channels``, ``fade_in_alpha``...)."""
-        fields = (*GENERATOR_FIELDS, "local_channels")
+        # colour_hint is refused with the local enhancer by the config: it reads no label fill.
+        fields = (*(f for f in GENERATOR_FIELDS if f != "colour_hint"), "local_channels")
         return cls(**arguments(cfg, *fields, alpha="fade_in_alpha"))
 
     def local_parameters(self) -> Iterator[nn.Parameter]:

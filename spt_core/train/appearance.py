@@ -116,7 +116,7 @@ class AppearanceTrainer(AppearanceNetworksOwner, Trainer):
         self._set_generator_scope(self._scope_of(0))
         self.optimizers["discriminator"] = self.make_adam(self.nets.discriminator_parameters())
         if self.init_from is not None and not self.resume:
-            self.nets.load(self.init_from)
+            self.nets.load(self.init_from, grow_inputs=True)
         if self.progressive.global_from and not self.resume:
             global_from = Path(self.progressive.global_from).expanduser()
             self.nets.load_global(global_from)

@@ -60,9 +60,13 @@ class AppearanceNetworks:
     def unwrapped_generator(self):
         return getattr(self.generator, "module", self.generator)
 
-    def load(self, checkpoint: str | Path, kind: str = KIND) -> Path:
-        """All three networks from an appearance run of the same architecture (fine-tuning)."""
-        return load_run_weights(checkpoint, kind, self.as_dict(), self.device)
+    def load(self, checkpoint: str | Path, kind: str = KIND, grow_inputs: bool = False) -> Path:
+        """All three networks from an appearance run of the same architecture (fine-tuning;
+        ``grow_inputs``: the generator may read more input channels, as with ``colour_hint``
+        on a run without it: the new ones start at zero weight)."""
+        return load_run_weights(
+            checkpoint, kind, self.as_dict(), self.device, grow_inputs=grow_inputs
+        )
 
     def load_global(self, checkpoint: str | Path) -> Path:
         """Generator -> the global part, D_A -> D_A, D_F -> D_F's 128-px path (method §5.1).

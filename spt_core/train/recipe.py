@@ -42,12 +42,13 @@ RECIPE_FILE = "recipe.json"
 FORMAT = 1
 
 
-#: The appearance inputs and up blocks that make G_A follow the edits (decision 0006).
-DECISION_0006 = {
+#: The appearance inputs and up blocks that make G_A follow the edits (decisions 0006, 0007).
+EDIT_INPUTS = {
     "torso_mask": "body",
     "identity_part": True,
     "label_gate": True,
     "upsample": "resize",
+    "colour_hint": True,
 }
 
 
@@ -74,7 +75,7 @@ class RecipeConfig:
 
     semantic: SemanticNetConfig = SemanticNetConfig(base_channels=32, max_channels=128)
     appearance: AppearanceNetConfig = AppearanceNetConfig(
-        base_channels=32, max_channels=128, **DECISION_0006
+        base_channels=32, max_channels=128, **EDIT_INPUTS
     )
     appearance_losses: AppearanceLossWeights = AppearanceLossWeights(
         pixels=10.0, label_colours=10.0
@@ -94,7 +95,7 @@ class RecipeConfig:
         """A 32x16 recipe of a few steps per stage, for tests (it learns little)."""
         values = dict(
             semantic=SemanticNetConfig.tiny(),
-            appearance=AppearanceNetConfig.tiny(**DECISION_0006),
+            appearance=AppearanceNetConfig.tiny(**EDIT_INPUTS),
             posenet=PoseNetConfig(size=(32, 16), base_channels=8, n_blocks=1, heatmap_sigma=1.5),
             semantic_steps=3,
             posenet_steps=3,
@@ -374,7 +375,8 @@ class Recipe:
             f"{cfg.semantic.size[0]}x{cfg.semantic.size[1]}. G_A: base {app.base_channels}, "
             f"max {app.max_channels}, torso mask {app.torso_mask}, identity part "
             f"{'on' if app.identity_part else 'off'}, label gate "
-            f"{'on' if app.label_gate else 'off'}, {app.upsample} up blocks. Pose loss "
+            f"{'on' if app.label_gate else 'off'}, label fill "
+            f"{'on' if app.colour_hint else 'off'}, {app.upsample} up blocks. Pose loss "
             f"{'on' if cfg.posenet is not None else 'off'}.",
             "",
         ]

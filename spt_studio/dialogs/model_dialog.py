@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from spt_core.devices import available_devices
 
 MODEL_CHOICES = (
-    ("Default model (resources/models)", ""),
+    ("Default model (shipped)", ""),
     ("Checkpoint folder...", "folder"),
     ("Random, untrained (development only)", "random"),
 )

@@ -30,6 +30,8 @@ class RenderRequest:
         labels: garment labels taken from the reference.
         keep_real_pixels: for "transfer": the person keeps her own pose, so her real pixels
             outside the garments are kept instead of reposing her (the session decides).
+        keep_unchanged: put the source's own pixels back where nothing moved or was painted
+            (``SPTPipeline.keep_unchanged``; decision 0007).
         tag: the caller's label (the editor's document generation), copied to the result.
         serial: the render controller's number for the request.
         created: when the request was made (for the edit-to-result latency).
@@ -44,6 +46,7 @@ class RenderRequest:
     reference: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     labels: tuple[int, ...] = ()
     keep_real_pixels: bool = False
+    keep_unchanged: bool = True
     tag: int = 0
     serial: int = 0
     created: float = field(default_factory=time.perf_counter)

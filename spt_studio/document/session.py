@@ -102,6 +102,15 @@ class EditorSession:
         """Turn the bone-length lock on or off; True when it changed."""
         return self._set_view_setting("bone_lock", bool(on))
 
+    @property
+    def keep_unchanged(self) -> bool:
+        """Whether renders keep the photo's own pixels where nothing moved or was painted."""
+        return not self.doc.settings.get("redraw_all", False)
+
+    def set_keep_unchanged(self, on: bool) -> bool:
+        """Keep unchanged pixels (on) or let the network redraw all; True when it changed."""
+        return self._set_view_setting("redraw_all", not on)
+
     def _set_view_setting(self, key: str, value: object) -> bool:
         # Not a command: undo should step through edits, not through tab switches.
         if self.doc.settings.get(key) == value:
@@ -159,6 +168,7 @@ class EditorSession:
             pose=doc.source_pose.copy(),
             parsing=doc.source_parsing.copy(),
             target_pose=doc.effective_target_pose(),
+            keep_unchanged=self.keep_unchanged,
         )
         if doc.mode == "repose":
             return RenderRequest("repose", **common)

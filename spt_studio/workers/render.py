@@ -39,6 +39,8 @@ def run_request(pipe, request: RenderRequest) -> tuple[np.ndarray, np.ndarray | 
     from spt_core.pipeline import Person
 
     person = Person(request.image, request.pose, request.parsing)
+    if hasattr(pipe, "keep_unchanged"):  # the worker owns the pipeline: no other caller
+        pipe.keep_unchanged = request.keep_unchanged
     if request.kind == "repose":
         out = pipe.repose(person, request.target_pose)
         return out.image, out.parsing

@@ -8,8 +8,8 @@ from pathlib import Path
 from spt_core.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "resources" / "samples"
-MODEL = ROOT / "resources" / "models" / "spt-synth-128x64"
+SAMPLES = ROOT / "spt_core" / "resources" / "samples"
+MODEL = ROOT / "spt_core" / "resources" / "models" / "spt-synth-128x64"
 
 
 def sample_points(name: str = "person_b") -> list:

@@ -43,11 +43,12 @@ import numpy as np
 
 from spt_core.person_files import read_person
 from spt_core.pipeline import SPTPipeline
+from spt_core.shipped import sample_dir
 from spt_core.prepare.parser_predictor import ParserPredictor  # noqa: F401 (inference too)
 
 pipe = SPTPipeline.from_pretrained(device="cpu")
-a = read_person("resources/samples/person_a")
-b = read_person("resources/samples/person_b")
+a = read_person(sample_dir("person_a"))
+b = read_person(sample_dir("person_b"))
 result = pipe.repose(a, b.pose)
 pipe.render(a, b.pose, result.parsing)
 pipe.transfer(clothes_from=b, onto=a)

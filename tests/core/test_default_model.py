@@ -17,7 +17,7 @@ from spt_core.person_files import read_person
 from spt_core.pipeline import SPTPipeline, default_model_path
 
 ROOT = Path(__file__).resolve().parents[2]
-SAMPLES = ROOT / "resources" / "samples"
+SAMPLES = ROOT / "spt_core" / "resources" / "samples"
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def people():
 
 def test_the_default_model_ships_small_and_complete():
     path = default_model_path()
-    assert path == ROOT / "resources" / "models" / "spt-synth-128x64"
+    assert path == ROOT / "spt_core" / "resources" / "models" / "spt-synth-128x64"
     meta = json.loads((path / "model.json").read_text())
     assert meta["kind"] == "spt-model" and meta["size"] == [128, 64]
     size = sum(f.stat().st_size for f in path.rglob("*") if f.is_file())

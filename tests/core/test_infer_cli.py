@@ -14,7 +14,7 @@ from spt_core.io_utils import read_image_rgb
 from spt_core.person_files import read_person, read_pose_file, write_person
 from spt_core.pipeline import SPTPipeline
 
-SAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "resources" / "samples"
+SAMPLES = __import__("spt_core.shipped").shipped.SAMPLES_DIR
 
 
 @pytest.fixture(scope="module")

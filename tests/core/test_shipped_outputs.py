@@ -32,7 +32,7 @@ def recorded():
 @pytest.fixture(scope="module")
 def shipped():
     pipe = SPTPipeline.from_pretrained(device="cpu")
-    people = {n: read_person(ROOT / "resources" / "samples" / n) for n in NAMES}
+    people = {n: read_person(ROOT / "spt_core" / "resources" / "samples" / n) for n in NAMES}
     return pipe, people
 
 
@@ -80,7 +80,7 @@ def _photo_input(a, b) -> tuple[Person, np.ndarray]:
 def record(path: Path = ROOT / "tests" / "data" / "shipped_outputs.npz") -> None:
     """Write the shipped model's outputs (what the tests above compare with)."""
     pipe = SPTPipeline.from_pretrained(device="cpu")
-    people = {n: read_person(ROOT / "resources" / "samples" / n) for n in NAMES}
+    people = {n: read_person(ROOT / "spt_core" / "resources" / "samples" / n) for n in NAMES}
     out = {}
     for i, name in enumerate(NAMES):
         other, third = people[NAMES[(i + 1) % 4]], people[NAMES[(i + 2) % 4]]

@@ -103,6 +103,35 @@ def test_bone_lock_is_a_view_setting(session, changes):
     assert len(session.history) == 0 and changes == []
 
 
+def test_keep_unchanged_is_a_view_setting_the_request_carries(session, changes):
+    assert session.keep_unchanged is True and session.render_request().keep_unchanged
+    assert session.set_keep_unchanged(False) is True
+    assert session.doc.settings["redraw_all"] is True
+    assert session.render_request().keep_unchanged is False
+    assert session.set_keep_unchanged(False) is False
+    assert len(session.history) == 0 and changes == []
+
+
+def test_the_worker_sets_the_pipelines_keep_unchanged_from_the_request(session):
+    from spt_studio.workers.render import run_request
+
+    class Recorder:  # a pipeline stand-in: records what it was asked with
+        keep_unchanged = True
+        size = (16, 10)
+
+        def repose(self, person, target_pose):
+            self.seen = self.keep_unchanged
+            return type("Result", (), {"image": person.image, "parsing": person.parsing})
+
+    pipe = Recorder()
+    session.set_keep_unchanged(False)
+    run_request(pipe, session.render_request())
+    assert pipe.seen is False and pipe.keep_unchanged is False
+    session.set_keep_unchanged(True)
+    run_request(pipe, session.render_request())
+    assert pipe.seen is True
+
+
 # -- the render request ------------------------------------------------------------------------
 
 

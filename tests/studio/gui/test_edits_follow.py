@@ -4,6 +4,9 @@ person again with the edited pose or garment (``redraw_sample``)."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 from editor_helpers import drag, set_zoom, view_point, wait_for_render
@@ -14,13 +17,14 @@ from spt_core import skeleton as sk
 from spt_core.eval.edit_world import raise_arm, redraw_sample
 from spt_core.eval.edits import region_ratio
 from spt_core.person_files import read_person
-from spt_core.pipeline import SPTPipeline, default_model_path
+from spt_core.pipeline import SPTPipeline
+from spt_core.shipped import sample_dir
 from spt_studio.document.model import Document
 
 pytest_plugins = ["editor_fixtures"]
 
-SAMPLE = default_model_path().parent.parent / "samples" / "person_b"
-# person_b is image 0 of identity 5 of `spt synth --count 400 --seed 1` (resources/samples).
+SAMPLE = sample_dir("person_b")
+# person_b is image 0 of identity 5 of `spt synth --count 400 --seed 1` (the shipped samples).
 SEED, IDENTITY, INDEX = 1, 5, 0
 
 
@@ -40,6 +44,18 @@ def open_sample(qtbot, make_window, shipped):
         return window, person
 
     return open_
+
+
+def _screenshot(qtbot, window, name: str) -> None:
+    """With ``SPT_SCREENSHOT_DIR`` set, save the window as the README shows it (1280x800):
+    ``SPT_SCREENSHOT_DIR=docs pytest tests/studio/gui/test_edits_follow.py`` regenerates
+    docs/screenshot_repose.png and docs/screenshot_paint.png."""
+    folder = os.environ.get("SPT_SCREENSHOT_DIR")
+    if not folder:
+        return
+    window.resize(1280, 800)
+    qtbot.wait(200)
+    window.grab().save(str(Path(folder) / name))
 
 
 def _drag_joint(canvas, joint: int, to: np.ndarray) -> None:
@@ -70,6 +86,7 @@ def test_a_raised_arm_leaves_no_ghost_and_is_drawn(qtbot, open_sample):
     for joint in moved:  # the elbow (the wrist follows), then the wrist
         _drag_joint(canvas, joint, wanted[joint])
     wait_for_render(qtbot, window)
+    _screenshot(qtbot, window, "screenshot_repose.png")
     target = window.doc.target_pose
     assert np.abs(target[moved] - wanted[moved]).max() < 1.5  # where the mouse put them
     truth, truth_parsing, _ = redraw_sample(SEED, IDENTITY, INDEX, pose_edit=lambda _: target)
@@ -108,6 +125,7 @@ def test_painted_short_sleeves_show_skin(qtbot, open_sample):
             ],
         )
     wait_for_render(qtbot, window)
+    _screenshot(qtbot, window, "screenshot_paint.png")
     painted = window.doc.target_parsing != person.parsing
     truth, truth_parsing, _ = redraw_sample(SEED, IDENTITY, INDEX, garment_edit="sleeves_shortened")
     skin = painted & np.isin(truth_parsing, [lb.LEFT_ARM, lb.RIGHT_ARM])

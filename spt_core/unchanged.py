@@ -1,0 +1,108 @@
+"""Keep what an edit did not change: the source's own pixels where nothing moved or was painted.
+
+A network redraws every pixel, and a redrawn pixel is never quite the photo's (softer, a little
+speckle). A user who paints a sleeve expects the face, the other garments and the background to
+stay exactly as they were; one who raises an arm expects the background and the legs to. So
+after the appearance network, the pipeline puts the source pixels back where
+
+* the source and target parsings show the same label at the same place, and
+* that place did not move: it is background, or every joint is where it was (a paint edit),
+  or it lies in a body part whose transform is the identity (the legs when an arm is raised);
+
+with a feathered edge (eroded 1 px, then blurred), so the network's pixels and the kept ones
+meet without a seam (decision 0007; ``SPTPipeline(keep_unchanged=...)``, ``spt ...
+--redraw-all`` turns it off). Labels may be soft (G_S's probabilities).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from spt_core import parts as parts_mod
+from spt_core import skeleton as sk
+
+#: A joint or part moved by less than this (pixels) counts as not moved.
+STILL_PIXELS = 0.5
+#: Gaussian blur of the feathered edge, in pixels.
+FEATHER_SIGMA = 1.0
+#: Part masks that hug the body (the torso quad grown a little, not the whole image).
+BODY_GEOMETRY = parts_mod.PartGeometry(torso_mask="body")
+
+
+def still_parts(source_poses: np.ndarray, target_poses: np.ndarray) -> np.ndarray:
+    """(B, 10) bool: parts (present in both poses) whose target -> source transform moves no
+    corner of the target pose's bounding box by ``STILL_PIXELS`` or more: an identity
+    transform. Measured at the whole body's corners, a slightly rotated part counts as moved
+    (conservative: a moved part is redrawn, never pasted)."""
+    source = np.asarray(source_poses, np.float64).reshape(-1, sk.NUM_JOINTS, 2)
+    target = np.asarray(target_poses, np.float64).reshape(-1, sk.NUM_JOINTS, 2)
+    affines, valid = parts_mod.part_affines(source, target)
+    still = np.zeros(valid.shape, dtype=bool)
+    finite = np.where(sk.present(target)[..., None], target, np.nan)
+    low = np.nanmin(finite, axis=1)  # (B, 2)
+    high = np.nanmax(finite, axis=1)
+    for b in range(len(source)):
+        if not np.isfinite(low[b]).all():
+            continue
+        corners = np.array(
+            [[low[b, 0], low[b, 1]], [high[b, 0], low[b, 1]], [low[b, 0], high[b, 1]], high[b]]
+        )
+        homogeneous = np.concatenate([corners, np.ones((4, 1))], 1)  # (4, 3)
+        moved = np.einsum("pij,kj->pki", affines[b], homogeneous) - corners[None]
+        still[b] = valid[b] & (np.linalg.norm(moved, axis=-1).max(-1) < STILL_PIXELS)
+    return still
+
+
+def unchanged_mask(
+    source_labels: torch.Tensor,
+    target_labels: torch.Tensor,
+    source_poses: np.ndarray,
+    target_poses: np.ndarray,
+) -> torch.Tensor:
+    """(B, 1, H, W) in [0, 1]: where the source's pixels are kept (see the module docstring).
+
+    Args:
+        source_labels, target_labels: (B, 10, H, W) label maps, background first (soft
+            allowed).
+        source_poses, target_poses: (B, 18, 2) poses in the maps' frame (NaN missing).
+    """
+    from spt_core.models.inputs import same_label
+
+    size = tuple(source_labels.shape[-2:])
+    source = np.asarray(source_poses, np.float64)
+    target = np.asarray(target_poses, np.float64)
+    same = same_label(source_labels, target_labels)  # (B, H, W)
+    background = (source_labels[:, 0] * target_labels[:, 0]).float()
+    both = sk.present(source) & sk.present(target)
+    unmoved = (
+        (np.linalg.norm(np.where(both[..., None], source - target, 0.0), axis=-1) < STILL_PIXELS)
+        .all(-1)
+        .reshape(-1)
+    ) & (sk.present(source) == sk.present(target)).all(-1).reshape(-1)
+    still = still_parts(source, target)
+    masks = torch.from_numpy(parts_mod.part_masks(target, size, BODY_GEOMETRY)).to(same.device)
+    body_still = (masks * torch.from_numpy(still).to(same.device)[..., None, None]).amax(1)
+    where = torch.from_numpy(unmoved).to(same.device)[:, None, None]
+    region = torch.where(where, torch.ones_like(same), body_still.to(same.dtype).clamp(0, 1))
+    keep = torch.maximum(background, same * region)[:, None]
+    return feather(keep)
+
+
+def feather(mask: torch.Tensor, sigma: float = FEATHER_SIGMA) -> torch.Tensor:
+    """A (B, 1, H, W) mask eroded by one pixel (3x3 minimum) and blurred by a Gaussian."""
+    eroded = -F.max_pool2d(-mask.float(), 3, stride=1, padding=1)
+    radius = max(1, int(round(3 * sigma)))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float32, device=mask.device)
+    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
+    kernel = (kernel / kernel.sum()).to(eroded.dtype)
+    padded = F.pad(eroded, (radius, radius, radius, radius), mode="replicate")
+    blurred = F.conv2d(padded, kernel.view(1, 1, 1, -1))
+    blurred = F.conv2d(blurred, kernel.view(1, 1, -1, 1))
+    return blurred.clamp(0.0, 1.0)
+
+
+def keep_unchanged(output: torch.Tensor, source: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
+    """``keep * source + (1 - keep) * output`` for (B, 3, H, W) images and a (B, 1, H, W) mask."""
+    return keep * source + (1.0 - keep) * output
