@@ -94,6 +94,7 @@ class Trainer(abc.ABC):
         self.optimizers: dict = {}
         self.scalers: dict = {}
         self._stop = threading.Event()
+        self._board = None  # TensorBoard events beside log.jsonl (train/board.py)
         torch.manual_seed(train.seed)
 
     # ---- hooks for subclasses -------------------------------------------------------------
@@ -225,6 +226,16 @@ class Trainer(abc.ABC):
         self.run_dir.mkdir(parents=True, exist_ok=True)
         if self.dist.is_main:
             self._trim_log()
+            from spt_core.train.board import Board
+
+            self._board = Board(self.run_dir, purge_step=self.step + 1 if self.resume else None)
+        try:
+            yield from self._steps()
+        finally:
+            if self._board is not None:
+                self._board.close()
+
+    def _steps(self) -> Iterator[Event]:
         saved_at = self.step if self.resume else -1
         last_time = time.perf_counter()
         steps_since = 0
@@ -370,10 +381,15 @@ class Trainer(abc.ABC):
         self.run_dir.mkdir(parents=True, exist_ok=True)
         with (self.run_dir / LOG).open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({"step": event.step, "lr": event.lr, **event.losses}) + "\n")
+        if self._board is not None:
+            self._board.scalars(event.step, {"lr": event.lr, **event.losses})
+            self._board.flush()
 
     def _save_previews(self, images: dict[str, np.ndarray]) -> None:
         for name, image in images.items():
             write_image_rgb(self.run_dir / "previews" / f"{name}_{self.step:07d}.png", image)
+        if self._board is not None:
+            self._board.images(self.step, images)
 
 
 def _logged_step(line: str) -> int:
