@@ -173,9 +173,10 @@ class SPTPipeline:
         kind = read_config(checkpoint).get("kind")
         if kind != "joint":
             raise CheckpointError(
-                f"{path}: a {kind!r} checkpoint is one network; a pipeline needs a model "
-                f"directory ({MODEL_FILE}), an end-to-end run, or SPTPipeline.from_checkpoints"
-                "(semantic=..., appearance=...)"
+                f"{path}: a {kind!r} run is one network of a model; a model needs both. Train "
+                "the whole recipe with Tools > Train a model (`spt train recipe`), which ends "
+                "with a model directory, or export two runs with `spt export --semantic RUN "
+                "--appearance RUN --out MODEL`"
             )
         semantic, s_cfg, appearance, a_cfg = load_joint_generators(checkpoint, device)
         return cls(semantic, s_cfg, appearance, a_cfg, device, checkpoint.name, checkpoint)

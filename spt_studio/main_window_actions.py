@@ -234,12 +234,21 @@ def action_table(window: MainWindow) -> list[ActionSpec]:
         ),
         ActionSpec("zoom_fit", "&Fit", lambda: window._zoom(None), "fa5s.expand", "Ctrl+0"),
         ActionSpec(
-            "train",
-            "&Train...",
-            window.open_training,
+            "train_recipe",
+            "Train a &model...",
+            window.open_recipe,
             "fa5s.dumbbell",
             "",
-            "Train the networks on a dataset",
+            "Train a whole model on a dataset (every stage of the recipe), then use it",
+            needs_document=False,
+        ),
+        ActionSpec(
+            "train",
+            "Train &networks (advanced)...",
+            window.open_training,
+            "",
+            "",
+            "Train one network at a time with every setting",
             needs_document=False,
         ),
         ActionSpec(
@@ -347,7 +356,7 @@ MENUS: dict[str, list[str | None]] = {
         None,
     ]
     + [f"label_{k}" for k in range(lb.NUM_LABELS)],
-    "&Tools": ["train", "search", None, "model"],
+    "&Tools": ["train_recipe", "train", "search", None, "model"],
     "&Help": ["help", "about"],
 }
 

@@ -23,6 +23,22 @@ class ToolsMixin:
         self._dialogs.append(dialog)
         dialog.show()
 
+    def open_recipe(self) -> None:
+        """Tools > Train a model: the recipe window; its "Use this model" loads the result."""
+        from spt_studio.dialogs.recipe import RecipeDialog
+
+        dialog = RecipeDialog(self)
+        dialog.use_model.connect(self.use_trained_model)
+        self._dialogs.append(dialog)
+        dialog.show()
+
+    def use_trained_model(self, path: str) -> None:
+        """Render with the model directory ``path`` from now on (the render thread loads it)."""
+        self.model_path = path
+        self.model_label.setText("loading model...")
+        self.renderer.load_model(path, self.model_device)
+        self.statusBar().showMessage(f"Rendering with the trained model {path}", 8000)
+
     def open_search(self) -> None:
         """Tools > Pseudo-label search: the non-modal search dialog."""
         try:

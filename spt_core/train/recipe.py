@@ -144,6 +144,37 @@ class StageEvent:
     detail: str = ""
 
 
+@dataclass
+class RecipeState:
+    """What a recipe folder's ``recipe.json`` says: the config, the data and the stages done."""
+
+    config: RecipeConfig
+    data_dir: Path
+    done: list[str]
+
+    @property
+    def finished(self) -> bool:
+        return "export" in self.done
+
+
+def read_recipe_state(out_dir: str | Path) -> RecipeState | None:
+    """The state of the recipe in ``out_dir``, or None when it holds none.
+
+    Raises:
+        RecipeError: a ``recipe.json`` that cannot be read.
+    """
+    path = Path(out_dir) / RECIPE_FILE
+    if not path.is_file():
+        return None
+    try:
+        state = json.loads(path.read_text())
+        config = RecipeConfig.from_json(state["config"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise RecipeError(f"{path}: not a readable recipe state ({exc})") from None
+    done = [s for s in state.get("done", []) if s in STAGES]
+    return RecipeState(config, Path(state.get("data", "")), done)
+
+
 class Recipe:
     """The recipe on one dataset into one folder (see the module docstring).
 
@@ -183,9 +214,9 @@ class Recipe:
             return
         try:
             state = json.loads(path.read_text())
-            saved = RecipeConfig.from_json(state["config"])
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError) as exc:
             raise RecipeError(f"{path}: not a readable recipe state ({exc})") from None
+        saved = read_recipe_state(self.out).config
         if saved != self.config:
             raise RecipeError(
                 f"{self.out}: holds a recipe with another config; continue it with the same "

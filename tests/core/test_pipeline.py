@@ -144,7 +144,7 @@ def test_missing_and_wrong_models_are_clear(tmp_path, people):
     model = SPTPipeline.random(size=(128, 64), base_channels=8, max_channels=16)
     model.save_pretrained(tmp_path / "m")
     # One network alone is not a pipeline.
-    with pytest.raises(CheckpointError, match="is one network"):
+    with pytest.raises(CheckpointError, match="is one network of a model"):
         SPTPipeline.from_pretrained(tmp_path / "m" / "semantic")
     (tmp_path / "m" / "model.json").write_text("{not json")
     with pytest.raises(CheckpointError, match="unreadable"):

@@ -37,6 +37,7 @@ def test_the_tiny_recipe_runs_every_stage_and_a_second_run_skips_them(data, tmp_
     pipe = SPTPipeline.from_pretrained(out / "model", device="cpu")
     assert pipe.appearance_config.identity_part and pipe.appearance_config.torso_mask == "body"
     assert pipe.appearance_config.label_gate and pipe.appearance_config.upsample == "resize"
+    assert pipe.appearance_config.colour_hint
     from spt_core.data.dataset import PersonDataset
     from spt_core.pipeline import Person
 

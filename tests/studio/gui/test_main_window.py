@@ -296,6 +296,7 @@ def test_export_result_and_autosave_recovery(qtbot, make_window, synth_dataset, 
     ("action", "module", "dialog_class"),
     [
         ("train", "spt_studio.dialogs.training", "TrainingDialog"),
+        ("train_recipe", "spt_studio.dialogs.recipe", "RecipeDialog"),
         ("search", "spt_studio.dialogs.search", "SearchDialog"),
     ],
 )
