@@ -10,6 +10,10 @@ from spt_studio.workers.render import RenderResult
 NO_MODEL_TEXT = "no model: Tools > Model and device"
 
 
+#: Part of the pipeline's message for a run of one network chosen as a model.
+ONE_NETWORK = "is one network of a model"
+
+
 class RenderingMixin:
     """Render wiring; expects the attributes :class:`MainWindow` sets up (session, renderer,
     render_label, model_label, result_panel, status bar, _generation, _model_missing,
@@ -67,6 +71,23 @@ class RenderingMixin:
         self.statusBar().showMessage(
             f"No model: {message}. Choose one in Tools > Model and device.", 15000
         )
+        if ONE_NETWORK in message:
+            self.offer_recipe(message)
+
+    def offer_recipe(self, message: str) -> None:
+        """A single network's run was chosen as a model: say what is missing and offer
+        Tools > Train a model (non-modal, so nothing waits on it)."""
+        from PySide6.QtWidgets import QMessageBox
+
+        box = QMessageBox(self)
+        box.setWindowTitle("Not a whole model")
+        box.setText(message)
+        train = box.addButton("Train a model…", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(QMessageBox.StandardButton.Close)
+        train.clicked.connect(self.open_recipe)
+        box.setModal(False)
+        box.show()
+        self.recipe_offer = box
 
     def choose_model(self) -> None:
         """Tools > Model and device: load the chosen model in the render thread."""

@@ -123,3 +123,21 @@ def test_the_preset_and_pose_loss_make_the_recipe():
     assert tiny == RecipeConfig.tiny() and tiny.posenet is not None
     assert recipe_dialog.recipe_config("tiny", False).stages()[2] == "appearance"
     assert recipe_dialog.recipe_config("default", True).posenet.size == (128, 64)
+
+
+def test_loading_one_networks_run_offers_the_recipe(qtbot, make_window, tmp_path):
+    from spt_core.models.checkpoint import CheckpointError
+
+    window = make_window()
+    run = tmp_path / "appearance_run"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"kind": "appearance", "format": 1}))
+    with pytest.raises(CheckpointError) as raised:
+        SPTPipeline.from_pretrained(run, device="cpu")
+    window.on_model_failed(str(raised.value))  # what the render thread reports
+    offer = window.recipe_offer
+    assert offer.isVisible() and "one network of a model" in offer.text()
+    train = next(b for b in offer.buttons() if b.text().startswith("Train a model"))
+    qtbot.mouseClick(train, Qt.MouseButton.LeftButton)
+    assert isinstance(window._dialogs[-1], recipe_dialog.RecipeDialog)
+    assert window._dialogs[-1].isVisible()
