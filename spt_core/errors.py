@@ -19,9 +19,10 @@ class DataError(SptError, ValueError):
         self.path = None if path is None else Path(path)
         self.problem = problem
         self.line = line
-        where = "<memory>" if path is None else str(path)
-        if line is not None:
-            where = f"{where}, line {line}"
+        if path is None:  # data that came from no file: the problem says it all
+            super().__init__(problem)
+            return
+        where = str(path) if line is None else f"{path}, line {line}"
         super().__init__(f"{where}: {problem}")
 
     def __reduce__(self):

@@ -29,7 +29,7 @@ from spt_core.config import (
     from_dict,
 )
 from spt_core.data.dataset import PersonDataset
-from spt_core.errors import DataError
+from spt_core.errors import DataError, InputError
 from spt_core.models.checkpoint import latest_checkpoint, read_config
 from spt_core.search.store import DEFAULT_PSEUDO_LABELS
 from spt_core.train.loop import Trainer
@@ -208,11 +208,11 @@ def _joint(dataset: PersonDataset, sections: dict, run_dir, resume: bool) -> Tra
         semantic_init = appearance_init = None
     else:
         if not inputs.semantic or not inputs.appearance:
-            raise DataError(
-                None,
-                "end-to-end training starts from pre-trained networks: give a semantic run "
-                "and an appearance run (spt train joint --semantic/--appearance, or the "
-                "training window's Inputs), or resume",
+            raise InputError(
+                "semantic, appearance: end-to-end training starts from pre-trained networks: "
+                "give a semantic run and an appearance run (spt train joint --semantic/"
+                "--appearance, or the training window's Inputs), or resume; Tools > Train a "
+                "model (spt train recipe) runs every stage in order"
             )
         semantic_init = resolve_checkpoint(Path(inputs.semantic).expanduser())
         appearance_init = resolve_checkpoint(Path(inputs.appearance).expanduser())

@@ -138,7 +138,10 @@ class TrainingWorker(QObject):
                 self.event.emit(event)
             self.finished.emit(done)
         except Exception as exc:  # noqa: BLE001 (a failed run must never take the editor down)
-            log.exception("training failed")
+            if isinstance(exc, SptError):  # a refusal that explains itself: no traceback
+                log.info("training refused: %s", exc)
+            else:
+                log.exception("training failed")
             self.failed.emit(describe_error(exc))
         finally:
             self.ended.emit()

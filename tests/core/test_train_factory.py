@@ -25,7 +25,7 @@ from spt_core.config import (
     path_fields,
 )
 from spt_core.devices import resolve_device
-from spt_core.errors import DataError
+from spt_core.errors import DataError, InputError
 from spt_core.models.checkpoint import CheckpointError, latest_checkpoint
 from spt_core.search.store import PseudoLabels
 from spt_core.train import factory
@@ -173,8 +173,9 @@ def test_posenet_and_appearance_build_and_step(people, pretrained, tmp_path):
 
 
 def test_joint_starts_from_both_runs_and_resumes(people, pretrained, tmp_path):
-    with pytest.raises(DataError, match="pre-trained networks"):
+    with pytest.raises(InputError, match="^semantic, appearance: .*pre-trained networks") as raised:
         factory.build_trainer("joint", people, tmp_path / "r", _tiny("joint"))
+    assert "<memory>" not in str(raised.value) and "Train a model" in str(raised.value)
     semantic, appearance = pretrained
     inputs = JointRunInputs(semantic=str(semantic), appearance=str(appearance))
     sections = dict(_tiny("joint", steps=2), inputs=inputs)
