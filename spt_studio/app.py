@@ -53,7 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     window.show()
     if not window.offer_recovery() and args.path:
         path = Path(args.path)
-        if path.is_dir():
+        from spt_studio.document.person_init import is_person_folder
+
+        if path.is_dir() and is_person_folder(path):
+            window.open_person_folder(path)
+        elif path.is_dir():
             from spt_core.data.dataset import PersonDataset
             from spt_core.errors import SptError
             from spt_studio.dialogs.sample_viewer import SamplePickerDialog

@@ -80,7 +80,15 @@ def action_table(window: MainWindow) -> list[ActionSpec]:
         ),
         ActionSpec("quit", "&Quit", window.close, "", std.Quit, needs_document=False),
         ActionSpec("undo", "&Undo", window.undo, "fa5s.undo", std.Undo, "Undo one gesture"),
-        ActionSpec("redo", "&Redo", window.redo, "fa5s.redo", std.Redo, "Redo"),
+        ActionSpec(
+            "redo",
+            "&Redo",
+            window.redo,
+            "fa5s.redo",
+            std.Redo,
+            "Redo",
+            extra_shortcuts=("Ctrl+Y", "Ctrl+Shift+Z"),
+        ),
         ActionSpec(
             "mirror",
             "&Mirror left/right",

@@ -25,7 +25,11 @@ from PySide6.QtWidgets import (
 from spt_core.errors import SptError
 from spt_studio.document import load_project, save_project
 from spt_studio.document.autosave import RecoveryEntry
-from spt_studio.document.person_init import document_from_image, document_from_sample
+from spt_studio.document.person_init import (
+    document_from_image,
+    document_from_person_folder,
+    document_from_sample,
+)
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.tif *.tiff *.webp)"
 PROJECT_FILTER = "SPT Studio project (*.sptproj)"
@@ -100,6 +104,15 @@ class FileCommandsMixin:
                 "onto the person, then Parsing > Initialise from pose and paint.",
                 20000,
             )
+        return True
+
+    def open_person_folder(self, folder: str | Path) -> bool:
+        """Open a person folder (image.png, pose.json, parsing.png: the shipped samples)."""
+        doc = self._load_replacing("person folder", document_from_person_folder, folder)
+        if doc is None:
+            return False
+        self.set_document(doc)
+        self.statusBar().showMessage(f"Opened {doc.name} with its own pose and parsing", 8000)
         return True
 
     def _pick_sample(self, title: str):

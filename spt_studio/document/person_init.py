@@ -130,16 +130,43 @@ def detect_person(image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return sk.as_pose(found.pose), lb.check_labels(parsing)
 
 
+def is_person_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` is a person folder (image.png with pose.json beside it), like the
+    shipped samples and what ``spt`` commands read and write."""
+    from spt_core.person_files import IMAGE_FILE, POSE_FILE
+
+    folder = Path(folder)
+    return (folder / IMAGE_FILE).is_file() and (folder / POSE_FILE).is_file()
+
+
+def document_from_person_folder(folder: str | Path) -> Document:
+    """A document of a person folder: its image with its own pose and parsing.
+
+    Raises:
+        DataError: a missing or unreadable file, or parts that do not fit together.
+    """
+    from spt_core.person_files import read_person
+
+    folder = Path(folder)
+    person = read_person(folder)
+    return Document.from_person(folder.name, person.image, person.pose, person.parsing)
+
+
 def document_from_image(path: str | Path, use_detector: bool = True) -> tuple[Document, bool]:
-    """Read a photo and give it a pose and parsing (detected, else the template).
+    """Read a photo and give it a pose and parsing: the person folder's own when the photo is
+    the image.png of one, else detected, else the template.
 
     Returns:
-        (document, detected): ``detected`` is False when the template was used.
+        (document, found): ``found`` is False when the template was used.
 
     Raises:
         DataError: the file is missing or not a readable image.
     """
     path = Path(path)
+    from spt_core.person_files import IMAGE_FILE
+
+    if path.name == IMAGE_FILE and is_person_folder(path.parent):
+        return document_from_person_folder(path.parent), True
     image = read_image_rgb(path)
     found = detect_person(image) if use_detector else None
     if found is not None:

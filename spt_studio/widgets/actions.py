@@ -32,6 +32,7 @@ class ActionSpec:
     checkable: bool = False
     needs_document: bool = True
     pass_checked: bool = False  # call slot(checked) instead of slot()
+    extra_shortcuts: tuple[str, ...] = ()  # more keys for the same command (Ctrl+Y for redo)
 
 
 def create_actions(parent, specs: list[ActionSpec]) -> dict[str, QAction]:
@@ -42,6 +43,13 @@ def create_actions(parent, specs: list[ActionSpec]) -> dict[str, QAction]:
         action = QAction(icon(spec.icon) if spec.icon else QIcon(), spec.text, parent)
         if spec.shortcut:
             action.setShortcut(QKeySequence(spec.shortcut))
+        if spec.extra_shortcuts:
+            # Each key once: a key bound twice is ambiguous to Qt and triggers nothing.
+            keys = list(action.shortcuts())
+            for extra in map(QKeySequence, spec.extra_shortcuts):
+                if extra not in keys:
+                    keys.append(extra)
+            action.setShortcuts(keys)
         tip = spec.tip or spec.text.replace("&", "").rstrip(".")
         if spec.shortcut:
             tip += f"  ({action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)})"

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from helpers import draw_parsing
 
+from spt_core import labels as lb
 from spt_core import skeleton as sk
 from spt_studio.document import Document, PersonData, ProjectError, load_project, save_project
 from spt_studio.document.autosave import Autosaver
@@ -123,3 +124,28 @@ def test_open_image_detects_the_person_when_the_detect_extra_is_installed(tmp_pa
     for joint in (sk.NECK, sk.R_SHOULDER, sk.L_SHOULDER, sk.R_HIP, sk.L_HIP):
         assert np.hypot(*(doc.source_pose[joint] - truth[joint])) < 6.0
     assert (doc.source_parsing != 0).mean() > 0.1  # a person-sized parsing, not empty
+
+
+def test_a_person_folder_opens_with_its_own_pose_and_parsing(tmp_path):
+    from spt_core.person_files import read_pose_file
+    from spt_core.shipped import sample_dir
+    from spt_studio.document.person_init import (
+        document_from_image,
+        document_from_person_folder,
+        is_person_folder,
+    )
+
+    folder = sample_dir("person_a")
+    assert is_person_folder(folder) and not is_person_folder(folder.parent)
+    pose = read_pose_file(folder / "pose.json")
+    parsing = lb.read_parsing(folder / "parsing.png")
+    for doc in (document_from_person_folder(folder), document_from_image(folder / "image.png")[0]):
+        np.testing.assert_array_equal(doc.source_pose, pose)
+        np.testing.assert_array_equal(doc.source_parsing, parsing)
+        assert doc.name == "person_a"
+    # A photo elsewhere named image.png, without a pose beside it, is only a photo.
+    import shutil
+
+    shutil.copy(folder / "image.png", tmp_path / "image.png")
+    doc, _found = document_from_image(tmp_path / "image.png", use_detector=False)
+    assert not np.array_equal(doc.source_pose, pose, equal_nan=True)
