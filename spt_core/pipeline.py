@@ -118,6 +118,11 @@ class SPTPipeline:
     default), :meth:`from_checkpoints` (two separately trained networks) or :meth:`random`
     (untrained, for tests). Calls are serialised by a lock, so one pipeline can serve a worker
     thread while another thread holds a reference.
+
+    After the appearance network (decision 0007), ``keep_unchanged`` puts the source's own
+    pixels back where nothing moved or was painted, and with it ``fill_uncovered`` fills the
+    place the person left with the background around it (``spt_core/unchanged.py``); both are
+    on by default and are plain attributes (the CLI's ``--redraw-all`` turns both off).
     """
 
     def __init__(
@@ -130,8 +135,10 @@ class SPTPipeline:
         name: str = "",
         path: Path | None = None,
         keep_unchanged: bool = True,
+        fill_uncovered: bool = True,
     ):
         self.keep_unchanged = keep_unchanged
+        self.fill_uncovered = fill_uncovered
         self.semantic, self.semantic_config = semantic.eval(), semantic_config
         self.appearance, self.appearance_config = appearance.eval(), appearance_config
         self.device = device
@@ -475,14 +482,14 @@ class SPTPipeline:
         with torch.inference_mode():
             image = inputs.render(self.appearance)
             if keep and self.keep_unchanged:
-                from spt_core.unchanged import keep_unchanged, unchanged_mask
+                from spt_core.unchanged import fill_uncovered, keep_unchanged, unchanged_mask
 
-                mask = unchanged_mask(
-                    with_background(source_parsing),
-                    with_background(target_parsing.float()),
-                    batch.pose,
-                    targets,
-                )
+                target = with_background(target_parsing.float())
+                mask = unchanged_mask(with_background(source_parsing), target, batch.pose, targets)
+                if self.fill_uncovered:
+                    image = fill_uncovered(
+                        image.float(), source, with_background(source_parsing), target
+                    )
                 image = keep_unchanged(image.float(), source, mask)
             return to_uint8(image)
 

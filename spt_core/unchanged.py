@@ -93,11 +93,18 @@ def unchanged_mask(
 def feather(mask: torch.Tensor, sigma: float = FEATHER_SIGMA) -> torch.Tensor:
     """A (B, 1, H, W) mask eroded by one pixel (3x3 minimum) and blurred by a Gaussian."""
     eroded = -F.max_pool2d(-mask.float(), 3, stride=1, padding=1)
+    return blur(eroded, sigma)
+
+
+def blur(mask: torch.Tensor, sigma: float = FEATHER_SIGMA) -> torch.Tensor:
+    """A (B, 1, H, W) mask blurred by a normalised Gaussian (radius 3 sigma, edges replicated),
+    clamped to [0, 1]."""
+    mask = mask.float()
     radius = max(1, int(round(3 * sigma)))
     x = torch.arange(-radius, radius + 1, dtype=torch.float32, device=mask.device)
     kernel = torch.exp(-0.5 * (x / sigma) ** 2)
-    kernel = (kernel / kernel.sum()).to(eroded.dtype)
-    padded = F.pad(eroded, (radius, radius, radius, radius), mode="replicate")
+    kernel = (kernel / kernel.sum()).to(mask.dtype)
+    padded = F.pad(mask, (radius, radius, radius, radius), mode="replicate")
     blurred = F.conv2d(padded, kernel.view(1, 1, 1, -1))
     blurred = F.conv2d(blurred, kernel.view(1, 1, -1, 1))
     return blurred.clamp(0.0, 1.0)
@@ -106,3 +113,31 @@ def feather(mask: torch.Tensor, sigma: float = FEATHER_SIGMA) -> torch.Tensor:
 def keep_unchanged(output: torch.Tensor, source: torch.Tensor, keep: torch.Tensor) -> torch.Tensor:
     """``keep * source + (1 - keep) * output`` for (B, 3, H, W) images and a (B, 1, H, W) mask."""
     return keep * source + (1.0 - keep) * output
+
+
+def fill_uncovered(
+    output: torch.Tensor,
+    source: torch.Tensor,
+    source_labels: torch.Tensor,
+    target_labels: torch.Tensor,
+) -> torch.Tensor:
+    """Where the person left (source: person, target: background), the background filled in
+    from around it instead of the network's drawing there.
+
+    The fill is the push-pull extension of the source's background pixels (the label fill's
+    background, ``models.label_fill``); the region is the source person grown by a pixel and
+    blurred, times the target's background probability, so it never paints over the person's
+    new outline.
+
+    Args:
+        output, source: (B, 3, H, W) images in [-1, 1].
+        source_labels, target_labels: (B, 10, H, W) label maps, background first (soft
+            allowed).
+    """
+    from spt_core.models.label_fill import push_pull_fill
+
+    background = source_labels[:, :1].float()
+    filled = push_pull_fill(source.float(), background)
+    person = F.max_pool2d(1.0 - background, 3, stride=1, padding=1)
+    region = (blur(person) * target_labels[:, :1].float()).clamp(0.0, 1.0)
+    return region * filled + (1.0 - region) * output

@@ -15,7 +15,7 @@ from spt_core.data import synthetic
 from spt_core.data.dataset import PersonDataset
 from spt_core.models.inputs import with_background
 from spt_core.pipeline import Person, SPTPipeline
-from spt_core.unchanged import feather, still_parts, unchanged_mask
+from spt_core.unchanged import feather, fill_uncovered, still_parts, unchanged_mask
 
 SQUARE = np.ones((3, 3), bool)  # the feather's kernels are square: grow and shrink alike
 
@@ -113,6 +113,7 @@ def test_feather_erodes_then_blurs():
 
 def test_the_pipeline_composite_is_the_mask_mix_of_source_and_network(person):
     pipe = SPTPipeline.random(size=(128, 64), seed=1, base_channels=8, max_channels=16)
+    pipe.fill_uncovered = False  # the kept pixels alone (the fill has its own test)
     edited = person.parsing.copy()
     edited[edited == lb.PANTS] = lb.SKIRT
     kept = pipe.render(person, person.pose, edited)
@@ -128,3 +129,27 @@ def test_the_pipeline_composite_is_the_mask_mix_of_source_and_network(person):
     assert np.abs(kept.astype(np.float64) - by_hand).max() <= 1.0
     assert np.array_equal(kept[mask[..., 0] == 1.0], person.image[mask[..., 0] == 1.0])
     assert not np.array_equal(kept, redrawn)
+
+
+def test_the_place_the_person_left_gets_the_background_around_it():
+    height, width = 48, 32
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    background = np.stack([x / width, y / height, np.full_like(x, 0.5)])  # a smooth ramp
+    source = torch.from_numpy(background)[None].clone()
+    labels = np.zeros((height, width), np.int64)
+    labels[10:40, 10:20] = lb.UPPER_CLOTHES  # the person's old place
+    source[:, :, 10:40, 10:20] = torch.tensor([-0.9, 0.9, -0.9]).view(1, 3, 1, 1)
+    target = np.zeros_like(labels)
+    target[10:40, 22:30] = lb.UPPER_CLOTHES  # she moved right
+    maps = [
+        with_background(lb.one_hot_torch(torch.from_numpy(m[None]))[:, 1:])
+        for m in (labels, target)
+    ]
+    network = torch.full_like(source, 0.25)  # what a network drew everywhere
+    out = fill_uncovered(network, source, *maps)[0].numpy()
+    left = (labels > 0) & (target == 0)
+    inside = ndimage.binary_erosion(left, structure=SQUARE, iterations=2)
+    assert np.abs(out[:, inside] - background[:, inside]).mean() < 0.03
+    assert np.abs(out[:, inside] - background[:, inside]).max() < 0.12
+    new_place = ndimage.binary_erosion(target > 0, structure=SQUARE, iterations=1)
+    np.testing.assert_allclose(out[:, new_place], 0.25)  # the person's new place is untouched
