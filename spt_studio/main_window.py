@@ -227,6 +227,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
 
     def set_document(self, doc: Document, project_path: Path | None = None) -> None:
         """Start editing ``doc`` (a fresh session: the document counts as saved)."""
+        self.statusBar().clearMessage()  # "Open ... to start" and older hints are stale now
         if self.session is not None:
             self.session.history.remove_listener(self.on_change)
         self.session = session = EditorSession(doc)

@@ -119,8 +119,18 @@ class EditCommandsMixin:
             self.session.set_transfer_labels(labels)
 
     def set_reference(self, reference: PersonData) -> None:
-        """Load the second person (the session switches to transfer)."""
+        """Load the second person (the session switches to transfer) and say which garments
+        are taken from her, so a ticked default is never a surprise."""
         self.session.set_reference(reference)
+        from spt_core import labels as lb
+
+        names = [lb.LABEL_NAMES[v].replace("_", " ") for v in self.session.transfer_labels]
+        taking = ", ".join(names) if names else "nothing yet"
+        self.statusBar().showMessage(
+            f"Second person loaded: taking {taking} from her; tick the garments to take in the "
+            "Transfer panel",
+            15000,
+        )
 
     def load_reference_image(self, path: str | Path | None = None) -> None:
         """The second person from a photo (a file picker when no path is given)."""

@@ -99,9 +99,16 @@ class FileCommandsMixin:
         doc, detected = opened
         self.set_document(doc)
         if not detected:
+            from spt_studio.document.person_init import detector_installed
+
+            why = (
+                "The detector found nobody in this photo"
+                if detector_installed()
+                else "No detector installed (pip install -e '.[detect]')"
+            )
             self.statusBar().showMessage(
-                "No detector installed: a standing template pose was placed. Drag the joints "
-                "onto the person, then Parsing > Initialise from pose and paint.",
+                f"{why}: a standing template pose was placed. Drag the joints onto the person, "
+                "then Parsing > Initialise from pose and paint.",
                 20000,
             )
         return True

@@ -111,6 +111,13 @@ def parsing_from_pose(pose: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return parsing
 
 
+def detector_installed() -> bool:
+    """Whether the ``detect`` extra (MediaPipe) can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("mediapipe") is not None
+
+
 def detect_person(image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Pose and parsing from ``spt_core.prepare`` (BlazePose, the ``detect`` extra) and its
     rule-based parsing, or None when the extra is not installed or nobody is found."""

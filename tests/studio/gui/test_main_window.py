@@ -157,6 +157,7 @@ def test_transfer_clothing_between_two_samples(qtbot, make_window, synth_dataset
     window.open_sample(synth_dataset, 0)  # identity 0
     window.load_reference_sample(synth_dataset, 6)  # identity 1
     assert window.editors.currentWidget() is window.transfer_panel
+    assert "taking upper clothes" in window.statusBar().currentMessage()  # the default, said
     panel = window.transfer_panel
     panel.checks[lb.PANTS].setChecked(True)
     panel.checks[lb.SKIRT].setChecked(True)
@@ -255,10 +256,12 @@ def test_bad_files_show_a_message_naming_them(
 
 def test_open_image_without_detector_uses_the_template(qtbot, make_window, tmp_path):
     window = make_window()
+    assert "to start" in window.statusBar().currentMessage()
     rng = np.random.default_rng(5)
     photo = rng.integers(0, 255, (200, 120, 3), dtype=np.uint8)
     write_image_rgb(tmp_path / "me.png", photo)
     assert window.open_image(tmp_path / "me.png")
+    assert "to start" not in window.statusBar().currentMessage()
     doc = window.doc
     np.testing.assert_array_equal(doc.image, photo)
     np.testing.assert_array_equal(doc.source_pose, template_pose((200, 120)))
@@ -266,6 +269,12 @@ def test_open_image_without_detector_uses_the_template(qtbot, make_window, tmp_p
         doc.source_parsing, parsing_from_pose(doc.source_pose, (200, 120))
     )
     assert "template" in window.statusBar().currentMessage()
+    # Whether the extra is missing or it found nobody, the message says which.
+    from spt_studio.document import person_init
+
+    installed = person_init.detector_installed()
+    assert ("found nobody" in window.statusBar().currentMessage()) == installed
+    assert ("No detector installed" in window.statusBar().currentMessage()) != installed
     # The result comes back letterboxed from 128x64 and is shown cropped to the photo's shape.
     wait_for_render(qtbot, window)
     height, width = doc.result.shape[:2]
