@@ -44,7 +44,7 @@ from spt_studio.document.session import check_mode
 from spt_studio.main_window_actions import MENUS, TOOLBARS, action_table
 from spt_studio.main_window_edits import EditCommandsMixin
 from spt_studio.main_window_files import FileCommandsMixin
-from spt_studio.main_window_render import RenderingMixin
+from spt_studio.main_window_render import RENDERING_AFTER_MS, RenderingMixin
 from spt_studio.main_window_tools import ToolsMixin
 from spt_studio.widgets.actions import create_actions, exclusive, fill
 from spt_studio.widgets.image_panel import ImagePanel
@@ -102,6 +102,11 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
         # strip needs a few refreshes a second at most.
         self._overview_timer = QTimer(self, singleShot=True, interval=60)
         self._overview_timer.timeout.connect(self.update_overview)
+        # "rendering…" above the result only when a render takes a while, so quick renders
+        # during a drag do not make the title flicker.
+        self._busy_timer = QTimer(self, singleShot=True, interval=RENDERING_AFTER_MS)
+        self._busy_timer.timeout.connect(self.show_rendering)
+        self.renderer.busy_changed.connect(self.on_busy_changed)
         self._autosave_timer = QTimer(self, interval=max(autosave_ms, 1000))
         self._autosave_timer.timeout.connect(self.autosave)
         if autosave_ms:

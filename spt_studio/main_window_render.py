@@ -10,6 +10,10 @@ from spt_studio.workers.render import RenderResult
 NO_MODEL_TEXT = "no model: Tools > Model and device"
 
 
+#: A render running this long shows "rendering…" over the (stale) result.
+RENDERING_AFTER_MS = 150
+RESULT_TITLE = "result"
+
 #: Part of the pipeline's message for a run of one network chosen as a model.
 ONE_NETWORK = "is one network of a model"
 
@@ -53,6 +57,19 @@ class RenderingMixin:
             return
         self.render_label.setText("render failed")
         self.statusBar().showMessage(f"Render failed: {message}", 10000)
+
+    def on_busy_changed(self, busy: bool) -> None:
+        """The render thread started or finished a render."""
+        if busy:
+            self._busy_timer.start()
+        else:
+            self._busy_timer.stop()
+            self.result_panel.title.setText(RESULT_TITLE)
+
+    def show_rendering(self) -> None:
+        """Mark the shown result as stale while a slow render runs."""
+        if self.renderer.busy:
+            self.result_panel.title.setText(f"{RESULT_TITLE} (rendering…)")
 
     def on_model_loaded(self, text: str) -> None:
         """A model is ready: show it and render the open document with it."""

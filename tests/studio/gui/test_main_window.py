@@ -442,3 +442,24 @@ def test_open_dataset_sample_through_the_picker(qtbot, make_window, synth_datase
     np.testing.assert_array_equal(window.doc.source_parsing, synth_dataset.load_parsing(2))
     assert SamplePickerDialog.last_folder == str(synth_dataset.root)
     wait_for_render(qtbot, window)
+
+
+def test_a_slow_render_marks_the_result_as_rendering(qtbot, make_window, synth_dataset, pipeline):
+    import time
+
+    class Slow:  # the real pipeline, each call 0.5 s slower
+        def __init__(self, inner):
+            self.inner = inner
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def repose(self, *args):
+            time.sleep(0.5)
+            return self.inner.repose(*args)
+
+    window = make_window(pipeline=Slow(pipeline))
+    window.open_sample(synth_dataset, 0)
+    qtbot.waitUntil(lambda: "rendering" in window.result_panel.title.text(), timeout=5000)
+    wait_for_render(qtbot, window)
+    assert window.result_panel.title.text() == "result"
