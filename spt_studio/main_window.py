@@ -41,7 +41,7 @@ from spt_studio.canvases.pose_canvas import PoseCanvas
 from spt_studio.document import MODES, Change, Document, EditorSession, History
 from spt_studio.document.autosave import Autosaver
 from spt_studio.document.session import check_mode
-from spt_studio.main_window_actions import MENUS, TOOLBARS, action_table
+from spt_studio.main_window_actions import MENUS, MODE_ACTIONS, TOOLBARS, action_table
 from spt_studio.main_window_edits import EditCommandsMixin
 from spt_studio.main_window_files import FileCommandsMixin
 from spt_studio.main_window_render import RENDERING_AFTER_MS, RenderingMixin
@@ -294,6 +294,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
             a["redo"].setText(f"&Redo {h.redo_text()}".rstrip())
             a["copy_pose_reference"].setEnabled(self.doc.reference is not None)
             a["use_predicted"].setEnabled(True)
+        self._scope_actions()
         name = (
             "" if not has_doc else (self.project_path.name if self.project_path else self.doc.name)
         )
@@ -314,7 +315,15 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
             self.update_overview()
             self.schedule_render()
 
+    def _scope_actions(self) -> None:
+        """Enable each mode's own actions in that mode only (``MODE_ACTIONS``)."""
+        mode = None if self.session is None else self.session.mode
+        for scope, keys in MODE_ACTIONS.items():
+            for key in keys:
+                self.actions_by_key[key].setEnabled(scope == mode)
+
     def _show_mode(self, mode: str) -> None:
+        self._scope_actions()
         self.editors.setCurrentIndex(MODES.index(mode))
         self.actions_by_key[f"mode_{mode}"].setChecked(True)
         self.palette_dock.setVisible(mode == "paint")

@@ -23,6 +23,17 @@ MODE_TITLES = {"repose": "Repose", "paint": "Paint parsing", "transfer": "Transf
 MODE_ICONS = {"repose": "fa5s.walking", "paint": "fa5s.paint-brush", "transfer": "fa5s.tshirt"}
 
 
+#: Actions that act on one mode's page only: enabled in that mode, so their letter and digit
+#: keys cannot change the pose while painting (L, M, H) or the label while reposing (0-9).
+MODE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "repose": ("mirror", "reset_pose", "toggle_joint", "bone_lock"),
+    "paint": (
+        "brush", "eraser", "fill", "picker", "brush_smaller", "brush_larger",
+        *(f"label_{k}" for k in range(10)),
+    ),
+}  # fmt: skip
+
+
 def action_table(window: MainWindow) -> list[ActionSpec]:
     """Every action of the editor window, its slots bound to ``window``."""
     std = QKeySequence.StandardKey

@@ -54,3 +54,26 @@ def test_bone_lock_and_mode_are_the_sessions(qtbot, make_window, synth_dataset):
     shown = window.overview.panels["parsing"].image
     np.testing.assert_array_equal(shown, lb.colorize(window.doc.source_parsing))
     wait_for_render(qtbot, window)
+
+
+def test_letter_and_digit_keys_act_in_their_own_mode_only(qtbot, make_window, synth_dataset):
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+
+    window = make_window()
+    window.open_sample(synth_dataset, 1)
+    window.choose_label(3)
+    # Reposing: a digit does not change the paint label, L locks the bones.
+    QTest.keyClick(window.pose_canvas, Qt.Key.Key_5)
+    assert window.label_canvas.label == 3
+    QTest.keyClick(window.pose_canvas, Qt.Key.Key_L)
+    assert window.session.bone_lock
+    # Painting: L does not touch the bone lock, a digit picks the label.
+    window.set_mode("paint")
+    QTest.keyClick(window.label_canvas, Qt.Key.Key_L)
+    assert window.session.bone_lock
+    QTest.keyClick(window.label_canvas, Qt.Key.Key_5)
+    assert window.label_canvas.label == 5
+    assert not window.actions_by_key["mirror"].isEnabled()
+    assert window.actions_by_key["brush"].isEnabled()
+    wait_for_render(qtbot, window)
