@@ -185,9 +185,12 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
 
     def _build_status_bar(self) -> None:
         self.render_label = QLabel("no render yet")
-        self.render_label.setToolTip("Time of the last render: in the model (and since the edit)")
+        self.render_label.setToolTip(
+            "Last render: time in the model (time from the edit to the result on screen)"
+        )
         self.model_label = QLabel("loading model...")
         self.model_label.setToolTip("Model and device (Tools > Model and device)")
+        self.model_label.setMaximumWidth(280)  # a long model path must not squeeze the hints
         self.statusBar().addPermanentWidget(self.render_label)
         self.statusBar().addPermanentWidget(self.model_label)
         self.statusBar().showMessage("File > Open image or Open dataset sample to start")
