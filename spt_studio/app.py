@@ -52,25 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     window.renderer.load_model(args.model, args.device)
     window.show()
     if not window.offer_recovery() and args.path:
-        path = Path(args.path)
-        from spt_studio.document.person_init import is_person_folder
-
-        if path.is_dir() and is_person_folder(path):
-            window.open_person_folder(path)
-        elif path.is_dir():
-            from spt_core.data.dataset import PersonDataset
-            from spt_core.errors import SptError
-            from spt_studio.dialogs.sample_viewer import SamplePickerDialog
-
-            SamplePickerDialog.last_folder = str(path)
-            try:
-                window.open_sample(PersonDataset(path), 0)
-            except SptError as exc:
-                window.error("Cannot open dataset", exc)
-        elif path.suffix == ".sptproj":
-            window.open_project(path)
-        else:
-            window.open_image(path)
+        window.open_path(Path(args.path))
     status = app.exec()
     if args.quit_after is not None:
         return status if loaded else 1

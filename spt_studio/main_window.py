@@ -112,6 +112,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
         if autosave_ms:
             self._autosave_timer.start()
         self.setWindowTitle("SPT Studio")
+        self.setAcceptDrops(True)  # photos, projects, person and dataset folders
         self.resize(1280, 820)
         self.set_mode("repose")
         self._update_actions()

@@ -113,6 +113,42 @@ class FileCommandsMixin:
             )
         return True
 
+    def open_path(self, path: str | Path) -> bool:
+        """Open whatever ``path`` is: a person folder, a dataset folder (its first sample), a
+        project or a photo (the command line and drag-and-drop)."""
+        from spt_studio.document.person_init import is_person_folder
+
+        path = Path(path)
+        if path.is_dir() and is_person_folder(path):
+            return self.open_person_folder(path)
+        if path.is_dir():
+            from spt_core.data.dataset import PersonDataset
+            from spt_core.errors import SptError
+            from spt_studio.dialogs.sample_viewer import SamplePickerDialog
+
+            SamplePickerDialog.last_folder = str(path)
+            try:
+                dataset = PersonDataset(path)
+            except SptError as exc:
+                self.error("Cannot open dataset", exc)
+                return False
+            return self.open_sample(dataset, 0)
+        if path.suffix == ".sptproj":
+            return self.open_project(path)
+        return self.open_image(path)
+
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Accept files and folders dragged from a file manager."""
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """Open the first dropped file or folder (as :meth:`open_path`)."""
+        local = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
+        if local:
+            event.acceptProposedAction()
+            self.open_path(local[0])
+
     def open_person_folder(self, folder: str | Path) -> bool:
         """Open a person folder (image.png, pose.json, parsing.png: the shipped samples)."""
         doc = self._load_replacing("person folder", document_from_person_folder, folder)

@@ -77,3 +77,37 @@ def test_letter_and_digit_keys_act_in_their_own_mode_only(qtbot, make_window, sy
     assert not window.actions_by_key["mirror"].isEnabled()
     assert window.actions_by_key["brush"].isEnabled()
     wait_for_render(qtbot, window)
+
+
+def test_dropped_files_and_folders_open_as_what_they_are(
+    qtbot, make_window, synth_dataset, tmp_path
+):
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    from spt_core.shipped import sample_dir
+
+    window = make_window()
+    errors = []
+    window.error = lambda title, exc: errors.append(f"{title}: {exc}")  # no modal box in a test
+
+    def drop(path):
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        event = QDropEvent(
+            QPointF(10, 10),
+            Qt.DropAction.CopyAction,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        window.dropEvent(event)
+        assert not errors, errors
+        wait_for_render(qtbot, window)
+
+    drop(sample_dir("person_c"))  # a person folder: its own pose
+    assert window.doc.name == "person_c"
+    drop(synth_dataset.root)  # a dataset folder: its first sample
+    assert window.doc.name == synth_dataset[0].name
+    drop(sample_dir("person_d") / "image.png")  # the image of a person folder
+    assert window.doc.name == "person_d"
