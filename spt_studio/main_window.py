@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QDockWidget,
     QLabel,
     QMainWindow,
+    QMenu,
     QSlider,
     QSpinBox,
     QSplitter,
@@ -87,6 +88,9 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
         self._autosave_error = ""
         self._dialogs: list = []
         self.autosaver = Autosaver(autosave_dir)
+        from spt_studio.document.recent import RecentFiles
+
+        self.recent = RecentFiles(self.autosaver.directory.parent / "recent.json")
         self.renderer = RenderController(pipeline, parent=self)
         self.renderer.result_ready.connect(self.on_result)
         self.renderer.render_failed.connect(self.on_render_failed)
@@ -210,6 +214,11 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
         for title, keys in MENUS.items():
             menu = self.menuBar().addMenu(title)
             fill(menu, a, keys)
+            if title == "&File":
+                self.recent_menu = QMenu("Open &Recent", self)
+                self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+                menu.insertMenu(a["save"], self.recent_menu)
+                menu.insertSeparator(a["save"])
             if title == "&View":
                 menu.addSeparator()
                 menu.addAction(self.palette_dock.toggleViewAction())
@@ -220,6 +229,20 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
             bar.setObjectName(f"toolbar_{title.lower()}")
             fill(bar, a, keys)
             self.toolbars[title] = bar
+
+    def _fill_recent_menu(self) -> None:
+        """File > Open Recent: the entries that still exist, then Clear."""
+        menu = self.recent_menu
+        menu.clear()
+        items = self.recent.items()
+        for path in items:
+            action = menu.addAction(path.name or str(path))
+            action.setToolTip(str(path))
+            action.triggered.connect(lambda _checked=False, p=path: self.open_path(p))
+        if not items:
+            menu.addAction("(nothing yet)").setEnabled(False)
+        menu.addSeparator()
+        menu.addAction("Clear the list", self.recent.clear)
 
     # ------------------------------------------------------------------------------------------
     # Document

@@ -98,6 +98,7 @@ class FileCommandsMixin:
             return False
         doc, detected = opened
         self.set_document(doc)
+        self.recent.add(path)
         if not detected:
             from spt_studio.document.person_init import detector_installed
 
@@ -132,7 +133,10 @@ class FileCommandsMixin:
             except SptError as exc:
                 self.error("Cannot open dataset", exc)
                 return False
-            return self.open_sample(dataset, 0)
+            opened = self.open_sample(dataset, 0)
+            if opened:
+                self.recent.add(path)
+            return opened
         if path.suffix == ".sptproj":
             return self.open_project(path)
         return self.open_image(path)
@@ -155,6 +159,7 @@ class FileCommandsMixin:
         if doc is None:
             return False
         self.set_document(doc)
+        self.recent.add(folder)
         self.statusBar().showMessage(f"Opened {doc.name} with its own pose and parsing", 8000)
         return True
 
@@ -188,6 +193,7 @@ class FileCommandsMixin:
         if doc is None:
             return False
         self.set_document(doc, Path(path))
+        self.recent.add(path)
         self.statusBar().showMessage(f"Opened project {path}", 8000)
         return True
 
@@ -211,6 +217,7 @@ class FileCommandsMixin:
             QMessageBox.warning(self, "Cannot save project", f"{path}: {exc}")
             return False
         self.project_path = written
+        self.recent.add(written)
         self.history.set_clean()
         self._discard_autosave()
         self._autosaved_changes = self._changes

@@ -213,3 +213,24 @@ def test_the_document_package_never_imports_qt():
     )
     assert done.returncode == 0, done.stderr
     assert int(done.stdout.strip()) >= 7
+
+
+def test_the_recent_list_keeps_the_newest_first_once_and_skips_what_is_gone(tmp_path):
+    from spt_studio.document.recent import RecentFiles
+
+    files = [tmp_path / f"{k}.png" for k in range(4)]
+    for f in files:
+        f.write_bytes(b"x")
+    recent = RecentFiles(tmp_path / "user" / "recent.json", limit=3)
+    assert recent.items() == []
+    for f in (files[0], files[1], files[2], files[0], files[3]):
+        recent.add(f)
+    assert recent.items() == [files[3], files[0], files[2]]  # newest first, once, 3 kept
+    files[0].unlink()
+    assert recent.items() == [files[3], files[2]]
+    (tmp_path / "user" / "recent.json").write_text("{not json")
+    assert recent.items() == []  # a damaged list is a new list
+    recent.add(files[1])
+    assert recent.items() == [files[1]]
+    recent.clear()
+    assert recent.items() == []

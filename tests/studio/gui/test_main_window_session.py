@@ -111,3 +111,21 @@ def test_dropped_files_and_folders_open_as_what_they_are(
     assert window.doc.name == synth_dataset[0].name
     drop(sample_dir("person_d") / "image.png")  # the image of a person folder
     assert window.doc.name == "person_d"
+
+
+def test_open_recent_lists_what_was_opened_and_reopens_it(qtbot, make_window, synth_dataset):
+    from spt_core.shipped import sample_dir
+
+    window = make_window()
+    window.open_path(sample_dir("person_a"))
+    window.open_image(sample_dir("person_b") / "image.png")
+    wait_for_render(qtbot, window)
+    window._fill_recent_menu()
+    entries = [a for a in window.recent_menu.actions() if a.toolTip().startswith("/")]
+    assert [a.toolTip() for a in entries] == [
+        str((sample_dir("person_b") / "image.png").resolve()),
+        str(sample_dir("person_a").resolve()),
+    ]
+    entries[1].trigger()
+    assert window.doc.name == "person_a"
+    wait_for_render(qtbot, window)
