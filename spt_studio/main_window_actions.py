@@ -26,7 +26,7 @@ MODE_ICONS = {"repose": "fa5s.walking", "paint": "fa5s.paint-brush", "transfer":
 #: Actions that act on one mode's page only: enabled in that mode, so their letter and digit
 #: keys cannot change the pose while painting (L, M, H) or the label while reposing (0-9).
 MODE_ACTIONS: dict[str, tuple[str, ...]] = {
-    "repose": ("mirror", "reset_pose", "toggle_joint", "bone_lock"),
+    "repose": ("mirror", "reset_pose", "toggle_joint", "bone_lock", "edit_source"),
     "paint": (
         "brush", "eraser", "fill", "picker", "brush_smaller", "brush_larger",
         *(f"label_{k}" for k in range(10)),
@@ -131,6 +131,17 @@ def action_table(window: MainWindow) -> list[ActionSpec]:
             "fa5s.lock",
             "L",
             "Keep bone lengths while dragging",
+            checkable=True,
+            pass_checked=True,
+        ),
+        ActionSpec(
+            "edit_source",
+            "Edit the &photo's pose",
+            window.set_edit_source,
+            "fa5s.user-edit",
+            "",
+            "Drag the joints onto the person in the photo: where the model believes the person "
+            "stands (the target pose follows where you have not moved it)",
             checkable=True,
             pass_checked=True,
         ),
@@ -352,6 +363,8 @@ MENUS: dict[str, list[str | None]] = {
         "keep_unchanged",
     ],
     "&Pose": [
+        "edit_source",
+        None,
         "mirror",
         "reset_pose",
         "toggle_joint",
@@ -383,7 +396,7 @@ MENUS: dict[str, list[str | None]] = {
 TOOLBARS: dict[str, list[str | None]] = {
     "File": ["open_image", "open_sample", "save", "export", None, "undo", "redo"],
     "Mode": ["mode_repose", "mode_paint", "mode_transfer"],
-    "Pose": ["mirror", "reset_pose", "toggle_joint", "bone_lock"],
+    "Pose": ["edit_source", "mirror", "reset_pose", "toggle_joint", "bone_lock"],
     "Paint": ["brush", "eraser", "fill", "picker", "use_predicted"],
     "View": ["zoom_in", "zoom_out", "zoom_fit"],
 }

@@ -55,6 +55,17 @@ class EditCommandsMixin:
         if self.session is not None:
             self.session.set_bone_lock(on)
 
+    def set_edit_source(self, on: bool) -> None:
+        """Pose > Edit the photo's pose: the handles move the source pose (where the person's
+        joints are in the photo) instead of the target pose."""
+        self.pose_canvas.set_edit_source(on)
+        if on:
+            self.statusBar().showMessage(
+                "Editing the photo's pose: drag each joint onto the person; turn this off to "
+                "repose",
+                15000,
+            )
+
     def set_keep_unchanged(self, on: bool) -> None:
         """Keep the photo's own pixels where nothing changed, or let the network redraw all."""
         if self.session is not None and self.session.set_keep_unchanged(on):

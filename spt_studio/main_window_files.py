@@ -108,8 +108,8 @@ class FileCommandsMixin:
                 else "No detector installed (pip install -e '.[detect]')"
             )
             self.statusBar().showMessage(
-                f"{why}: a standing template pose was placed. Drag the joints onto the person, "
-                "then Parsing > Initialise from pose and paint.",
+                f"{why}: a standing template pose was placed. Pose > Edit the photo's pose and "
+                "drag the joints onto the person, then Parsing > Initialise from pose and paint.",
                 20000,
             )
         return True

@@ -82,6 +82,7 @@ class PoseCanvas(DocumentCanvas):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.bone_lock = False
+        self.edit_source = False  # the handles move the photo's own pose, not the target
         self.selected_joint = -1
         self.tool = JointDragTool(self)
         self.handles = [JointHandle(j) for j in range(sk.NUM_JOINTS)]
@@ -122,6 +123,10 @@ class PoseCanvas(DocumentCanvas):
             return
         doc = self.history.doc
         pose, visible = doc.target_pose, doc.target_visible
+        source = doc.source_pose
+        if self.edit_source:  # handles on the photo's pose, the target drawn faintly
+            pose, source = source, pose
+            visible = np.ones(sk.NUM_JOINTS, bool)
         present = sk.present(pose)
         for j, handle in enumerate(self.handles):
             handle.setVisible(bool(present[j]))
@@ -129,7 +134,6 @@ class PoseCanvas(DocumentCanvas):
                 handle.setPos(self.to_scene(*pose[j]))
                 handle.set_state(bool(visible[j]), j == self.selected_joint)
         shown = present & visible
-        source = doc.source_pose
         source_present = sk.present(source)
         for (a, b), bone, ghost in zip(sk.LIMBS, self.bones, self.ghosts, strict=True):
             bone.setVisible(bool(shown[a] and shown[b]))
@@ -158,8 +162,18 @@ class PoseCanvas(DocumentCanvas):
 
     def joint_screen_pos(self, joint: int):
         """Viewport position of a joint's centre (tests and tools use it)."""
+        return self.mapFromScene(self.to_scene(*self.edited_pose()[joint]))
+
+    def edited_pose(self) -> np.ndarray:
+        """The pose the handles move: the target pose, or the photo's own with
+        ``edit_source`` (Pose > Edit the photo's pose)."""
         doc = self.history.doc
-        return self.mapFromScene(self.to_scene(*doc.target_pose[joint]))
+        return doc.source_pose if self.edit_source else doc.target_pose
+
+    def set_edit_source(self, on: bool) -> None:
+        """Move the photo's own pose (on) or the target pose (off) with the handles."""
+        self.edit_source = bool(on)
+        self.refresh()
 
     def toggle_joint_visible(self, joint: int | None = None) -> None:
         joint = self.selected_joint if joint is None else joint

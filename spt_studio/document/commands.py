@@ -89,6 +89,47 @@ class MoveJoint(SetPose):
         return False
 
 
+class MoveSourceJoint(Command):
+    """A joint of the photo's own pose (the source pose) dragged onto the person: the model
+    must know where the person's joints are. Target joints the user has not moved (still at
+    the old source position) move along, so an unedited target stays "no repose"; moved ones
+    stay. Drags of one gesture merge."""
+
+    def __init__(
+        self, doc: Document, joint: int, source_pose: np.ndarray, gesture: int | None = None
+    ):
+        super().__init__(gesture)
+        self.joint = joint
+        self.text = f"place the photo's {sk.JOINT_NAMES[joint].replace('_', ' ')}"
+        old_source, old_target = doc.source_pose, doc.target_pose
+        new_source = sk.as_pose(source_pose)
+        unmoved = np.all(np.isclose(old_target, old_source, atol=1e-4), axis=1) | (
+            ~sk.present(old_target) & ~sk.present(old_source)
+        )
+        new_target = np.where(unmoved[:, None], new_source, old_target).astype(np.float32)
+        self.before = (old_source.copy(), old_target.copy())
+        self.after = (new_source.copy(), new_target)
+
+    def redo(self, doc: Document) -> Change:
+        doc.source_pose, doc.target_pose = self.after[0].copy(), self.after[1].copy()
+        return Change("pose")
+
+    def undo(self, doc: Document) -> Change:
+        doc.source_pose, doc.target_pose = self.before[0].copy(), self.before[1].copy()
+        return Change("pose")
+
+    def merge(self, other: Command, doc: Document) -> bool:
+        if (
+            isinstance(other, MoveSourceJoint)
+            and other.joint == self.joint
+            and self.gesture is not None
+            and other.gesture == self.gesture
+        ):
+            self.after = other.after
+            return True
+        return False
+
+
 class SetJointVisible(Command):
     """Hide or show one joint of the target pose (a hidden joint keeps its position)."""
 

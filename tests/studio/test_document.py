@@ -13,6 +13,7 @@ from spt_studio.document import (
     Fill,
     History,
     MoveJoint,
+    MoveSourceJoint,
     PaintStroke,
     SetJointVisible,
     SetParsing,
@@ -234,3 +235,25 @@ def test_the_recent_list_keeps_the_newest_first_once_and_skips_what_is_gone(tmp_
     assert recent.items() == [files[1]]
     recent.clear()
     assert recent.items() == []
+
+
+def test_placing_the_photos_pose_carries_the_unmoved_target_joints_along():
+    history = History(make_doc())
+    doc = history.doc
+    template = doc.source_pose.copy()
+    drag(history, sk.R_WRIST, [(5.0, 30.0)])  # the user reposed the right wrist
+    gesture = history.begin_gesture()
+    for point in [(20.0, 40.0), (22.0, 41.0)]:  # then places the photo's right elbow
+        source = move_joint(doc.source_pose, sk.R_ELBOW, point)
+        history.push(MoveSourceJoint(doc, sk.R_ELBOW, source, gesture=gesture))
+    history.end_gesture()
+    assert len(history) == 2  # the placing drag is one step
+    np.testing.assert_array_equal(doc.source_pose[sk.R_ELBOW], (22.0, 41.0))
+    np.testing.assert_array_equal(doc.target_pose[sk.R_ELBOW], (22.0, 41.0))  # followed
+    np.testing.assert_array_equal(doc.target_pose[sk.R_WRIST], (5.0, 30.0))  # kept
+    others = [j for j in range(sk.NUM_JOINTS) if j not in (sk.R_ELBOW, sk.R_WRIST)]
+    np.testing.assert_array_equal(doc.target_pose[others], template[others])
+    history.undo()
+    np.testing.assert_array_equal(doc.source_pose, template)
+    np.testing.assert_array_equal(doc.target_pose[sk.R_ELBOW], template[sk.R_ELBOW])
+    np.testing.assert_array_equal(doc.target_pose[sk.R_WRIST], (5.0, 30.0))

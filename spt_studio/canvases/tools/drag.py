@@ -1,9 +1,10 @@
-"""Dragging joints of the target pose (optionally with the bone-length lock)."""
+"""Dragging joints of the target pose, or of the photo's own pose (optionally with the
+bone-length lock)."""
 
 from __future__ import annotations
 
 from spt_studio.canvases.tools.base import Tool
-from spt_studio.document import MoveJoint
+from spt_studio.document import MoveJoint, MoveSourceJoint
 from spt_studio.document.pose_ops import move_joint
 
 
@@ -26,7 +27,7 @@ class JointDragTool(Tool):
             return
         # Keep the grab offset so the joint does not jump to the cursor on the first move.
         x, y = canvas.event_image_pos(event)
-        jx, jy = canvas.history.doc.target_pose[joint]
+        jx, jy = canvas.edited_pose()[joint]
         self.offset = (float(jx) - x, float(jy) - y)
         self.joint = joint
         self.gesture = canvas.history.begin_gesture()
@@ -41,8 +42,11 @@ class JointDragTool(Tool):
         x, y = canvas.event_image_pos(event)
         target = (x + self.offset[0], y + self.offset[1])
         doc = canvas.history.doc
-        pose = move_joint(doc.target_pose, self.joint, target, bone_lock=canvas.bone_lock)
-        canvas.history.push(MoveJoint(doc, self.joint, pose, gesture=self.gesture))
+        pose = move_joint(canvas.edited_pose(), self.joint, target, bone_lock=canvas.bone_lock)
+        if canvas.edit_source:  # the photo's own pose (what the model believes it shows)
+            canvas.history.push(MoveSourceJoint(doc, self.joint, pose, gesture=self.gesture))
+        else:
+            canvas.history.push(MoveJoint(doc, self.joint, pose, gesture=self.gesture))
 
     def release(self, event) -> None:
         if self.joint >= 0:

@@ -129,3 +129,37 @@ def test_open_recent_lists_what_was_opened_and_reopens_it(qtbot, make_window, sy
     entries[1].trigger()
     assert window.doc.name == "person_a"
     wait_for_render(qtbot, window)
+
+
+def test_the_photos_pose_is_dragged_onto_the_person(qtbot, make_window, tmp_path):
+    from editor_helpers import drag, set_zoom, view_point
+    from PySide6.QtCore import QPoint
+
+    from spt_core import skeleton as sk
+    from spt_core.io_utils import write_image_rgb
+
+    window = make_window()
+    photo = np.random.default_rng(3).integers(0, 255, (128, 64, 3), dtype=np.uint8)
+    write_image_rgb(tmp_path / "photo.png", photo)
+    window.open_image(tmp_path / "photo.png")  # no detector in this environment: the template
+    wait_for_render(qtbot, window)
+    template = window.doc.source_pose.copy()
+    window.actions_by_key["edit_source"].trigger()
+    assert window.pose_canvas.edit_source
+    canvas = window.pose_canvas
+    set_zoom(canvas, 4.0, (32, 64))
+    start = canvas.joint_screen_pos(sk.L_WRIST)
+    end = view_point(canvas, *(template[sk.L_WRIST] + (4.0, -6.0)))
+    dx, dy = end.x() - start.x(), end.y() - start.y()
+    steps = [
+        QPoint(round(start.x() + dx * t), round(start.y() + dy * t)) for t in np.linspace(0, 1, 8)
+    ]
+    drag(canvas, steps)
+    moved = window.doc.source_pose[sk.L_WRIST] - template[sk.L_WRIST]
+    assert np.abs(moved - (4.0, -6.0)).max() < 1.0  # the photo's wrist went where dragged
+    np.testing.assert_array_equal(window.doc.target_pose, window.doc.source_pose)  # followed
+    request = window.session.render_request()
+    np.testing.assert_array_equal(request.pose, window.doc.source_pose)
+    window.actions_by_key["edit_source"].trigger()  # back to reposing: the target moves
+    assert not canvas.edit_source
+    wait_for_render(qtbot, window)
