@@ -110,6 +110,12 @@ def has_torso(pose: np.ndarray) -> bool | np.ndarray:
     return present(pose)[..., list(TORSO_JOINTS)].all(axis=-1)
 
 
+def has_legs(pose: np.ndarray) -> bool | np.ndarray:
+    """Whether a knee or an ankle exists (per pose for a batch): the models are trained on
+    whole bodies, and an upper-body photo (no knee, no ankle) comes out as blocks."""
+    return present(pose)[..., [R_KNEE, L_KNEE, R_ANKLE, L_ANKLE]].any(axis=-1)
+
+
 def torso_scale(pose: np.ndarray) -> float:
     """Def-GAN's torso scale: sqrt((|Rhip-Rsho|^2 + |Lhip-Lsho|^2) / 2); NaN without a torso."""
     pose = np.asarray(pose, dtype=np.float64)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from spt_core import skeleton as sk
 from spt_core.errors import SptError
 from spt_studio.document import load_project, save_project
 from spt_studio.document.autosave import RecoveryEntry
@@ -99,6 +100,12 @@ class FileCommandsMixin:
         doc, detected = opened
         self.set_document(doc)
         self.recent.add(path)
+        if detected and not sk.has_legs(doc.source_pose):
+            self.statusBar().showMessage(
+                "No knee or ankle in this photo: the model is trained on whole bodies, so an "
+                "upper-body photo comes out poorly. A full-length photo works best.",
+                20000,
+            )
         if not detected:
             from spt_studio.document.person_init import detector_installed
 

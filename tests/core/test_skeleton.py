@@ -471,3 +471,15 @@ def test_pose_mask_equals_pg2(shared_poses_dir, file_name, size, radius, request
         assert set(np.unique(got)) <= {0, 1}
         mismatch = int((got != expected).sum())
         assert mismatch == 0, f"{name}: {mismatch} pixels differ from PG2"
+
+
+def test_has_legs_needs_a_knee_or_an_ankle():
+    pose = np.full((sk.NUM_JOINTS, 2), np.nan, np.float32)
+    for joint in sk.TORSO_JOINTS:
+        pose[joint] = (10, 10)
+    assert not sk.has_legs(pose)
+    for joint in (sk.R_KNEE, sk.L_ANKLE):
+        with_leg = pose.copy()
+        with_leg[joint] = (10, 40)
+        assert sk.has_legs(with_leg)
+    assert sk.has_legs(np.stack([pose, with_leg])).tolist() == [False, True]

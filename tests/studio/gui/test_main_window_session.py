@@ -163,3 +163,23 @@ def test_the_photos_pose_is_dragged_onto_the_person(qtbot, make_window, tmp_path
     window.actions_by_key["edit_source"].trigger()  # back to reposing: the target moves
     assert not canvas.edit_source
     wait_for_render(qtbot, window)
+
+
+def test_an_upper_body_person_is_warned_about(qtbot, make_window, tmp_path):
+    import shutil
+
+    from spt_core import skeleton as sk
+    from spt_core.person_files import read_pose_file, write_pose_file
+    from spt_core.shipped import sample_dir
+
+    folder = tmp_path / "upper_body"
+    shutil.copytree(sample_dir("person_a"), folder)
+    pose = read_pose_file(folder / "pose.json")
+    pose[[sk.R_KNEE, sk.L_KNEE, sk.R_ANKLE, sk.L_ANKLE]] = np.nan
+    write_pose_file(folder / "pose.json", pose)
+    window = make_window()
+    assert window.open_image(folder / "image.png")
+    assert "No knee or ankle" in window.statusBar().currentMessage()
+    assert window.open_image(sample_dir("person_a") / "image.png")
+    assert "No knee or ankle" not in window.statusBar().currentMessage()
+    wait_for_render(qtbot, window)
