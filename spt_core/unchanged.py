@@ -27,6 +27,9 @@ from spt_core import skeleton as sk
 STILL_PIXELS = 0.5
 #: Gaussian blur of the feathered edge, in pixels.
 FEATHER_SIGMA = 1.0
+#: How far the outline of a silhouette reaches into its background (anti-aliasing, a drawn
+#: contour), in pixels.
+OUTLINE_PIXELS = 2
 #: Part masks that hug the body (the torso quad grown a little, not the whole image).
 BODY_GEOMETRY = parts_mod.PartGeometry(torso_mask="body")
 
@@ -86,7 +89,10 @@ def unchanged_mask(
     body_still = (masks * torch.from_numpy(still).to(same.device)[..., None, None]).amax(1)
     where = torch.from_numpy(unmoved).to(same.device)[:, None, None]
     region = torch.where(where, torch.ones_like(same), body_still.to(same.dtype).clamp(0, 1))
-    keep = torch.maximum(background, same * region)[:, None]
+    # The source's background right next to where the person left still holds the person's
+    # anti-aliased outline: kept, it would draw a thin ghost of the old silhouette.
+    band = left_band(source_labels, target_labels)
+    keep = torch.maximum(background, same * region)[:, None] * (1.0 - band)
     return feather(keep)
 
 
@@ -125,9 +131,9 @@ def fill_uncovered(
     from around it instead of the network's drawing there.
 
     The fill is the push-pull extension of the source's background pixels (the label fill's
-    background, ``models.label_fill``); the region is the source person grown by a pixel and
-    blurred, times the target's background probability, so it never paints over the person's
-    new outline.
+    background, ``models.label_fill``), leaving out the band where the person left
+    (:func:`left_band`, which holds the old outline); the region is that band blurred, times
+    the target's background probability, so it never paints over the person's new outline.
 
     Args:
         output, source: (B, 3, H, W) images in [-1, 1].
@@ -136,8 +142,15 @@ def fill_uncovered(
     """
     from spt_core.models.label_fill import push_pull_fill
 
-    background = source_labels[:, :1].float()
-    filled = push_pull_fill(source.float(), background)
-    person = F.max_pool2d(1.0 - background, 3, stride=1, padding=1)
-    region = (blur(person) * target_labels[:, :1].float()).clamp(0.0, 1.0)
+    band = left_band(source_labels, target_labels)
+    filled = push_pull_fill(source.float(), source_labels[:, :1].float() * (1.0 - band))
+    region = (blur(band) * target_labels[:, :1].float()).clamp(0.0, 1.0)
     return region * filled + (1.0 - region) * output
+
+
+def left_band(source_labels: torch.Tensor, target_labels: torch.Tensor) -> torch.Tensor:
+    """(B, 1, H, W): where the person left (source: person, target: background), grown by
+    ``OUTLINE_PIXELS`` (the outline drawn around the old silhouette is part of it)."""
+    left = (1.0 - source_labels[:, :1].float()) * target_labels[:, :1].float()
+    size = 2 * OUTLINE_PIXELS + 1
+    return F.max_pool2d(left, size, stride=1, padding=OUTLINE_PIXELS)

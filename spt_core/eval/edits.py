@@ -284,7 +284,8 @@ def run_benchmark(
 def format_summary(summaries: dict[str, list[dict]]) -> str:
     """A plain-text table: one line per (group, model)."""
     keys = ("edited", "left", "entered", "ssim", "mask_ssim", "hf_error")
-    lines = [f"{'group':<19}{'model':<16}{'cases':>6}" + "".join(f"{k:>10}" for k in keys)]
+    width = max(16, max(len(name) for name in summaries) + 2)  # every model name whole
+    lines = [f"{'group':<19}{'model':<{width}}{'cases':>6}" + "".join(f"{k:>10}" for k in keys)]
     groups = [line["group"] for line in next(iter(summaries.values()))]
     for group in groups:
         for name, summary in summaries.items():
@@ -294,7 +295,7 @@ def format_summary(summaries: dict[str, list[dict]]) -> str:
             cells = "".join(
                 f"{'':>10}" if math.isnan(line[k]) else f"{line[k]:>10.3f}" for k in keys
             )
-            lines.append(f"{group:<19}{name[:15]:<16}{line['cases']:>6}{cells}")
+            lines.append(f"{group:<19}{name:<{width}}{line['cases']:>6}{cells}")
     return "\n".join(lines)
 
 
