@@ -39,6 +39,8 @@ from spt_core.errors import SptError
 
 STAGES = ("search", "semantic", "posenet", "appearance", "joint", "export")
 RECIPE_FILE = "recipe.json"
+#: Steps between preview pictures in a long stage.
+PREVIEW_EVERY = 250
 FORMAT = 1
 
 
@@ -278,6 +280,8 @@ class Recipe:
             batch_size=self.config.batch_size,
             checkpoint_every=self.config.checkpoint_every,
             log_every=self.config.log_every,
+            # A few previews per stage even when it is short (Tools > Train a model shows them).
+            preview_every=min(PREVIEW_EVERY, max(1, steps // 4)),
             seed=self.config.seed,
             device=self.device,
         )

@@ -273,6 +273,7 @@ class RecipeDialog(WorkerDialog):
         if synthetic is None and not data.is_dir():
             return self._fail(f"{data}: dataset folder not found")
         self.error_label.setText("")
+        self.progress.setFormat("step %v / %m")
         device = self.device_combo.currentText()
         build = functools.partial(build_recipe, data, out, config, device, synthetic)
         from spt_studio.workers.training import TrainingWorker
@@ -316,6 +317,8 @@ class RecipeDialog(WorkerDialog):
                 self.progress.setRange(0, 1)
                 self.progress.setValue(0)
                 self.losses_label.setText("")
+            else:  # done, or done before
+                self.progress.setValue(self.progress.maximum())
         elif isinstance(event, StepEvent):
             self.progress.setRange(0, event.total_steps)
             self.progress.setValue(event.step)
@@ -332,6 +335,7 @@ class RecipeDialog(WorkerDialog):
         state = self._saved_state()
         if state is not None and state.finished:
             self.status_label.setText(f"model ready: {self.out_dir / 'model'}")
+            self.progress.setFormat("every stage done")
         else:
             self.status_label.setText("stopped; press Resume to continue where it stopped")
             for item in self._stage_items.values():
