@@ -78,15 +78,7 @@ class MoveJoint(SetPose):
         self.joint = joint
 
     def merge(self, other: Command, doc: Document) -> bool:
-        if (
-            isinstance(other, MoveJoint)
-            and other.joint == self.joint
-            and self.gesture is not None
-            and other.gesture == self.gesture
-        ):
-            self.after = other.after
-            return True
-        return False
+        return merge_drag(self, other)
 
 
 class MoveSourceJoint(Command):
@@ -119,15 +111,21 @@ class MoveSourceJoint(Command):
         return Change("pose")
 
     def merge(self, other: Command, doc: Document) -> bool:
-        if (
-            isinstance(other, MoveSourceJoint)
-            and other.joint == self.joint
-            and self.gesture is not None
-            and other.gesture == self.gesture
-        ):
-            self.after = other.after
-            return True
-        return False
+        return merge_drag(self, other)
+
+
+def merge_drag(command: Command, other: Command) -> bool:
+    """Fold ``other`` into ``command`` when both drag the same joint of the same pose in one
+    gesture (the drag becomes one undo step): ``command`` takes ``other``'s end state."""
+    if (
+        type(other) is type(command)
+        and other.joint == command.joint
+        and command.gesture is not None
+        and other.gesture == command.gesture
+    ):
+        command.after = other.after
+        return True
+    return False
 
 
 class SetJointVisible(Command):
