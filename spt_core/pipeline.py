@@ -43,7 +43,7 @@ class ModelNotFoundError(SptError):
 
 
 def default_model_path() -> Path:
-    """``$SPT_MODEL`` if set, else the model shipped in ``resources/models``."""
+    """``$SPT_MODEL`` if set, else the model shipped in ``spt_core/resources/models``."""
     override = os.environ.get("SPT_MODEL")
     if override:
         return Path(override)
@@ -119,10 +119,8 @@ class SPTPipeline:
     (untrained, for tests). Calls are serialised by a lock, so one pipeline can serve a worker
     thread while another thread holds a reference.
 
-    After the appearance network (decision 0007), ``keep_unchanged`` puts the source's own
-    pixels back where nothing moved or was painted, and with it ``fill_uncovered`` fills the
-    place the person left with the background around it (``spt_core/unchanged.py``); both are
-    on by default and are plain attributes (the CLI's ``--redraw-all`` turns both off).
+    ``keep_unchanged`` puts the source's pixels back where nothing changed and ``fill_uncovered``
+    fills the place the person left (``spt_core/unchanged.py``, decision 0007; on by default).
     """
 
     def __init__(

@@ -80,7 +80,13 @@ def cmd_repose(args: argparse.Namespace) -> int:
     print(
         f"model {pipe.name} on {pipe.device}: {format_size(pipe.size)} in {elapsed * 1000:.0f} ms"
     )
-    _save(args.out, result.image)
+    if args.full_size:
+        from spt_core.photo_frame import repose_in_photo
+
+        photo = repose_in_photo(pipe, source, target_pose)
+        _save(args.out, photo.image, "result at the photo's size")
+    else:
+        _save(args.out, result.image)
     if args.parsing_out:
         lb.write_parsing(args.parsing_out, result.parsing)
         print(f"predicted parsing: {args.parsing_out}")
@@ -224,6 +230,13 @@ def register(commands) -> None:
     add_path_arg(repose, "--parsing-out", "also write the predicted target parsing")
     sheet_help = "also write source | parsing | pose | predicted parsing | result"
     add_path_arg(repose, "--sheet", sheet_help)
+    repose.add_argument(
+        "--full-size",
+        action="store_true",
+        help="--out at the photo's resolution: the model renders a crop around the person and "
+        "only the person's old and new regions are replaced (the sheet stays at the model's "
+        "size)",
+    )
     _add_model(repose)
     repose.set_defaults(func=cmd_repose)
 
