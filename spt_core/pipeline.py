@@ -18,6 +18,7 @@ also takes batches: a leading batch axis on every array.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import threading
@@ -121,6 +122,8 @@ class SPTPipeline:
 
     ``keep_unchanged`` puts the source's pixels back where nothing changed and ``fill_uncovered``
     fills the place the person left (``spt_core/unchanged.py``, decision 0007; on by default).
+    ``limb_labels`` corrects the predicted map along limbs that moved with the source's own limb
+    labels (``spt_core/limb_labels.py``, decision 0008; on by default).
     """
 
     def __init__(
@@ -134,8 +137,10 @@ class SPTPipeline:
         path: Path | None = None,
         keep_unchanged: bool = True,
         fill_uncovered: bool = True,
+        limb_labels: bool = True,
     ):
         self.keep_unchanged = keep_unchanged
+        self.limb_labels = limb_labels
         self.fill_uncovered = fill_uncovered
         self.semantic, self.semantic_config = semantic.eval(), semantic_config
         self.appearance, self.appearance_config = appearance.eval(), appearance_config
@@ -284,7 +289,7 @@ class SPTPipeline:
                 ("semantic", self.semantic, self.semantic_config),
                 ("appearance", self.appearance, self.appearance_config),
             ):
-                module = _half_copy(net) if half else net
+                module = copy.deepcopy(getattr(net, "module", net)).half() if half else net
                 save_checkpoint(
                     staging / name, name, {"model": to_dict(cfg)}, {"generator": module}
                 )
@@ -442,7 +447,8 @@ class SPTPipeline:
 
         A semantic network at a smaller (proportional) size than the model's reads the maps and
         poses letterboxed to its size, and its probabilities are upsampled bilinearly (the
-        paper predicts 256-px parsings at 128 px).
+        paper predicts 256-px parsings at 128 px). With ``limb_labels`` the moved limbs carry
+        the source's labels (decision 0008).
         """
         import torch
 
@@ -453,7 +459,12 @@ class SPTPipeline:
         )
         with torch.inference_mode():
             probabilities = self.semantic.predict(*inputs.generator_args()).float()
-            return resize_soft_map(probabilities, self.size)
+            probabilities = resize_soft_map(probabilities, self.size)
+        if self.limb_labels:
+            from spt_core.limb_labels import correct_limbs
+
+            probabilities = correct_limbs(probabilities, batch.parsing, batch.pose, targets)
+        return probabilities
 
     def _render(
         self, batch: Person, targets: np.ndarray, target_parsing, keep: bool = True
@@ -463,7 +474,7 @@ class SPTPipeline:
         import torch
 
         from spt_core.metrics import to_uint8
-        from spt_core.models.inputs import AppearanceInputs, images_to_tensor, with_background
+        from spt_core.models.inputs import AppearanceInputs, images_to_tensor
 
         labels = torch.from_numpy(batch.parsing.astype(np.int64)).to(self.device)
         source = images_to_tensor(batch.image, self.device)
@@ -480,20 +491,8 @@ class SPTPipeline:
         with torch.inference_mode():
             image = inputs.render(self.appearance)
             if keep and self.keep_unchanged:
-                from spt_core.unchanged import fill_uncovered, keep_unchanged, unchanged_mask
+                from spt_core.unchanged import put_back
 
-                target = with_background(target_parsing.float())
-                mask = unchanged_mask(with_background(source_parsing), target, batch.pose, targets)
-                if self.fill_uncovered:
-                    image = fill_uncovered(
-                        image.float(), source, with_background(source_parsing), target
-                    )
-                image = keep_unchanged(image.float(), source, mask)
+                image = put_back(image, source, source_parsing, target_parsing, batch.pose,
+                                 targets, self.fill_uncovered)  # fmt: skip
             return to_uint8(image)
-
-
-def _half_copy(module):
-    """A float16 copy of a module's weights (for a smaller model file)."""
-    import copy
-
-    return copy.deepcopy(getattr(module, "module", module)).half()

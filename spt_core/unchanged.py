@@ -154,3 +154,25 @@ def left_band(source_labels: torch.Tensor, target_labels: torch.Tensor) -> torch
     left = (1.0 - source_labels[:, :1].float()) * target_labels[:, :1].float()
     size = 2 * OUTLINE_PIXELS + 1
     return F.max_pool2d(left, size, stride=1, padding=OUTLINE_PIXELS)
+
+
+def put_back(
+    output: torch.Tensor,
+    source: torch.Tensor,
+    source_parsing: torch.Tensor,
+    target_parsing: torch.Tensor,
+    source_poses: np.ndarray,
+    target_poses: np.ndarray,
+    fill: bool = True,
+) -> torch.Tensor:
+    """The pipeline's finish: with ``fill`` the place the person left filled in
+    (:func:`fill_uncovered`), then the source's pixels kept where label and place did not
+    change (:func:`unchanged_mask`). Parsings are (B, 9, H, W) without background."""
+    from spt_core.models.inputs import with_background
+
+    source_maps = with_background(source_parsing.float())
+    target = with_background(target_parsing.float())
+    mask = unchanged_mask(source_maps, target, source_poses, target_poses)
+    if fill:
+        output = fill_uncovered(output.float(), source, source_maps, target)
+    return keep_unchanged(output.float(), source, mask)

@@ -21,10 +21,14 @@ def cmd_eval_edits(args: argparse.Namespace) -> int:
         while name in models:  # two models of one name (a copy beside the original)
             name += "'"
         models[name] = pipe
-        if args.redraw_all:  # the same network without the kept pixels (decision 0007)
+        if args.redraw_all:  # the networks alone (no decision 0007 or 0008)
             redrawn = SPTPipeline.from_pretrained(path, device=args.device)
-            redrawn.keep_unchanged = False
+            redrawn.keep_unchanged = redrawn.limb_labels = False
             models[f"{name}/redrawn"] = redrawn
+        if args.no_limb_labels:  # the network's own map for reposes (decision 0008)
+            plain = SPTPipeline.from_pretrained(path, device=args.device)
+            plain.limb_labels = False
+            models[f"{name}/network-map"] = plain
     size = next(iter(models.values())).size
     cases = benchmark_cases(args.people, size, args.seed)
     summaries = run_benchmark(
@@ -87,8 +91,15 @@ def register(eval_commands) -> None:
     edits.add_argument(
         "--redraw-all",
         action="store_true",
-        help="also score each model with every pixel redrawn (rows NAME/redrawn): without "
-        "putting the unchanged source pixels back (decision 0007)",
+        help="also score each model's networks alone (rows NAME/redrawn): every pixel "
+        "redrawn (no unchanged source pixels put back, decision 0007) from the semantic "
+        "network's own map (decision 0008)",
+    )
+    edits.add_argument(
+        "--no-limb-labels",
+        action="store_true",
+        help="also score each model with the semantic network's own map for reposes (rows "
+        "NAME/network-map; decision 0008)",
     )
     edits.add_argument(
         "--skips",

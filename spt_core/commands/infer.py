@@ -42,6 +42,7 @@ def _pipeline(args):
 
     pipe = SPTPipeline.from_pretrained(args.model, device=args.device)
     pipe.keep_unchanged = not args.redraw_all
+    pipe.limb_labels = not args.no_limb_labels
     return pipe
 
 
@@ -194,6 +195,12 @@ def _add_model(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="redraw every pixel (default: the source's own pixels are kept where nothing "
         "moved or was painted; decision 0007)",
+    )
+    parser.add_argument(
+        "--no-limb-labels",
+        action="store_true",
+        help="use the semantic network's map as it is (default: a limb that moved keeps the "
+        "source's labels along it; decision 0008)",
     )
 
 

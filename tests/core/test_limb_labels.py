@@ -1,0 +1,123 @@
+"""Moved limbs keep their labels (decision 0008): hand-made geometry, and the world's truth."""
+
+import numpy as np
+import pytest
+import torch
+
+from spt_core import labels as lb
+from spt_core import skeleton as sk
+from spt_core.limb_labels import limb_owners, moved_limb_labels, with_limb_labels
+from spt_core.parts import LIMB_PARTS, PART_NAMES
+
+#: A frontal standing pose at 128x64, every joint present (a Market-1501 training image's).
+STANDING = sk.as_pose(
+    [[29, 13], [29, 26], [16, 26], [12, 43], [20, 56], [42, 27], [45, 43], [43, 53], [20, 59],
+     [20, 85], [21, 109], [36, 59], [35, 85], [32, 109], [27, 10], [31, 10], [24, 12], [36, 12]]
+)  # fmt: skip
+
+
+def _part(name: str) -> int:
+    return PART_NAMES.index(name)
+
+
+def _point(pose, a, b, t=0.5):
+    x, y = pose[a] + t * (pose[b] - pose[a])
+    return int(round(y)), int(round(x))
+
+
+def test_owners_follow_the_nearest_bone():
+    owners = limb_owners(STANDING, (128, 64))
+    for part, (a, b, _) in LIMB_PARTS.items():
+        assert owners[_point(STANDING, a, b)] == part, PART_NAMES[part]
+    centre = STANDING[[sk.R_SHOULDER, sk.L_SHOULDER, sk.L_HIP, sk.R_HIP]].mean(0)
+    assert owners[int(centre[1]), int(centre[0])] == 0  # the torso
+
+
+def _sleeved_person():
+    """A hand-made map: torso upper clothes, the right forearm a long sleeve drawn along its
+    bone (3 px either side), the rest background."""
+    import cv2
+
+    parsing = np.zeros((128, 64), np.uint8)
+    quad = STANDING[[sk.R_SHOULDER, sk.L_SHOULDER, sk.L_HIP, sk.R_HIP]]
+    cv2.fillPoly(parsing, [np.round(quad).astype(np.int32)], lb.UPPER_CLOTHES)
+    elbow, wrist = STANDING[sk.R_ELBOW], STANDING[sk.R_WRIST]
+    cv2.line(parsing, tuple(np.round(elbow).astype(int)), tuple(np.round(wrist).astype(int)),
+             lb.UPPER_CLOTHES, thickness=7)  # fmt: skip
+    return parsing
+
+
+def test_a_raised_forearm_keeps_its_sleeve_and_nothing_else_moves():
+    parsing = _sleeved_person()
+    # The right forearm swung 90 degrees about the elbow: it now points sideways.
+    target = STANDING.copy()
+    elbow, wrist = STANDING[sk.R_ELBOW], STANDING[sk.R_WRIST]
+    length = np.linalg.norm(wrist - elbow)
+    target[sk.R_WRIST] = elbow + np.array([-length, 0.0])
+    layer = moved_limb_labels(parsing, STANDING, target)
+    # Along the new forearm: the sleeve; the old forearm and the torso: no opinion.
+    for t in (0.3, 0.5, 0.7):
+        assert layer[_point(target, sk.R_ELBOW, sk.R_WRIST, t)] == lb.UPPER_CLOTHES
+    assert layer[_point(STANDING, sk.R_ELBOW, sk.R_WRIST, 0.7)] == 0
+    centre = STANDING[[sk.R_SHOULDER, sk.L_SHOULDER, sk.L_HIP, sk.R_HIP]].mean(0)
+    assert layer[int(centre[1]), int(centre[0])] == 0
+    # The moved labels are the source turned about the elbow: target -> source by the rotation
+    # that takes the new forearm's direction onto the old one.
+    angle = np.arctan2(*(wrist - elbow)[::-1]) - np.arctan2(*(target[sk.R_WRIST] - elbow)[::-1])
+    turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+    ys, xs = np.nonzero(layer)
+    back = (np.stack([xs, ys], 1) - elbow) @ turn.T + elbow
+    inside = (back[:, 1] >= 0) & (back[:, 1] < 128) & (back[:, 0] >= 0) & (back[:, 0] < 64)
+    source = parsing[np.round(back[inside, 1]).astype(int), np.round(back[inside, 0]).astype(int)]
+    assert np.mean(source == layer[ys[inside], xs[inside]]) > 0.9
+
+
+def test_an_unmoved_pose_changes_nothing():
+    assert not moved_limb_labels(_sleeved_person(), STANDING, STANDING.copy()).any()
+
+
+def test_missing_joints_leave_their_limb_out():
+    target = STANDING.copy()
+    target[sk.R_WRIST] = STANDING[sk.R_ELBOW] + np.array([-20.0, 0.0])
+    source = STANDING.copy()
+    source[sk.R_WRIST] = np.nan
+    assert not moved_limb_labels(_sleeved_person(), source, target).any()
+
+
+def test_the_layer_becomes_certainty_only_where_it_has_a_label():
+    probabilities = torch.full((1, lb.NUM_LABELS, 4, 4), 1.0 / lb.NUM_LABELS)
+    layer = np.zeros((1, 4, 4), np.uint8)
+    layer[0, 1, 2] = lb.LEFT_ARM
+    out = with_limb_labels(probabilities, layer)
+    assert out[0, lb.LEFT_ARM, 1, 2] == 1.0 and out[0, :, 1, 2].sum() == 1.0
+    others = layer[0] == 0
+    torch.testing.assert_close(out[0][:, others], probabilities[0][:, others])
+
+
+@pytest.mark.slow
+def test_raised_arms_get_the_true_labels_more_often():
+    """Against the world's true target map: the label is right in more of the region a raised
+    arm entered with the rule than with the network's map alone."""
+    from spt_core.data.synth.posing import load_pose_pool
+    from spt_core.data.synth.writer import default_pose_csv
+    from spt_core.eval.edit_world import build_cases
+    from spt_core.pipeline import Person, SPTPipeline
+
+    pool = load_pose_pool(default_pose_csv((128, 64)))
+    cases = build_cases(pool, count=8, seed=11, kinds=("arm_raised",))
+    pipe = SPTPipeline.from_pretrained(None, device="cpu")
+    person = Person(
+        *(np.stack([getattr(c, k) for c in cases]) for k in ("image", "pose", "parsing"))
+    )
+    targets = np.stack([c.target_pose for c in cases])
+    accuracy = {}
+    for rule in (False, True):
+        pipe.limb_labels = rule
+        maps = pipe.predict_parsing(person, targets)
+        right = [
+            np.mean(m[(c.target_parsing > 0) & (c.parsing == 0)] == c.target_parsing[
+                (c.target_parsing > 0) & (c.parsing == 0)])
+            for m, c in zip(maps, cases, strict=True)
+        ]  # fmt: skip
+        accuracy[rule] = float(np.mean(right))
+    assert accuracy[True] > accuracy[False] + 0.2, accuracy
