@@ -22,6 +22,9 @@ from spt_core import skeleton as sk
 #: ankles), and to each side.
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_SIDE = 0.2, 0.1, 0.1
 
+#: A frame covering at least this share of the photo's area renders the whole photo instead.
+WHOLE_PHOTO_SHARE = 0.8
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -47,6 +50,25 @@ class Frame:
     def to_crop(self, pose: np.ndarray) -> np.ndarray:
         """Photo coordinates -> crop coordinates (NaN stays NaN)."""
         return (np.asarray(pose, np.float32) - (self.left, self.top)).astype(np.float32)
+
+    def uncrop(self, array: np.ndarray, photo_size: tuple[int, int]) -> np.ndarray:
+        """A frame-sized (h, w, ...) array placed in a zero photo-sized one (the inverse of
+        :meth:`crop` where the box is inside the photo)."""
+        out = np.zeros((*photo_size, *array.shape[2:]), array.dtype)
+        y0, x0 = max(self.top, 0), max(self.left, 0)
+        y1 = min(self.top + self.height, photo_size[0])
+        x1 = min(self.left + self.width, photo_size[1])
+        if y1 > y0 and x1 > x0:
+            out[y0:y1, x0:x1] = array[
+                y0 - self.top : y1 - self.top, x0 - self.left : x1 - self.left
+            ]
+        return out
+
+    def crop_person(self, person):
+        """A :class:`~spt_core.pipeline.Person` cut to the box (poses moved into it)."""
+        from spt_core.pipeline import Person
+
+        return Person(self.crop(person.image), self.to_crop(person.pose), self.crop(person.parsing))
 
 
 def person_frame(
@@ -74,6 +96,31 @@ def person_frame(
     cy, cx = (y0 + y1) / 2, (x0 + x1) / 2
     h, w = int(np.ceil(height)), int(np.ceil(width))
     return Frame(int(round(cy - h / 2)), int(round(cx - w / 2)), h, w)
+
+
+def photo_frame(
+    poses: list[np.ndarray], photo_size: tuple[int, int], model_size: tuple[int, int]
+) -> Frame:
+    """The frame the model renders for a person of a photo: :func:`person_frame`, moved inside
+    the photo where it fits and cut to the photo where it does not (the pipeline letterboxes a
+    crop of another aspect), or the whole photo when the frame would cover most of it anyway
+    (:data:`WHOLE_PHOTO_SHARE`: cropping would only resample the picture twice).
+
+    Raises:
+        ValueError: no pose has a joint.
+    """
+    frame = person_frame(poses, photo_size, model_size)
+    spans = []
+    for start, length, limit in ((frame.top, frame.height, photo_size[0]),
+                                 (frame.left, frame.width, photo_size[1])):  # fmt: skip
+        if length >= limit:
+            spans.append((0, limit))
+        else:
+            spans.append((min(max(start, 0), limit - length), length))
+    (top, height), (left, width) = spans
+    if height * width >= WHOLE_PHOTO_SHARE * photo_size[0] * photo_size[1]:
+        return Frame(0, 0, photo_size[0], photo_size[1])
+    return Frame(top, left, height, width)
 
 
 def paste(photo: np.ndarray, rendered: np.ndarray, frame: Frame, region: np.ndarray) -> np.ndarray:
@@ -107,12 +154,39 @@ def person_region(parsings: list[np.ndarray], grow: int) -> np.ndarray:
 
 @dataclass
 class PhotoResult:
-    """:func:`repose_in_photo`'s result: the photo with the reposed person (the photo's size),
-    the frame that was rendered, and the predicted parsing of the crop (the frame's size)."""
+    """A result at the photo's resolution.
+
+    Attributes:
+        image: the photo with the person redrawn (the photo's size).
+        frame: the box of the photo the model rendered.
+        parsing: the target parsing the result shows, at the photo's size (predicted for a
+            repose; the given or predicted map otherwise), zero outside the frame.
+        model_image: the model's own output (its size, letterboxed: ``--model-frame``).
+    """
 
     image: np.ndarray
     frame: Frame
     parsing: np.ndarray
+    model_image: np.ndarray
+
+
+def _back_to_photo(pipe, photo, frame, crop, model_image, model_parsing, changed) -> PhotoResult:
+    """Scale the model's image and map back to the frame and put them into the photo inside the
+    union of the crop's old person and ``changed`` (frame-sized label maps), grown by a few model
+    pixels (the network's edge pixels blend into the photo's) and feathered."""
+    import cv2
+
+    letterbox = pipe.letterbox(crop.image.shape[:2])
+    size = (frame.width, frame.height)
+    rendered = letterbox.crop(model_image)
+    parsing = letterbox.crop(model_parsing)
+    if rendered.shape[:2] != (frame.height, frame.width):
+        rendered = cv2.resize(rendered, size, interpolation=cv2.INTER_LINEAR)
+        parsing = cv2.resize(parsing, size, interpolation=cv2.INTER_NEAREST)
+    grow = max(1, round(2 * frame.height / pipe.size[0]))
+    region = person_region([crop.parsing, parsing, *changed], grow)
+    image = paste(photo.image, rendered, frame, region)
+    return PhotoResult(image, frame, frame.uncrop(parsing, photo.image.shape[:2]), model_image)
 
 
 def repose_in_photo(pipe, person, target_pose: np.ndarray) -> PhotoResult:
@@ -123,19 +197,42 @@ def repose_in_photo(pipe, person, target_pose: np.ndarray) -> PhotoResult:
         person: a :class:`~spt_core.pipeline.Person` of any size (one person, not a batch).
         target_pose: (18, 2) in the photo's frame.
     """
-    import cv2
-
-    from spt_core.pipeline import Person
-
-    frame = person_frame([person.pose, target_pose], person.image.shape[:2], pipe.size)
-    crop = Person(frame.crop(person.image), frame.to_crop(person.pose), frame.crop(person.parsing))
+    frame = photo_frame([person.pose, target_pose], person.image.shape[:2], pipe.size)
+    crop = frame.crop_person(person)
     result = pipe.repose(crop, frame.to_crop(target_pose))
-    size = (frame.width, frame.height)
-    rendered = cv2.resize(result.letterbox.crop(result.image), size, interpolation=cv2.INTER_LINEAR)
-    parsing = cv2.resize(
-        result.letterbox.crop(result.parsing), size, interpolation=cv2.INTER_NEAREST
-    )
-    # A few model pixels of margin: the network's edge pixels blend into the photo's.
-    grow = max(1, round(2 * frame.height / pipe.size[0]))
-    region = person_region([crop.parsing, parsing], grow)
-    return PhotoResult(paste(person.image, rendered, frame, region), frame, parsing)
+    return _back_to_photo(pipe, person, frame, crop, result.image, result.parsing, [])
+
+
+def render_in_photo(
+    pipe, person, target_pose: np.ndarray, target_parsing: np.ndarray
+) -> PhotoResult:
+    """Draw the person of a photo with a painted parsing (the photo's size), optionally in
+    another pose, and put the result back at the photo's resolution."""
+    frame = photo_frame([person.pose, target_pose], person.image.shape[:2], pipe.size)
+    crop = frame.crop_person(person)
+    painted = frame.crop(np.asarray(target_parsing, np.uint8))
+    image = pipe.render(crop, frame.to_crop(target_pose), painted)
+    model_parsing = pipe.letterbox(painted.shape).labels(painted)
+    return _back_to_photo(pipe, person, frame, crop, image, model_parsing, [painted])
+
+
+def transfer_in_photo(
+    pipe, clothes_from, onto, labels, target_pose: np.ndarray | None = None
+) -> PhotoResult:
+    """``onto`` (a person of a photo) wearing ``clothes_from``'s garments ``labels``, optionally
+    reposed, put back at ``onto``'s resolution; ``clothes_from`` is framed around its own pose
+    first, so a person small in a large photo still fills the model's frame."""
+    pose = onto.pose if target_pose is None else target_pose
+    frame = photo_frame([onto.pose, pose], onto.image.shape[:2], pipe.size)
+    crop = frame.crop_person(onto)
+    other = photo_frame([clothes_from.pose], clothes_from.image.shape[:2], pipe.size)
+    clothes = other.crop_person(clothes_from)
+    moved = None if target_pose is None else frame.to_crop(target_pose)
+    image = pipe.transfer(clothes, crop, labels, target_pose=moved)
+    # Kept in her own pose, only her own garment pixels change (the pipeline composites them
+    # into her map); reposed, she is redrawn in the predicted map.
+    if target_pose is None:
+        model_parsing = pipe.fit(crop).parsing
+    else:
+        model_parsing = pipe.predict_parsing(crop, moved)
+    return _back_to_photo(pipe, onto, frame, crop, image, model_parsing, [])

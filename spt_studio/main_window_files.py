@@ -232,14 +232,19 @@ class FileCommandsMixin:
         self.statusBar().showMessage(f"Saved {written}", 5000)
         return True
 
-    def export_result(self, path: str | Path | None = None) -> bool:
+    def export_result(self, path: str | Path | None = None, model_frame: bool = False) -> bool:
+        """Write the result as PNG: at the photo's size (the person redrawn in the photo), or
+        with ``model_frame`` the model's own output at its size (File > Export model frame)."""
         doc = self.doc
-        if doc is None or doc.result is None:
+        image = None if doc is None else (doc.model_result if model_frame else doc.result)
+        if image is None:
             self.statusBar().showMessage("No result to export yet", 4000)
             return False
         if not path:
-            suggestion = f"{Path(doc.name).stem}_result.png"
-            path, _ = QFileDialog.getSaveFileName(self, "Export result", suggestion, "PNG (*.png)")
+            kind = "model" if model_frame else "result"
+            suggestion = f"{Path(doc.name).stem}_{kind}.png"
+            title = "Export the model's frame" if model_frame else "Export result"
+            path, _ = QFileDialog.getSaveFileName(self, title, suggestion, "PNG (*.png)")
             if not path:
                 return False
         path = Path(path)
@@ -248,12 +253,17 @@ class FileCommandsMixin:
         from spt_core.io_utils import write_image_rgb
 
         try:
-            write_image_rgb(path, doc.result)
+            write_image_rgb(path, image)
         except (OSError, SptError, ValueError) as exc:
             QMessageBox.warning(self, "Cannot export", f"{path}: {exc}")
             return False
-        self.statusBar().showMessage(f"Exported {path}", 5000)
+        height, width = image.shape[:2]
+        self.statusBar().showMessage(f"Exported {path} ({width}x{height})", 5000)
         return True
+
+    def export_model_frame(self) -> bool:
+        """File > Export model frame: the model's own output, at its size."""
+        return self.export_result(model_frame=True)
 
     def autosave(self, wait: bool = False) -> bool:
         """Write the autosave when something changed since the last one.

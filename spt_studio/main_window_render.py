@@ -42,7 +42,7 @@ class RenderingMixin:
         if self.session is None or result.tag != self._generation:
             return  # rendered for a document that is no longer open
         self.last_result = result
-        self.session.take_result(result.image, result.parsing)
+        self.session.take_result(result.image, result.parsing, result.model_image)
         self.result_panel.set_image(self.doc.result)
         self.render_label.setText(
             # Short, so the status bar's hints keep their room; the tooltip says what is what.

@@ -76,22 +76,27 @@ def cmd_repose(args: argparse.Namespace) -> int:
     target_pose = read_target_pose(target, source.image.shape[:2])
     pipe = _pipeline(args)
     start = time.perf_counter()
-    result = pipe.repose(source, target_pose)
+    if args.model_frame:
+        result = pipe.repose(source, target_pose)
+        parsing = result.parsing
+    else:
+        from spt_core.photo_frame import repose_in_photo
+
+        photo = repose_in_photo(pipe, source, target_pose)
+        parsing = photo.parsing
     elapsed = time.perf_counter() - start
     print(
         f"model {pipe.name} on {pipe.device}: {format_size(pipe.size)} in {elapsed * 1000:.0f} ms"
     )
-    if args.full_size:
-        from spt_core.photo_frame import repose_in_photo
-
-        photo = repose_in_photo(pipe, source, target_pose)
-        _save(args.out, photo.image, "result at the photo's size")
+    if args.model_frame:
+        _save(args.out, result.image, "result (the model's frame)")
     else:
-        _save(args.out, result.image)
+        _save(args.out, photo.image, _photo_text(photo))
     if args.parsing_out:
-        lb.write_parsing(args.parsing_out, result.parsing)
+        lb.write_parsing(args.parsing_out, parsing)
         print(f"predicted parsing: {args.parsing_out}")
     if args.sheet:
+        result = pipe.repose(source, target_pose)  # the sheet shows the model's frame
         fitted_target = pipe.fit_pose(target_pose, source.image.shape[:2], 1)[0]
         blank = sk.draw_skeleton(result.image * 0, fitted_target)
         tiles = [
@@ -109,8 +114,19 @@ def cmd_repose(args: argparse.Namespace) -> int:
     return 0
 
 
+def _photo_text(photo) -> str:
+    frame = photo.frame
+    if (frame.height, frame.width) == photo.image.shape[:2]:
+        return f"result ({frame.width}x{frame.height}, the photo's size)"
+    return (
+        f"result at the photo's size ({photo.image.shape[1]}x{photo.image.shape[0]}; the model "
+        f"drew the {frame.width}x{frame.height} box at x {frame.left}, y {frame.top})"
+    )
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from spt_core import labels as lb
+    from spt_core.errors import SptError
     from spt_core.person_files import read_target_pose
 
     source = _person(args.source, args.image, args.pose, args.parsing, DEFAULT_SOURCE)
@@ -120,8 +136,20 @@ def cmd_render(args: argparse.Namespace) -> int:
         if args.target_pose is None
         else read_target_pose(args.target_pose, source.image.shape[:2])
     )
+    if target_parsing.shape != source.image.shape[:2]:
+        raise SptError(
+            f"{args.target_parsing}: the parsing is {target_parsing.shape[1]}x"
+            f"{target_parsing.shape[0]} (width x height) but the photo is "
+            f"{source.image.shape[1]}x{source.image.shape[0]}; paint it at the photo's size"
+        )
     pipe = _pipeline(args)
-    _save(args.out, pipe.render(source, target_pose, target_parsing))
+    if args.model_frame:
+        _save(args.out, pipe.render(source, target_pose, target_parsing), "result (model frame)")
+    else:
+        from spt_core.photo_frame import render_in_photo
+
+        photo = render_in_photo(pipe, source, target_pose, target_parsing)
+        _save(args.out, photo.image, _photo_text(photo))
     return 0
 
 
@@ -145,8 +173,16 @@ def cmd_transfer(args: argparse.Namespace) -> int:
         target_pose = read_target_pose(args.target_pose, onto.image.shape[:2])
     pipe = _pipeline(args)
     chosen = [lb.LABEL_INDEX[n] for n in names]
-    out = pipe.transfer(clothes_from=clothes, onto=onto, labels=chosen, target_pose=target_pose)
-    _save(args.out, out)
+    out = None
+    if args.model_frame or args.sheet:  # the sheet shows the model's frame
+        out = pipe.transfer(clothes, onto, labels=chosen, target_pose=target_pose)
+    if args.model_frame:
+        _save(args.out, out, "result (the model's frame)")
+    else:
+        from spt_core.photo_frame import transfer_in_photo
+
+        photo = transfer_in_photo(pipe, clothes, onto, chosen, target_pose)
+        _save(args.out, photo.image, _photo_text(photo))
     if args.sheet:
         fitted_a, fitted_b = pipe.fit(clothes), pipe.fit(onto)
         _save(
@@ -188,6 +224,15 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _add_model(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model-frame",
+        action="store_true",
+        help="write the model's own output (its size, letterboxed) instead of the result at "
+        "the photo's size (by default the model draws a box around the person and only the "
+        "person's old and new regions of the photo are replaced)",
+    )
+    # Sessions before the photo-size default asked for it with --full-size: still accepted.
+    parser.add_argument("--full-size", action="store_true", help=argparse.SUPPRESS)
     add_path_arg(parser, "--model", SHIPPED_MODEL_HELP)
     add_option(parser, "--device", help=DEVICE_HELP)
     parser.add_argument(
@@ -237,13 +282,6 @@ def register(commands) -> None:
     add_path_arg(repose, "--parsing-out", "also write the predicted target parsing")
     sheet_help = "also write source | parsing | pose | predicted parsing | result"
     add_path_arg(repose, "--sheet", sheet_help)
-    repose.add_argument(
-        "--full-size",
-        action="store_true",
-        help="--out at the photo's resolution: the model renders a crop around the person and "
-        "only the person's old and new regions are replaced (the sheet stays at the model's "
-        "size)",
-    )
     _add_model(repose)
     repose.set_defaults(func=cmd_repose)
 

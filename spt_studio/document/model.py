@@ -142,7 +142,9 @@ class Document:
         target_parsing: (H, W) uint8 labels the user paints (paint mode renders with it).
         reference: the second person of clothing transfer, or None.
         settings: mode, transfer labels, overlay opacity, bone lock, brush size.
-        result: the last rendered image (not an edit; not in the undo history).
+        result: the last rendered image at the photo's size (not an edit; not in the undo
+            history).
+        model_result: the model's own output of that render (its size), or None.
         predicted_parsing: the last parsing predicted by the semantic network, or None.
     """
 
@@ -156,6 +158,7 @@ class Document:
     reference: PersonData | None = None
     settings: dict[str, Any] = field(default_factory=lambda: copy.deepcopy(DEFAULT_SETTINGS))
     result: np.ndarray | None = None
+    model_result: np.ndarray | None = None
     predicted_parsing: np.ndarray | None = None
 
     @classmethod

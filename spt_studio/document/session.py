@@ -185,14 +185,22 @@ class EditorSession:
             **common,
         )
 
-    def take_result(self, image: np.ndarray, parsing: np.ndarray | None = None) -> None:
+    def take_result(
+        self,
+        image: np.ndarray,
+        parsing: np.ndarray | None = None,
+        model_image: np.ndarray | None = None,
+    ) -> None:
         """Keep a finished render in the document (model outputs, not undo steps).
 
-        The image comes in the model's letterboxed frame and is kept with the photo's shape;
-        a predicted parsing is kept as predicted (``overview_parsing`` crops it when shown).
+        The render worker delivers the image at the photo's size; an image in the model's
+        letterboxed frame is kept with the photo's shape (cropped). A predicted parsing is kept
+        as predicted (``overview_parsing`` crops a letterboxed one when shown). ``model_image``
+        is the model's own output (File > Export model frame).
         """
         doc = self.doc
-        doc.result = crop_to_photo(image, doc.size)
+        doc.result = image if image.shape[:2] == doc.size else crop_to_photo(image, doc.size)
+        doc.model_result = model_image
         if parsing is not None:
             doc.predicted_parsing = parsing
 

@@ -23,7 +23,8 @@ from spt_studio.document.render_request import RenderRequest
 
 @dataclass
 class RenderResult:
-    """A finished render: the image, the predicted parsing (repose only) and timings."""
+    """A finished render: the image at the photo's size, the predicted parsing (photo's size;
+    None when nothing was predicted), the model's own output and timings."""
 
     serial: int
     kind: str
@@ -32,30 +33,39 @@ class RenderResult:
     seconds: float  # time in the model
     latency: float  # from the request to the result
     tag: int = 0
+    model_image: np.ndarray | None = None  # the model's frame (File > Export model frame)
 
 
-def run_request(pipe, request: RenderRequest) -> tuple[np.ndarray, np.ndarray | None]:
-    """Make the pipeline call for ``request`` (in the worker thread)."""
+def run_request(pipe, request: RenderRequest):
+    """Make the pipeline call for ``request`` (in the worker thread).
+
+    The model draws a box around the person and the result is put back into the photo at its
+    resolution (:mod:`spt_core.photo_frame`).
+
+    Returns:
+        (image, parsing or None, model image).
+    """
+    from spt_core.photo_frame import render_in_photo, repose_in_photo, transfer_in_photo
     from spt_core.pipeline import Person
 
     person = Person(request.image, request.pose, request.parsing)
     if hasattr(pipe, "keep_unchanged"):  # the worker owns the pipeline: no other caller
         pipe.keep_unchanged = request.keep_unchanged
     if request.kind == "repose":
-        out = pipe.repose(person, request.target_pose)
-        return out.image, out.parsing
+        out = repose_in_photo(pipe, person, request.target_pose)
+        return out.image, out.parsing, out.model_image
     if request.kind == "render":
-        return pipe.render(person, request.target_pose, request.target_parsing), None
+        out = render_in_photo(pipe, person, request.target_pose, request.target_parsing)
+        return out.image, None, out.model_image
     if request.kind == "transfer":
         if request.reference is None:
             raise ValueError("clothing transfer needs a second image")
         reference = Person(*request.reference)
         labels = tuple(int(v) for v in request.labels)
         # The session decided whether she keeps her real pixels or is reposed too.
-        if request.keep_real_pixels:
-            return pipe.transfer(reference, person, labels), None
-        image = pipe.transfer(reference, person, labels, target_pose=request.target_pose)
-        return image, pipe.predict_parsing(person, request.target_pose)
+        moved = None if request.keep_real_pixels else request.target_pose
+        out = transfer_in_photo(pipe, reference, person, labels, moved)
+        return out.image, None if moved is None else out.parsing, out.model_image
     raise ValueError(f"unknown render kind {request.kind!r}")
 
 
@@ -101,7 +111,7 @@ class RenderWorker(QObject):
             return
         start = time.perf_counter()
         try:
-            image, parsing = run_request(self.pipeline, request)
+            image, parsing, model_image = run_request(self.pipeline, request)
         except Exception as exc:  # noqa: BLE001 - reported, the editor keeps running
             traceback.print_exc()
             self.failed.emit(request.serial, f"{type(exc).__name__}: {exc}")
@@ -116,6 +126,7 @@ class RenderWorker(QObject):
                 seconds=end - start,
                 latency=end - request.created,
                 tag=request.tag,
+                model_image=model_image,
             )
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import cv2
 import numpy as np
 import pytest
 
@@ -86,7 +87,14 @@ def test_render_and_transfer(model, tmp_path):
     )
     pipe = SPTPipeline.from_pretrained(model, device="cpu")
     a = read_person(SAMPLES / "person_a")
-    assert np.array_equal(read_image_rgb(out), pipe.render(a, a.pose, edited))
+    # At the photo's size (the sample is the model's size: the whole photo is the frame): the
+    # model's drawing inside the person's old and new regions, the photo's pixels outside.
+    drawn = pipe.render(a, a.pose, edited)
+    result = read_image_rgb(out)
+    person = (a.parsing > 0) | (edited > 0)
+    assert np.array_equal(result[person], drawn[person])
+    far = ~cv2.dilate(person.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    assert np.array_equal(result[far], a.image[far])
 
     out = tmp_path / "transfer.png"
     assert (

@@ -9,7 +9,14 @@ import pytest
 
 from spt_core import skeleton as sk
 from spt_core.person_files import read_person
-from spt_core.photo_frame import Frame, paste, person_frame, person_region, repose_in_photo
+from spt_core.photo_frame import (
+    Frame,
+    paste,
+    person_frame,
+    person_region,
+    photo_frame,
+    repose_in_photo,
+)
 from spt_core.pipeline import Person, SPTPipeline
 from spt_core.shipped import sample_dir
 
@@ -81,7 +88,7 @@ def test_repose_in_photo_keeps_the_photo_outside_the_person():
     np.testing.assert_array_equal(result.image[outside], person.image[outside])
     # Inside the frame but far from the old and new person: the photo's own pixels, full res.
     crop_labels = frame.crop(person.parsing)
-    region = person_region([crop_labels, result.parsing], 3)
+    region = person_region([crop_labels, frame.crop(result.parsing)], 3)
     far = frame.crop(np.ones(person.image.shape[:2], np.uint8)).astype(bool) & (region == 0)
     assert far.sum() > 1000
     np.testing.assert_array_equal(frame.crop(result.image)[far], frame.crop(person.image)[far])
@@ -91,16 +98,81 @@ def test_repose_in_photo_keeps_the_photo_outside_the_person():
     assert np.abs(result.image[patch].astype(int) - person.image[patch].astype(int)).mean() > 10
 
 
-def test_cli_full_size_writes_the_photos_resolution(tmp_path):
-    from spt_core.cli import main
-    from spt_core.io_utils import read_image_rgb
+def test_the_frame_stays_inside_the_photo_and_a_large_one_is_the_whole_photo():
+    pose = np.full((sk.NUM_JOINTS, 2), np.nan, np.float32)
+    pose[sk.NOSE], pose[sk.R_ANKLE] = (20, 10), (20, 110)  # near the top-left corner
+    # person_frame: 100 tall -> y -10..120, width 65 about x 20 -> left -12: moved inside.
+    assert person_frame([pose], (400, 300), (128, 64)).top < 0
+    frame = photo_frame([pose], (400, 300), (128, 64))
+    assert (frame.top, frame.left, frame.height, frame.width) == (0, 0, 130, 65)
+    # Taller than the photo: cut to its height (the pipeline letterboxes the rest).
+    frame = photo_frame([pose], (120, 300), (128, 64))
+    assert (frame.top, frame.height, frame.width) == (0, 120, 65)
+    # Most of the photo: the whole photo (no crop to resample).
+    assert photo_frame([pose], (140, 70), (128, 64)) == Frame(0, 0, 140, 70)
+    # uncrop puts a crop back where it came from.
+    photo = np.arange(400 * 300, dtype=np.int64).reshape(400, 300)
+    inner = Frame(5, 7, 30, 20)
+    back = inner.uncrop(inner.crop(photo), photo.shape)
+    np.testing.assert_array_equal(back[5:35, 7:27], photo[5:35, 7:27])
+    assert back.sum() == photo[5:35, 7:27].sum()
+
+
+def _scaled_sample(tmp_path, name: str, factor: int = 4):
+    """A shipped sample scaled ``factor`` times (512x256 for 4) and written as a "photo"."""
     from spt_core.person_files import write_person
 
-    person = _photo_with_person()
-    folder = write_person(tmp_path / "photo_person", person)
-    argv = ["repose", str(folder), str(sample_dir("person_b")), "--out", str(tmp_path / "big.png")]
-    assert main([*argv, "--full-size", "--device", "cpu"]) == 0
-    big = read_image_rgb(tmp_path / "big.png")
-    assert big.shape == person.image.shape
-    assert main([*argv[:-1], str(tmp_path / "small.png"), "--device", "cpu"]) == 0
-    assert read_image_rgb(tmp_path / "small.png").shape[0] == 128  # without: the model's size
+    person = read_person(sample_dir(name))
+    size = (64 * factor, 128 * factor)
+    big = Person(
+        cv2.resize(person.image, size, interpolation=cv2.INTER_CUBIC),
+        (person.pose * factor + (factor - 1) / 2).astype(np.float32),
+        cv2.resize(person.parsing, size, interpolation=cv2.INTER_NEAREST),
+    )
+    return big, write_person(tmp_path / name, big)
+
+
+def _far_from(maps, pixels: int) -> np.ndarray:
+    """Where no map of ``maps`` shows the person within ``pixels`` (a square neighbourhood)."""
+    union = np.zeros(maps[0].shape, np.uint8)
+    for labels in maps:
+        union |= (labels > 0).astype(np.uint8)
+    return cv2.dilate(union, np.ones((2 * pixels + 1,) * 2, np.uint8)) == 0
+
+
+@pytest.mark.parametrize("command", ["repose", "render", "transfer"])
+def test_cli_results_are_the_photos_size_and_the_photo_outside_the_person(tmp_path, command):
+    """Issue #16's acceptance: a sample scaled 4x to 512x256; the result is 512x256 and, away
+    from the old and the new person, exactly the photo. --model-frame gives the model's size."""
+    from spt_core import labels as lb
+    from spt_core.cli import main
+    from spt_core.io_utils import read_image_rgb
+
+    photo, folder = _scaled_sample(tmp_path, "person_a")
+    out = tmp_path / "out.png"
+    maps = [photo.parsing]
+    if command == "repose":
+        _, target = _scaled_sample(tmp_path, "person_b")
+        argv = ["repose", str(folder), str(target), "--parsing-out", str(tmp_path / "p.png")]
+    elif command == "render":
+        painted = photo.parsing.copy()
+        painted[np.isin(painted, (lb.LEFT_ARM, lb.RIGHT_ARM))] = lb.UPPER_CLOTHES  # sleeves
+        lb.write_parsing(tmp_path / "painted.png", painted)
+        argv = ["render", str(folder), "--target-parsing", str(tmp_path / "painted.png")]
+        maps.append(painted)
+    else:
+        _, other = _scaled_sample(tmp_path, "person_b")
+        argv = ["transfer", "--onto", str(folder), "--clothes-from", str(other)]
+    assert main([*argv, "--out", str(out), "--device", "cpu"]) == 0
+    result = read_image_rgb(out)
+    assert result.shape == photo.image.shape == (512, 256, 3)
+    if command == "repose":
+        maps.append(lb.read_parsing(tmp_path / "p.png"))
+        assert maps[-1].shape == (512, 256)
+    # 4 model pixels of margin: the region grown by 2 and feathered by 2 model pixels.
+    far = _far_from(maps, 4 * 4 + 1)
+    assert far.mean() > 0.2
+    np.testing.assert_array_equal(result[far], photo.image[far])
+    assert np.abs(result.astype(int) - photo.image.astype(int))[~far].mean() > 1  # it drew
+    assert main([*argv, "--out", str(tmp_path / "m.png"), "--model-frame", "--device", "cpu"]) == 0
+    assert read_image_rgb(tmp_path / "m.png").shape == (128, 64, 3)

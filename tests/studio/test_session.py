@@ -119,6 +119,11 @@ def test_the_worker_sets_the_pipelines_keep_unchanged_from_the_request(session):
         keep_unchanged = True
         size = (16, 10)
 
+        def letterbox(self, frame):  # it draws at the size it is given
+            from spt_core.letterbox import Letterbox
+
+            return Letterbox.fit(tuple(frame), tuple(frame))
+
         def repose(self, person, target_pose):
             self.seen = self.keep_unchanged
             return type("Result", (), {"image": person.image, "parsing": person.parsing})

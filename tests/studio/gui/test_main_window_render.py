@@ -26,6 +26,11 @@ class SlowPipeline:
         self.calls: list[float] = []
         self.threads: list[int] = []
 
+    def letterbox(self, frame):
+        from spt_core.letterbox import Letterbox
+
+        return Letterbox.fit(tuple(frame), self.size)
+
     def render(self, person, target_pose, target_parsing):
         self.threads.append(threading.get_ident())
         time.sleep(self.seconds)
@@ -39,13 +44,14 @@ class SlowPipeline:
 def request(marker: float) -> RenderRequest:
     pose = sk.missing_pose()
     pose[sk.NOSE] = (marker, 1.0)
+    pose[sk.R_ANKLE] = (2.0, 7.0)  # a person as tall as the photo: the whole photo is drawn
     return RenderRequest(
         "render",
         image=np.zeros((8, 4, 3), np.uint8),
         pose=pose,
-        parsing=np.zeros((8, 4), np.uint8),
+        parsing=np.ones((8, 4), np.uint8),  # the person everywhere: the drawing shows
         target_pose=pose,
-        target_parsing=np.zeros((8, 4), np.uint8),
+        target_parsing=np.ones((8, 4), np.uint8),
     )
 
 

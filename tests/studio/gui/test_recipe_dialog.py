@@ -99,8 +99,11 @@ def test_train_a_model_stop_resume_and_use_it(qtbot, make_window, data, tmp_path
     window.schedule_render()
     wait_for_render(qtbot, window, timeout=TIMEOUT_MS)
     trained = SPTPipeline.from_pretrained(out / "model", device="cpu")
-    expected = trained.repose(person, person.pose).image
-    assert np.array_equal(window.last_result.image, expected)
+    from spt_core.photo_frame import repose_in_photo
+
+    expected = repose_in_photo(trained, person, person.pose)  # the tiny model: 32x16
+    assert np.array_equal(window.last_result.model_image, expected.model_image)
+    assert np.array_equal(window.last_result.image, expected.image)  # at the photo's size
     assert not np.array_equal(window.doc.result, shipped_result)
 
 
