@@ -78,6 +78,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
         self.session: EditorSession | None = None
         self.project_path: Path | None = None
         self.ask_before_close = True
+        self.use_detector = True  # Frame the person searches the box (tests turn it off)
         self.model_path, self.model_device = "", "auto"
         self.last_result: RenderResult | None = None
         self._changes = 0
@@ -144,6 +145,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
         splitter.setSizes([600, 400])
         self.setCentralWidget(splitter)
         self.pose_canvas.cursor_moved.connect(self.show_cursor)
+        self.pose_canvas.person_boxed.connect(self.on_person_boxed)
         self.label_canvas.cursor_moved.connect(self.show_cursor)
         self.label_canvas.label_changed.connect(self._label_changed)
         self.transfer_panel.labels_changed.connect(self.set_transfer_labels)

@@ -26,7 +26,7 @@ MODE_ICONS = {"repose": "fa5s.walking", "paint": "fa5s.paint-brush", "transfer":
 #: Actions that act on one mode's page only: enabled in that mode, so their letter and digit
 #: keys cannot change the pose while painting (L, M, H) or the label while reposing (0-9).
 MODE_ACTIONS: dict[str, tuple[str, ...]] = {
-    "repose": ("mirror", "reset_pose", "toggle_joint", "bone_lock", "edit_source"),
+    "repose": ("mirror", "reset_pose", "toggle_joint", "bone_lock", "edit_source", "frame_person"),
     "paint": (
         "brush", "eraser", "fill", "picker", "brush_smaller", "brush_larger",
         *(f"label_{k}" for k in range(10)),
@@ -139,6 +139,17 @@ def action_table(window: MainWindow) -> list[ActionSpec]:
             "fa5s.lock",
             "L",
             "Keep bone lengths while dragging",
+            checkable=True,
+            pass_checked=True,
+        ),
+        ActionSpec(
+            "frame_person",
+            "&Frame the person...",
+            window.set_framing,
+            "fa5s.vector-square",
+            "",
+            "Drag a box around the person to edit: one of several people, or one the detector "
+            "does not find (the template is fitted to the box)",
             checkable=True,
             pass_checked=True,
         ),
@@ -372,6 +383,7 @@ MENUS: dict[str, list[str | None]] = {
         "keep_unchanged",
     ],
     "&Pose": [
+        "frame_person",
         "edit_source",
         None,
         "mirror",
@@ -405,7 +417,7 @@ MENUS: dict[str, list[str | None]] = {
 TOOLBARS: dict[str, list[str | None]] = {
     "File": ["open_image", "open_sample", "save", "export", None, "undo", "redo"],
     "Mode": ["mode_repose", "mode_paint", "mode_transfer"],
-    "Pose": ["edit_source", "mirror", "reset_pose", "toggle_joint", "bone_lock"],
+    "Pose": ["frame_person", "edit_source", "mirror", "reset_pose", "toggle_joint", "bone_lock"],
     "Paint": ["brush", "eraser", "fill", "picker", "use_predicted"],
     "View": ["zoom_in", "zoom_out", "zoom_fit"],
 }

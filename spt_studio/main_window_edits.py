@@ -66,6 +66,43 @@ class EditCommandsMixin:
                 15000,
             )
 
+    def set_framing(self, on: bool) -> None:
+        """Pose > Frame the person: the next drag on the pose canvas draws a box around the
+        person to edit (one of several people, or one no detector finds)."""
+        self.pose_canvas.set_framing(on)
+        if on:
+            self.set_mode("repose")
+            self.statusBar().showMessage(
+                "Drag a box around the person to edit, head to feet", 15000
+            )
+
+    def on_person_boxed(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        """A box was drawn: find the person in it (or fit the template to it)."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QApplication
+
+        self.actions_by_key["frame_person"].setChecked(False)
+        self.pose_canvas.set_framing(False)
+        if self.session is None:
+            return
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            found = self.session.frame_person((x0, y0, x1, y1), self.use_detector)
+        except ValueError as exc:
+            self.statusBar().showMessage(f"Frame the person: {exc}", 8000)
+            return
+        finally:
+            QApplication.restoreOverrideCursor()
+        from spt_studio.document.person_init import detector_installed
+
+        if found:
+            message = "Found the person in the box; check the joints (Pose > Edit the photo's pose)"
+        elif self.use_detector and detector_installed():
+            message = "Nobody found in the box: the template was fitted to it; drag its joints"
+        else:
+            message = "The template was fitted to the box: drag its joints onto the person"
+        self.statusBar().showMessage(message, 15000)
+
     def set_keep_unchanged(self, on: bool) -> None:
         """Keep the photo's own pixels where nothing changed, or let the network redraw all."""
         if self.session is not None and self.session.set_keep_unchanged(on):

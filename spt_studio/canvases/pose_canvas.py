@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QGraphicsEllipseItem, QGraphicsItem, QGraphicsLine
 from spt_core import skeleton as sk
 from spt_studio.canvases.base import DocumentCanvas
 from spt_studio.canvases.tools.drag import JointDragTool
+from spt_studio.canvases.tools.frame import BoxTool
 from spt_studio.document import Change, SetJointVisible, SetPose
 
 HANDLE_RADIUS = 6.0  # screen pixels
@@ -78,13 +79,16 @@ class PoseCanvas(DocumentCanvas):
     """
 
     joint_selected = Signal(int)
+    person_boxed = Signal(float, float, float, float)  # x0, y0, x1, y1 (Frame the person)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.bone_lock = False
         self.edit_source = False  # the handles move the photo's own pose, not the target
         self.selected_joint = -1
-        self.tool = JointDragTool(self)
+        self.drag_tool = JointDragTool(self)
+        self.box_tool = BoxTool(self)
+        self.tool = self.drag_tool
         self.handles = [JointHandle(j) for j in range(sk.NUM_JOINTS)]
         self.bones = [QGraphicsLineItem() for _ in sk.LIMBS]
         self.ghosts = [QGraphicsLineItem() for _ in sk.LIMBS]
@@ -169,6 +173,11 @@ class PoseCanvas(DocumentCanvas):
         ``edit_source`` (Pose > Edit the photo's pose)."""
         doc = self.history.doc
         return doc.source_pose if self.edit_source else doc.target_pose
+
+    def set_framing(self, on: bool) -> None:
+        """Left drags draw a box around the person to edit (on) or move joints (off)."""
+        self.tool = self.box_tool if on else self.drag_tool
+        self.viewport().setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
 
     def set_edit_source(self, on: bool) -> None:
         """Move the photo's own pose (on) or the target pose (off) with the handles."""

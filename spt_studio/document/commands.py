@@ -285,6 +285,34 @@ class SetParsing(Command):
         return Change("parsing", layer=self.layer)
 
 
+class PlacePerson(Command):
+    """The person the user framed (Pose > Frame the person): the photo's pose and parsing
+    replaced, and the target made the same (nothing reposed or painted yet), in one step."""
+
+    FIELDS = ("source_pose", "target_pose", "target_visible", "source_parsing", "target_parsing")
+
+    def __init__(self, doc: Document, pose: np.ndarray, parsing: np.ndarray, text: str):
+        super().__init__()
+        self.text = text
+        if parsing.shape != doc.source_parsing.shape:
+            raise ValueError(f"parsing is {parsing.shape}, the photo is {doc.source_parsing.shape}")
+        pose = sk.as_pose(pose)
+        labels = np.asarray(parsing, np.uint8)
+        self.before = tuple(getattr(doc, f).copy() for f in self.FIELDS)
+        self.after = (pose, pose.copy(), np.ones(sk.NUM_JOINTS, bool), labels, labels.copy())
+
+    def _set(self, doc: Document, values) -> Change:
+        for name, value in zip(self.FIELDS, values, strict=True):
+            setattr(doc, name, value.copy())
+        return Change("all")
+
+    def redo(self, doc: Document) -> Change:
+        return self._set(doc, self.after)
+
+    def undo(self, doc: Document) -> Change:
+        return self._set(doc, self.before)
+
+
 # --------------------------------------------------------------------------------------------
 # Second person and settings
 

@@ -137,6 +137,63 @@ def detect_person(image: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return sk.as_pose(found.pose), lb.check_labels(parsing)
 
 
+#: A box is searched with this much room around it (share of its height): a detector needs the
+#: whole person, and a box drawn by hand is rarely generous.
+BOX_MARGIN = 0.15
+
+#: People smaller than this (pixels tall) are enlarged before detection: BlazePose misses
+#: most pedestrians of 50-100 pixels.
+DETECT_MIN_HEIGHT = 256
+
+
+def person_in_box(
+    image: np.ndarray, box: tuple[float, float, float, float], use_detector: bool = True
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """The pose and parsing of the person inside ``box`` (x0, y0, x1, y1 in photo pixels):
+    the one the user chose where a photo shows several people, or where no detector is.
+
+    With the detector, the box (with :data:`BOX_MARGIN` around it, enlarged to at least
+    :data:`DETECT_MIN_HEIGHT` pixels tall) is searched for a person; otherwise, or when nobody
+    is found, the standing template fills the box. Maps are at the photo's size, zero outside
+    the box.
+
+    Returns:
+        (pose, parsing, found): ``found`` is False when the template was used.
+
+    Raises:
+        ValueError: a box of less than 4 pixels a side.
+    """
+    import cv2
+
+    height, width = image.shape[:2]
+    x0, x1 = sorted((float(box[0]), float(box[2])))
+    y0, y1 = sorted((float(box[1]), float(box[3])))
+    x0, y0 = max(x0, 0.0), max(y0, 0.0)
+    x1, y1 = min(x1, float(width)), min(y1, float(height))
+    if x1 - x0 < 4 or y1 - y0 < 4:
+        raise ValueError(f"the box is {x1 - x0:.0f}x{y1 - y0:.0f} pixels: draw it around a person")
+    if use_detector:
+        grow = BOX_MARGIN * (y1 - y0)
+        left, top = int(max(x0 - grow, 0)), int(max(y0 - grow, 0))
+        right, bottom = int(min(x1 + grow, width)), int(min(y1 + grow, height))
+        crop = image[top:bottom, left:right]
+        scale = max(1.0, DETECT_MIN_HEIGHT / crop.shape[0])
+        if scale > 1:
+            size = (round(crop.shape[1] * scale), round(crop.shape[0] * scale))
+            crop = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
+        found = detect_person(crop)
+        if found is not None:
+            pose, labels = found
+            pose = (pose / scale + (left, top)).astype(np.float32)
+            small = (right - left, bottom - top)
+            labels = cv2.resize(labels, small, interpolation=cv2.INTER_NEAREST)
+            parsing = np.zeros((height, width), np.uint8)
+            parsing[top:bottom, left:right] = labels
+            return pose, parsing, True
+    pose = template_pose((y1 - y0, x1 - x0)) + np.array([x0, y0], np.float32)
+    return pose.astype(np.float32), parsing_from_pose(pose, (height, width)), False
+
+
 def is_person_folder(folder: str | Path) -> bool:
     """Whether ``folder`` is a person folder (image.png with pose.json beside it), like the
     shipped samples and what ``spt`` commands read and write."""

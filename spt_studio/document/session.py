@@ -24,7 +24,7 @@ from spt_studio.document import commands
 from spt_studio.document.frames import crop_to_photo, labels_to_photo
 from spt_studio.document.history import History
 from spt_studio.document.model import MODES, Document, PersonData
-from spt_studio.document.person_init import parsing_from_pose
+from spt_studio.document.person_init import parsing_from_pose, person_in_box
 from spt_studio.document.pose_ops import fit_pose
 from spt_studio.document.render_request import RenderRequest
 
@@ -234,6 +234,20 @@ class EditorSession:
             return False
         self.copy_pose(ref.pose, ref.image.shape[:2], ref.name)
         return True
+
+    def frame_person(
+        self, box: tuple[float, float, float, float], use_detector: bool = True
+    ) -> bool:
+        """Make the person inside ``box`` (x0, y0, x1, y1) the one to edit: detected there, or
+        the template fitted to the box (one undo step). Returns whether a detector found her.
+
+        Raises:
+            ValueError: a box too small to hold a person.
+        """
+        pose, parsing, found = person_in_box(self.doc.image, box, use_detector)
+        text = "frame the person" + ("" if found else " (template)")
+        self.history.push(commands.PlacePerson(self.doc, pose, parsing, text))
+        return found
 
     # -- parsing edits -----------------------------------------------------------------------
 
