@@ -13,7 +13,10 @@ trained (``spt train parser``, ``spt prepare --parser``). The rules (docs/prepar
    :data:`SKIN_DELTA` of it (lightness at half weight) is skin. A back view (no nose or eye)
    has no such reference: a cluster is skin when its mean chroma lies in the classic YCrCb
    skin box (Chai and Ngan, 1999: Cr 133..173, Cb 77..127).
-4. **Labels**: head: skin -> face, else hair. Torso -> upper clothes. Arm: skin -> left/right
+4. **Colour evidence**: a skin pixel of an arm whose colour is nearer the torso's garment (its
+   median colour) than the face's is a sleeve; one of a leg nearer the colour of the tops of
+   the thighs is the lower garment (unless that colour is the face's: bare thighs).
+5. **Labels**: head: skin -> face, else hair. Torso -> upper clothes. Arm: skin -> left/right
    arm (the person's own side), else upper clothes (a sleeve). Leg: skin, or the shoe zone
    below the ankle, -> left/right leg (LIP merges shoes into legs); else the lower garment:
    skirt when the gap between the thighs is filled with cloth although the knees stand apart,
@@ -32,6 +35,10 @@ SKIN_DELTA = 20.0
 #: ... with lightness at half weight: shading changes a face's lightness far more than its
 #: chroma (on synthetic people: mean IoU 0.644 against 0.636 with plain CIE76 ΔE).
 SKIN_WEIGHTS = np.array([0.5, 1.0, 1.0])
+#: A garment colour this near (weighted Lab) the face's is skin itself (bare thighs): its
+#: pixels are not told apart from skin by colour. (On synthetic people 2 beat 20, 10 and 5:
+#: docs/prepare.md.)
+SAME_COLOUR = 2.0
 #: Colour clusters of the person's pixels.
 CLUSTERS = 6
 #: Skirt: fraction of the between-thighs triangle covered by cloth ...
@@ -284,6 +291,28 @@ def _above_hairline(pose: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return height > 0.7 * head[1]
 
 
+def _nearer_cloth(
+    lab: np.ndarray, where: np.ndarray, cloth: np.ndarray | None, skin: np.ndarray | None
+) -> np.ndarray:
+    """(H, W) bool: pixels of ``where`` whose colour is nearer the garment colour ``cloth``
+    than the skin colour ``skin`` (weighted Lab). All False without both references, or when
+    the garment itself is skin-coloured (bare thighs: nothing to tell apart)."""
+    out = np.zeros(where.shape, bool)
+    if cloth is None or skin is None:
+        return out
+    if np.linalg.norm((cloth - skin) * SKIN_WEIGHTS) < SAME_COLOUR:
+        return out
+    colours = lab[where]
+    to_cloth = np.linalg.norm((colours - cloth) * SKIN_WEIGHTS, axis=1)
+    to_skin = np.linalg.norm((colours - skin) * SKIN_WEIGHTS, axis=1)
+    out[where] = to_cloth < to_skin
+    return out
+
+
+def _median_colour(lab: np.ndarray, where: np.ndarray) -> np.ndarray | None:
+    return np.median(lab[where], axis=0) if where.sum() >= 3 else None
+
+
 def _is_back_view(pose: np.ndarray) -> bool:
     """No nose and no eye: the face is turned away."""
     return not sk.present(pose)[[sk.NOSE, sk.R_EYE, sk.L_EYE]].any()
@@ -309,6 +338,12 @@ def rule_parsing(image: np.ndarray, mask: np.ndarray, pose: np.ndarray) -> np.nd
     skin = skin_mask(image, person, pose)
     region = {name: person & (part == i) for i, name in enumerate(names)}
     empty = np.zeros(size, bool)
+    # Colour evidence against the skin clusters: a sleeve or a trouser leg is the colour of
+    # the garment it belongs to (the torso's; the tops of the thighs'), which in grey or dim
+    # photos is often as near the face's colour as a bare arm would be.
+    lab = _lab(image)
+    face = skin_reference(lab, person, pose, size)
+    top = _median_colour(lab, region.get("torso", empty))
     if "head" in region:
         labels[region["head"]] = lb.HAIR
         if not _is_back_view(pose):
@@ -317,11 +352,20 @@ def rule_parsing(image: np.ndarray, mask: np.ndarray, pose: np.ndarray) -> np.nd
     for name, arm in (("right_arm", lb.RIGHT_ARM), ("left_arm", lb.LEFT_ARM)):
         where = region.get(name, empty)
         labels[where] = lb.UPPER_CLOTHES
-        labels[where & skin] = arm
+        labels[where & skin & ~_nearer_cloth(lab, where, top, face)] = arm
     leg_regions = (
         ("right_leg", lb.RIGHT_LEG, sk.R_KNEE, sk.R_ANKLE),
         ("left_leg", lb.LEFT_LEG, sk.L_KNEE, sk.L_ANKLE),
     )
+    thighs = np.zeros(size, bool)
+    for name, _, hip in (("right_leg", 0, sk.R_HIP), ("left_leg", 0, sk.L_HIP)):
+        knee = sk.R_KNEE if hip == sk.R_HIP else sk.L_KNEE
+        along = _along(pose, size, hip, knee)
+        if along is not None:
+            thighs |= region.get(name, empty) & (along < 0.3)
+    bottom = _median_colour(lab, thighs)
+    legs = region.get("right_leg", empty) | region.get("left_leg", empty)
+    skin = skin & ~(legs & _nearer_cloth(lab, legs, bottom, face))
     cloth, shins = np.zeros(size, bool), np.zeros(size, bool)
     for name, _, knee, ankle in leg_regions:
         cloth |= region.get(name, empty) & ~skin

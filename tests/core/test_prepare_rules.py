@@ -23,8 +23,8 @@ def test_rules_beat_the_trivial_guess_on_synthetic_people(people):
     """Given the true mask and pose, the rules label most person pixels right.
 
     Measured here: 0.83 mean pixel accuracy on person pixels (16 people, seed 5), against 0.36
-    for "everything is upper clothes"; on 200 other people (seed 11) 0.78 against 0.39, mean
-    IoU 0.64 over the 10 labels.
+    for "everything is upper clothes"; on 200 other people (seed 11) 0.80 against 0.39, mean
+    IoU 0.67 over the 10 labels (0.78 and 0.64 before the colour evidence).
     """
     confusion = np.zeros((lb.NUM_LABELS, lb.NUM_LABELS), np.int64)
     accuracy, trivial = [], []
@@ -127,3 +127,27 @@ def test_kmeans_is_deterministic_and_finds_separated_groups():
     np.testing.assert_allclose(
         sorted(map(tuple, centres.round())), [(0, 0, 0), (0, 50, 9), (50, 0, 0)], atol=1
     )
+
+
+def test_grey_photos_keep_trousers_and_sleeves(people):
+    """In a grey photo every colour is near the face's lightness: without the colour evidence
+    (the garment's own colour against the face's) covered legs were called bare. Measured on
+    200 people (seed 11): accuracy 0.64 -> 0.72, trousered people with >12% bare legs 72% -> 25%.
+    """
+    import cv2
+
+    accuracy, bare_legs = [], []
+    for i in range(len(people)):
+        sample = people[i]
+        grey = cv2.cvtColor(sample.image, cv2.COLOR_RGB2GRAY)
+        person = sample.parsing > 0
+        predicted = rule_parsing(np.stack([grey] * 3, -1), person.astype(np.float32), sample.pose)
+        accuracy.append((predicted[person] == sample.parsing[person]).mean())
+        legs_true, legs_found = (
+            np.isin(labels, (lb.LEFT_LEG, lb.RIGHT_LEG)).sum() / person.sum()
+            for labels in (sample.parsing, predicted)
+        )
+        if legs_true < 0.06:  # trousers down to the shoes
+            bare_legs.append(legs_found > 0.12)
+    assert np.mean(accuracy) > 0.66
+    assert bare_legs and np.mean(bare_legs) < 0.45
