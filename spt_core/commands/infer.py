@@ -34,7 +34,23 @@ def _person(folder, image=None, pose=None, parsing=None, default: str | None = N
 
     if folder is None and image is None and default is not None:
         folder = _sample(default)
-    return read_person(folder, image, pose, parsing)
+    person = read_person(folder, image, pose, parsing)
+    _warn_without_legs(person.pose, str(folder or image))
+    return person
+
+
+def _warn_without_legs(pose, what: str) -> None:
+    """Say on stderr why an upper-body photo will come out as blocks (it still runs)."""
+    import sys
+
+    from spt_core import skeleton as sk
+
+    if not sk.has_legs(pose):
+        print(
+            f"warning: {what}: the pose has no knee and no ankle (an upper-body photo?); the "
+            "model is trained on whole bodies, so the result will not look like a person",
+            file=sys.stderr,
+        )
 
 
 def _pipeline(args):

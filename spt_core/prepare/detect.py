@@ -107,18 +107,53 @@ def mirror_landmarks(landmarks: np.ndarray, width: int) -> np.ndarray:
     return out
 
 
+#: Landmark groups of one limb on each side (arm, leg): the two passes may name the sides of a
+#: side view differently, so each group's sides are matched before averaging.
+SIDE_GROUPS: tuple[tuple[tuple[int, ...], tuple[int, ...]], ...] = tuple(
+    (
+        tuple(BLAZEPOSE_INDEX[f"left_{n}"] for n in names),
+        tuple(BLAZEPOSE_INDEX[f"right_{n}"] for n in names),
+    )
+    for names in (
+        ("shoulder", "elbow", "wrist", "pinky", "index", "thumb"),
+        ("hip", "knee", "ankle", "heel", "foot_index"),
+    )
+)
+
+
+def match_sides(landmarks: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """``other`` with the left and right landmarks of an arm or leg pair swapped wherever the
+    swap lies nearer ``landmarks`` (sum of distances over the group)."""
+    other = np.asarray(other, np.float32).copy()
+    for left, right in SIDE_GROUPS:
+        left, right = list(left), list(right)
+
+        def cost(a, b):
+            return float(np.linalg.norm(landmarks[a, :2] - other[b, :2], axis=1).sum())
+
+        if cost(left, right) + cost(right, left) < cost(left, left) + cost(right, right):
+            other[left + right] = other[right + left]
+    return other
+
+
 def average_with_mirror(
     landmarks: np.ndarray | None, mirrored: np.ndarray | None, width: int
 ) -> np.ndarray | None:
     """Mean of a pass on the photo and a pass on its mirror image (None: nobody found).
 
     ``mirrored`` holds the landmarks as found on the mirrored photo; a pass that found nobody
-    leaves the other one's answer. Positions and visibilities are averaged.
+    leaves the other one's answer. Positions and visibilities are averaged, after the mirrored
+    pass's sides are matched to the direct pass's (:func:`match_sides`): in side views the two
+    passes often disagree on which leg is the left one, and averaging them as named put both
+    legs on one line.
     """
     if mirrored is None:
         return landmarks
     back = mirror_landmarks(mirrored, width)
-    return back if landmarks is None else (np.asarray(landmarks, np.float32) + back) / 2
+    if landmarks is None:
+        return back
+    landmarks = np.asarray(landmarks, np.float32)
+    return (landmarks + match_sides(landmarks, back)) / 2
 
 
 def blazepose_to_openpose(

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from spt_core import labels as lb
+from spt_core import skeleton as sk
 from spt_core.cli import main
 from spt_core.errors import DataError
 from spt_core.io_utils import read_image_rgb
@@ -183,3 +184,19 @@ def test_person_files_refuse_bad_input(tmp_path):
         read_person(tmp_path / "p")
     with pytest.raises(DataError, match="not a person folder"):
         read_person(tmp_path / "missing")
+
+
+def test_an_upper_body_pose_is_warned_about(tmp_path, capsys):
+    """No knee and no ankle: the CLI says why the result will be blocks (it still runs)."""
+    import shutil
+
+    folder = tmp_path / "upper"
+    shutil.copytree(SAMPLES / "person_a", folder)
+    pose = json.loads((folder / "pose.json").read_text())
+    for joint in (sk.R_KNEE, sk.L_KNEE, sk.R_ANKLE, sk.L_ANKLE):
+        pose["keypoints"][joint] = None
+    (folder / "pose.json").write_text(json.dumps(pose))
+    assert main(["repose", str(folder), "--out", str(tmp_path / "r.png"), "--device", "cpu"]) == 0
+    assert "no knee and no ankle" in capsys.readouterr().err
+    assert main(["repose", "--out", str(tmp_path / "s.png"), "--device", "cpu"]) == 0
+    assert "no knee" not in capsys.readouterr().err  # a whole body: no warning

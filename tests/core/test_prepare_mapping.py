@@ -127,3 +127,26 @@ def test_averaging_with_a_perfect_mirror_pass_returns_the_first_pass():
     np.testing.assert_allclose(average_with_mirror(landmarks, None, width), landmarks)
     np.testing.assert_allclose(average_with_mirror(None, seen, width), landmarks, atol=1e-4)
     assert average_with_mirror(None, None, width) is None
+
+
+def test_a_side_view_whose_passes_name_the_legs_differently_keeps_two_legs():
+    """Seen from the side, the mirrored pass may call the near leg the left one where the direct
+    pass called it the right one; averaging by name put both legs on one line."""
+    width = SIZE[1]
+    landmarks = _landmarks().astype(np.float32)
+    index = {name: i for i, name in enumerate(BLAZEPOSE_NAMES)}
+    left = [index[f"left_{n}"] for n in ("hip", "knee", "ankle", "heel", "foot_index")]
+    right = [index[f"right_{n}"] for n in ("hip", "knee", "ankle", "heel", "foot_index")]
+    landmarks[left, 0] = 40.0  # the legs 30 pixels apart
+    landmarks[right, 0] = 70.0
+    # The mirrored pass sees the same two legs but names them the other way round.
+    named_apart = landmarks.copy()
+    named_apart[left + right] = landmarks[right + left]
+    seen = mirror_landmarks(named_apart, width)  # what it reports on the mirrored photo
+    np.testing.assert_allclose(mirror_landmarks(seen, width), named_apart, atol=1e-4)
+    averaged = average_with_mirror(landmarks, seen, width)
+    np.testing.assert_allclose(averaged[left, 0], 40.0, atol=1e-4)
+    np.testing.assert_allclose(averaged[right, 0], 70.0, atol=1e-4)
+    # By name the ankles would have met halfway.
+    by_name = (landmarks + mirror_landmarks(seen, width)) / 2
+    assert abs(by_name[left[2], 0] - by_name[right[2], 0]) < 1e-3
