@@ -41,7 +41,7 @@ PALETTE: np.ndarray = np.array(
         (255, 85, 0),     # upper clothes
         (0, 85, 85),      # pants
         (0, 128, 0),      # skirt
-        (51, 170, 221),   # left arm
+        (170, 85, 255),   # left arm (violet: the LIP blue was hard to tell from the right)
         (0, 255, 255),    # right arm
         (85, 255, 170),   # left leg
         (170, 255, 85),   # right leg
@@ -234,10 +234,17 @@ def _colour_codes(rgb: np.ndarray) -> np.ndarray:
     return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
 
 
+#: Colours an earlier palette gave a label, still read from RGB parsing files (label -> RGB).
+#: Indexed PNGs store the label itself and never depended on the colours.
+FORMER_COLOURS: dict[int, tuple[int, int, int]] = {LEFT_ARM: (51, 170, 221)}
+
+
 def _labels_from_colours(rgb: np.ndarray, path: Path) -> np.ndarray:
     codes = _colour_codes(rgb)
     palette_codes = _colour_codes(PALETTE)
     lookup = {int(code): i for i, code in enumerate(palette_codes)}
+    for label, colour in FORMER_COLOURS.items():
+        lookup.setdefault(int(_colour_codes(np.array(colour, np.uint8))), label)
     unique = np.unique(codes)
     unknown = [int(c) for c in unique if int(c) not in lookup]
     if unknown:

@@ -146,6 +146,8 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
         self.setCentralWidget(splitter)
         self.pose_canvas.cursor_moved.connect(self.show_cursor)
         self.pose_canvas.person_boxed.connect(self.on_person_boxed)
+        for canvas in (self.pose_canvas, self.label_canvas):
+            canvas.view_changed.connect(lambda region, c=canvas: self._follow_view(c, region))
         self.label_canvas.cursor_moved.connect(self.show_cursor)
         self.label_canvas.label_changed.connect(self._label_changed)
         self.transfer_panel.labels_changed.connect(self.set_transfer_labels)
@@ -351,9 +353,16 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
             for key in keys:
                 self.actions_by_key[key].setEnabled(scope == mode)
 
+    def _follow_view(self, canvas, region) -> None:
+        """The result view shows what the mode's canvas shows (zoom and pan)."""
+        if canvas is self.editors.currentWidget():
+            self.result_panel.set_region(region)
+
     def _show_mode(self, mode: str) -> None:
         self._scope_actions()
         self.editors.setCurrentIndex(MODES.index(mode))
+        canvas = self.editors.currentWidget()
+        self.result_panel.set_region(getattr(canvas, "shown_region", lambda: None)())
         self.actions_by_key[f"mode_{mode}"].setChecked(True)
         self.palette_dock.setVisible(mode == "paint")
         for title, visible in (("Pose", mode == "repose"), ("Paint", mode == "paint")):

@@ -32,9 +32,13 @@ class ImageCanvas(QGraphicsView):
 
     Signals:
         cursor_moved(x, y): image coordinates under the mouse (pixel-centre convention).
+        view_changed(region): the part of the photo shown after a zoom, pan or resize, a
+            QRectF in photo pixels, or None when the whole photo is fitted (the result view
+            follows it).
     """
 
     cursor_moved = Signal(float, float)
+    view_changed = Signal(object)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -110,6 +114,7 @@ class ImageCanvas(QGraphicsView):
         moved = self.mapFromScene(fixed) - anchor.toPoint()
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + moved.x())
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() + moved.y())
+        self._emit_view()
 
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
         self.set_zoom(self.zoom * factor, anchor)
@@ -121,11 +126,27 @@ class ImageCanvas(QGraphicsView):
         height, width = self.image_size
         self.fitInView(QRectF(0, 0, width, height), Qt.AspectRatioMode.KeepAspectRatio)
         self._fitted = True
+        self._emit_view()
+
+    def shown_region(self) -> QRectF | None:
+        """The part of the photo (scene = photo pixels) the view shows; None when fitted."""
+        if self._fitted or self.image_size == (0, 0):
+            return None
+        return self.mapToScene(self.viewport().rect()).boundingRect()
+
+    def _emit_view(self) -> None:
+        self.view_changed.emit(self.shown_region())
+
+    def scrollContentsBy(self, dx: int, dy: int) -> None:  # noqa: N802 - Qt override
+        super().scrollContentsBy(dx, dy)
+        self._emit_view()
 
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
         if self._fitted:
             self.fit()
+        else:
+            self._emit_view()
 
     def wheelEvent(self, event) -> None:  # noqa: N802 - Qt override
         steps = event.angleDelta().y() / 120.0

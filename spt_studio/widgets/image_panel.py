@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QPainter, QPixmap
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
@@ -17,12 +17,19 @@ class ImageView(QWidget):
         super().__init__(parent)
         self.pixmap = QPixmap()
         self.image: np.ndarray | None = None
+        self.region: QRectF | None = None  # the part shown (image pixels); None: all
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(48, 64)
 
     def set_image(self, rgb: np.ndarray | None) -> None:
         self.image = None if rgb is None else np.ascontiguousarray(rgb)
         self.pixmap = QPixmap() if rgb is None else QPixmap.fromImage(rgb_to_qimage(rgb))
+        self.update()
+
+    def set_region(self, region: QRectF | None) -> None:
+        """Show only ``region`` of the image (image pixels, e.g. what a zoomed canvas shows),
+        scaled to fit; None shows the whole image."""
+        self.region = None if region is None else QRectF(region)
         self.update()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
@@ -35,12 +42,17 @@ class ImageView(QWidget):
             painter.setPen(self.palette().light().color())
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "-")
             return
-        size = self.pixmap.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
-        x = (self.width() - size.width()) // 2
-        y = (self.height() - size.height()) // 2
-        smooth = size.width() < self.pixmap.width()  # shrinking: smooth; enlarging: sharp
+        region = self.region
+        if region is None or region.isEmpty():
+            region = QRectF(0, 0, self.pixmap.width(), self.pixmap.height())
+        # The region scaled to fit and centred; the image drawn where that puts it.
+        scale = min(self.width() / region.width(), self.height() / region.height())
+        x = (self.width() - region.width() * scale) / 2 - region.x() * scale
+        y = (self.height() - region.height() * scale) / 2 - region.y() * scale
+        target = QRectF(x, y, self.pixmap.width() * scale, self.pixmap.height() * scale)
+        smooth = scale < 1  # shrinking: smooth; enlarging: sharp pixels
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, smooth)
-        painter.drawPixmap(x, y, size.width(), size.height(), self.pixmap)
+        painter.drawPixmap(target, self.pixmap, QRectF(self.pixmap.rect()))
 
 
 class ImagePanel(QWidget):
@@ -58,6 +70,9 @@ class ImagePanel(QWidget):
 
     def set_image(self, rgb: np.ndarray | None) -> None:
         self.view.set_image(rgb)
+
+    def set_region(self, region: QRectF | None) -> None:
+        self.view.set_region(region)
 
     @property
     def image(self) -> np.ndarray | None:

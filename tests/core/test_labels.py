@@ -338,3 +338,21 @@ def test_write_parsing_refuses_bad_labels(tmp_path):
     with pytest.raises(DataError, match="found 10"):
         lb.write_parsing(tmp_path / "x.png", np.array([[10]]))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_left_and_right_arm_colours_are_told_apart_and_old_files_still_read(tmp_path):
+    """The editor showed both arms in near-identical blues; the left arm is violet now, and an
+    RGB parsing file painted with the former colour still reads as the left arm."""
+    from PIL import Image
+
+    colours = lb.PALETTE.astype(int)
+    gaps = [np.abs(colours[a] - colours[b]).sum() for a in range(10) for b in range(a + 1, 10)]
+    assert min(gaps) >= 100
+    assert np.abs(colours[lb.LEFT_ARM] - colours[lb.RIGHT_ARM]).sum() >= 250
+    rgb = np.zeros((4, 4, 3), np.uint8)
+    rgb[0, 0] = lb.FORMER_COLOURS[lb.LEFT_ARM]
+    rgb[1, 1] = lb.PALETTE[lb.LEFT_ARM]
+    rgb[2, 2] = lb.PALETTE[lb.RIGHT_ARM]
+    Image.fromarray(rgb).save(tmp_path / "old.png")
+    labels = lb.read_parsing(tmp_path / "old.png")
+    assert labels[0, 0] == labels[1, 1] == lb.LEFT_ARM and labels[2, 2] == lb.RIGHT_ARM
