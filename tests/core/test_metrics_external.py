@@ -17,7 +17,6 @@ import pytest
 import scipy.linalg
 import torch
 import torch.nn.functional as F
-from scipy.special import softmax
 from torch import nn
 
 from spt_core.errors import DataError, SptError
@@ -33,6 +32,7 @@ from spt_core.external_metrics import (
     load_scripted,
     networks,
 )
+from tests.core.metrics_reference import improved_gan_is, reference_fid
 
 # Exporting the stand-ins with torch.jit is the point; torch 2.13 flags it as deprecated.
 pytestmark = pytest.mark.filterwarnings(
@@ -41,40 +41,6 @@ pytestmark = pytest.mark.filterwarnings(
 
 POOL = 16  # feature width of the stand-in Inception (2048 would make sqrtm take seconds)
 SIDE = 32  # resize side used in the tests instead of 299, to keep them light
-
-
-# --------------------------------------------------------------------------------------------
-# Independent references
-
-
-def _trace_sqrt_product(s1: np.ndarray, s2: np.ndarray) -> float:
-    """Tr sqrtm(S1 S2) via eigenvalues of S1^1/2 S2 S1^1/2 (similar to S1 S2, symmetric PSD)."""
-    w, v = np.linalg.eigh(s1)
-    root = (v * np.sqrt(np.clip(w, 0, None))) @ v.T
-    inner = np.linalg.eigvalsh(root @ s2 @ root)
-    return float(np.sum(np.sqrt(np.clip(inner, 0, None))))
-
-
-def _reference_fid(f1: np.ndarray, f2: np.ndarray) -> float:
-    f1, f2 = f1.astype(np.float64), f2.astype(np.float64)
-    m1, m2 = f1.mean(0), f2.mean(0)
-    c1 = (f1 - m1).T @ (f1 - m1) / (len(f1) - 1)
-    c2 = (f2 - m2).T @ (f2 - m2) / (len(f2) - 1)
-    return float(np.sum((m1 - m2) ** 2) + np.trace(c1) + np.trace(c2)) - 2 * _trace_sqrt_product(
-        c1, c2
-    )
-
-
-def _improved_gan_is(logits: np.ndarray, splits: int) -> tuple[float, float]:
-    """improved-GAN's get_inception_score loop, transcribed (softmax taken from scipy)."""
-    preds = softmax(logits.astype(np.float64), axis=1)
-    scores = []
-    for i in range(splits):
-        part = preds[(i * preds.shape[0] // splits) : ((i + 1) * preds.shape[0] // splits), :]
-        kl = part * (np.log(part) - np.log(np.expand_dims(np.mean(part, 0), 0)))
-        kl = np.mean(np.sum(kl, 1))
-        scores.append(np.exp(kl))
-    return float(np.mean(scores)), float(np.std(scores))
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,7 +172,7 @@ def test_fid_of_identical_sets_is_zero_and_matches_eigen_route():
     f2 = rng.normal(size=(150, 12)) + 0.5
     _, s1 = feature_statistics(f1)
     assert abs(fid_from_features(f1, f1)) <= 1e-6 * 2 * np.trace(s1)
-    assert fid_from_features(f1, f2) == pytest.approx(_reference_fid(f1, f2), rel=1e-8)
+    assert fid_from_features(f1, f2) == pytest.approx(reference_fid(f1, f2), rel=1e-8)
 
 
 def test_feature_statistics_are_mean_and_unbiased_covariance():
@@ -278,14 +244,14 @@ def test_is_of_confident_distinct_predictions_is_n(n):
 def test_is_matches_improved_gan_loop_with_uneven_splits():
     logits = np.random.default_rng(6).normal(0, 3, size=(103, 40))
     ours = inception_score(logits, splits=10)
-    np.testing.assert_allclose(ours, _improved_gan_is(logits, 10), rtol=1e-12)
+    np.testing.assert_allclose(ours, improved_gan_is(logits, 10), rtol=1e-12)
     assert ours[1] > 0
 
 
 def test_is_survives_underflow_where_the_original_gives_nan():
     logits = 1000.0 * np.eye(4)  # softmax is exactly one-hot even in float64
     with np.errstate(all="ignore"):
-        assert np.isnan(_improved_gan_is(logits, 1)[0])
+        assert np.isnan(improved_gan_is(logits, 1)[0])
     assert inception_score(logits, splits=1)[0] == pytest.approx(4.0)
 
 
@@ -410,12 +376,12 @@ def test_fid_and_is_through_a_scripted_file(inception_file):
 
     fid = metrics.fid(generated, real)
     assert fid > 0.01
-    assert fid == pytest.approx(_reference_fid(pool_g, pool_r), rel=1e-4)
+    assert fid == pytest.approx(reference_fid(pool_g, pool_r), rel=1e-4)
     _, sigma = feature_statistics(pool)
     assert abs(metrics.fid(generated, generated)) <= 1e-6 * 2 * np.trace(sigma)
 
     ours = metrics.inception_score(generated)
-    np.testing.assert_allclose(ours, _improved_gan_is(logits_g, 10), rtol=1e-5)
+    np.testing.assert_allclose(ours, improved_gan_is(logits_g, 10), rtol=1e-5)
     # Batch size does not change anything.
     one_batch = ExternalMetrics(inception_file, resize=SIDE, pool_dim=POOL, batch_size=64)
     np.testing.assert_allclose(one_batch.inception_outputs(generated)[0], pool, rtol=1e-5)
