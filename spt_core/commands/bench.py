@@ -1,4 +1,4 @@
-"""``spt bench warp | search | render | detect``: speed against a reference in the same
+"""``spt bench warp | search | render | detect | train``: speed against a reference in the same
 process."""
 
 from __future__ import annotations
@@ -153,6 +153,53 @@ def cmd_bench_detect(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_bench_train(args: argparse.Namespace) -> int:
+    import tempfile
+
+    import torch
+
+    from spt_core.bench_train import bench_train, format_rows
+
+    with tempfile.TemporaryDirectory(prefix="spt-bench-train-") as work:
+        data = args.data
+        if data is None:
+            from spt_core.config import SearchConfig
+            from spt_core.data import synthetic
+            from spt_core.data.dataset import PersonDataset
+            from spt_core.search.engine import PseudoLabelSearch, SearchInputs
+            from spt_core.search.store import DEFAULT_PSEUDO_LABELS
+
+            data = Path(work) / "synth"
+            print(f"rendering {args.count} synthetic people at {format_size(args.size)} ...")
+            synthetic.generate_dataset(data, count=args.count, size=args.size, seed=0)
+            inputs = SearchInputs.from_dataset(PersonDataset(data))
+            PseudoLabelSearch(SearchConfig(), device="cpu").run(
+                inputs, data / DEFAULT_PSEUDO_LABELS
+            )
+        print(
+            f"train bench: {format_size(args.size)}, batch {args.batch}, base width "
+            f"{args.base_channels}, median of {args.steps} steps after a warm-up, "
+            f"{torch.get_num_threads()} CPU threads"
+        )
+        rows = bench_train(
+            data,
+            Path(work) / "runs",
+            size=args.size,
+            batch=args.batch,
+            base_channels=args.base_channels,
+            steps=args.steps,
+            device=args.device,
+            kinds=tuple(args.kinds),
+        )
+    print(format_rows(rows))
+    print(
+        "GFLOP: matrix products and convolutions of one step (forward and backward) as "
+        "torch's flop counter counts them; peak: a square matrix product on the same device "
+        "(fp32 on a CPU, bf16 on CUDA), measured in this run"
+    )
+    return 0
+
+
 def register(commands) -> None:
     """Add this module's subcommands to the ``spt`` parser."""
     bench = commands.add_parser("bench", help="benchmarks with ratios against a reference")
@@ -202,3 +249,18 @@ def register(commands) -> None:
     detect.add_argument("photos", nargs="*", help=photos_help)
     detect.add_argument("--repeats", type=positive_int, default=5)
     detect.set_defaults(func=cmd_bench_detect)
+
+    from spt_core.bench_train import KINDS
+
+    train = bench_commands.add_parser(
+        "train", help="seconds per training step, its FLOPs and the share of the device's peak"
+    )
+    add_path_arg(train, "--data", "dataset with pseudo labels (default: --count synthetic people)")
+    train.add_argument("--count", type=positive_int, default=64)
+    add_options(train, "--size")
+    train.add_argument("--batch", type=positive_int, default=8)
+    add_option(train, "--base-channels", default=32)
+    train.add_argument("--steps", type=positive_int, default=3, help="timed steps per trainer")
+    train.add_argument("--kinds", nargs="+", choices=KINDS, default=list(KINDS))
+    add_options(train, "--device")
+    train.set_defaults(func=cmd_bench_train)
