@@ -91,10 +91,19 @@ def _peak_memory_mb(device) -> float:
 
 
 def _sections(kind: str, size, batch: int, device: str, base_channels: int, runs: dict):
-    """Default sections of ``kind`` at ``size`` and ``batch`` (no previews, no checkpoints)."""
+    """The sections of ``kind`` as the default recipe trains them (``spt train recipe``: its
+    networks and loss weights), at ``size`` and ``batch``, without previews or checkpoints."""
     from spt_core.train.factory import default_sections
+    from spt_core.train.recipe import RecipeConfig
 
+    recipe = RecipeConfig()
     sections = default_sections(kind)
+    if kind == "semantic":
+        sections["model"] = recipe.semantic
+    if kind == "appearance":
+        sections["model"] = recipe.appearance
+    if kind in ("appearance", "joint"):
+        sections["losses"] = recipe.appearance_losses
     sections["train"] = dataclasses.replace(
         sections["train"],
         batch_size=batch,

@@ -98,7 +98,7 @@ def one_hot_torch(labels, num_labels: int = NUM_LABELS):
 def argmax_labels(scores) -> np.ndarray:
     """(..., C, H, W) scores or probabilities (numpy or torch) -> (..., H, W) uint8 labels."""
     if hasattr(scores, "detach"):
-        return scores.detach().argmax(dim=-3).to("cpu").numpy().astype(np.uint8)
+        return scores.detach().argmax(dim=-3).cpu().numpy().astype(np.uint8)
     return np.asarray(scores).argmax(axis=-3).astype(np.uint8)
 
 

@@ -140,7 +140,9 @@ def masked_gram(features: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
         )
     # Gram entries are sums of squared activations: in float16 (autocast) they can overflow,
     # so they are always formed in float32.
-    with torch.autocast(device_type=features.device.type, enabled=False):
+    # autocast knows real devices only; the meta device (device-correctness tests) has none.
+    kind = features.device.type if features.device.type != "meta" else "cpu"
+    with torch.autocast(device_type=kind, enabled=False):
         masked = features.float().unsqueeze(1) * masks.float().unsqueeze(2)  # (B, L, C, H, W)
         masked = masked.flatten(3)
         return masked @ masked.transpose(-1, -2) / (height * width)

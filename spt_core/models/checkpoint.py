@@ -133,8 +133,11 @@ def load_weights(
     path = Path(directory) / f"{name}.safetensors"
     if not path.is_file():
         raise CheckpointError(f"{directory}: no weights for {name!r} ({path.name} missing)")
+    # safetensors cannot place tensors on the meta device (device-correctness tests): they are
+    # read on the CPU and moved with the module.
+    read_on = "cpu" if str(device) == "meta" else str(device)
     try:
-        state = load_file(str(path), device=str(device))
+        state = load_file(str(path), device=read_on)
     except (SafetensorError, OSError) as exc:
         raise CheckpointError(f"{path}: unreadable weights ({exc})") from None
     module = getattr(module, "module", module)
