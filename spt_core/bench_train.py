@@ -9,7 +9,9 @@ so where they matter the ratio to the peak is low for a reason the table can nam
 
 The peak is measured in the same process on the same device: a square matrix product (fp32 on
 a CPU, bf16 on CUDA), the best a device does on the operation these networks spend most FLOPs
-in. Achieved FLOP/s over that peak is the step's efficiency.
+in. Achieved FLOP/s over that peak is the step's efficiency. The counter counts a 3x3
+convolution's direct multiply-adds; oneDNN (CPU) and cuDNN may run it as a Winograd transform
+with fewer real ones, so a convolution-heavy step can show more than 100%.
 """
 
 from __future__ import annotations

@@ -19,6 +19,9 @@ limb the source lacks is fitted to its mirror limb when the source has that one.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,6 +109,34 @@ DEFAULT_GEOMETRY = PartGeometry()
 # Geometry (numpy, batched over poses)
 
 
+#: Recent results of :func:`part_affines` and :func:`part_masks` (key: the poses' bytes, the
+#: size and the geometry's values), shared by every thread.
+_RECENT: OrderedDict = OrderedDict()
+_RECENT_SIZE = 32
+_RECENT_LOCK = threading.Lock()
+
+
+def _remembered(function, *args):
+    """``function(*args)``, remembered for arrays of equal bytes (results are not copied)."""
+    args = tuple(np.asarray(a) if isinstance(a, list) else a for a in args)
+    key = (function.__name__,) + tuple(
+        (a.dtype.str, a.shape, np.ascontiguousarray(a).tobytes())
+        if isinstance(a, np.ndarray)
+        else (dataclasses.astuple(a) if dataclasses.is_dataclass(a) else a)
+        for a in args
+    )
+    with _RECENT_LOCK:
+        if key in _RECENT:
+            _RECENT.move_to_end(key)
+            return _RECENT[key]
+    result = function(*args)
+    with _RECENT_LOCK:
+        _RECENT[key] = result
+        while len(_RECENT) > _RECENT_SIZE:
+            _RECENT.popitem(last=False)
+    return result
+
+
 def torso_scales(poses: np.ndarray) -> np.ndarray:
     """Torso scale of each pose (..., 18, 2) -> (...); NaN where a torso joint is missing."""
     poses = np.asarray(poses, dtype=np.float64)
@@ -155,7 +186,14 @@ def part_affines(
 
     Returns:
         (affines (..., 10, 2, 3) float64, valid (..., 10) bool). Invalid parts hold NO_OP.
+        New arrays (a recent pair's are remembered: one render fits the same pair three times,
+        for G_A's inputs, the moved limbs' labels and the kept pixels).
     """
+    affines, valid = _remembered(_part_affines, source_poses, target_poses, geometry)
+    return affines.copy(), valid.copy()
+
+
+def _part_affines(source_poses, target_poses, geometry) -> tuple[np.ndarray, np.ndarray]:
     src = np.asarray(source_poses, dtype=np.float64)
     tgt = np.asarray(target_poses, dtype=np.float64)
     src, tgt = np.broadcast_arrays(src, tgt)
@@ -231,8 +269,12 @@ def part_masks(
     Torso: the whole image, a box or the grown torso quad (see :class:`PartGeometry`); head: a
     square of half-side ``head_half_side * torso scale`` centred on the integer mean of the
     present head joints; limbs: the filled limb quads with the mask end extension. Missing
-    parts give empty masks.
+    parts give empty masks. A new array (a recent pose's masks are remembered).
     """
+    return _remembered(_part_masks, poses, tuple(int(v) for v in size), geometry).copy()
+
+
+def _part_masks(poses, size, geometry) -> np.ndarray:
     poses = np.asarray(poses, dtype=np.float64)
     height, width = size
     batch = poses.shape[:-2]

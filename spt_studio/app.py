@@ -27,6 +27,14 @@ def main(argv: list[str] | None = None) -> int:
         help="close as soon as the model has loaded or failed, or after SECONDS at most (a "
         "smoke test of an install: exit status 0 when the model loaded, 1 when it did not)",
     )
+    parser.add_argument(
+        "--bench-drag",
+        type=float,
+        metavar="SECONDS",
+        help="drag a joint of the shipped sample person_a for SECONDS with real mouse events "
+        "and print the edit-to-result time (median, 90th percentile, where it goes) and the "
+        "GUI thread's longest block; then exit",
+    )
     args = parser.parse_args(argv)
 
     from PySide6.QtWidgets import QApplication
@@ -35,6 +43,10 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("SPT Studio")
+    if args.bench_drag is not None:
+        from spt_studio.bench_drag import run
+
+        return run(args.model, args.device, args.bench_drag)
     if args.samples:
         from spt_studio.dialogs.sample_viewer import SampleViewer
 
