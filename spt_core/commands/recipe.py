@@ -16,8 +16,14 @@ def recipe_config(args: argparse.Namespace):
     config = RecipeConfig.tiny() if args.tiny else RecipeConfig()
     changes = {
         name: getattr(args, name)
-        for name in ("semantic_steps", "posenet_steps", "appearance_steps", "joint_steps")
-        if getattr(args, name) is not None
+        for name in (
+            "semantic_steps",
+            "posenet_steps",
+            "appearance_steps",
+            "joint_steps",
+            "batch_size",
+        )
+        if getattr(args, name, None) is not None
     }
     if args.no_pose_loss:
         changes["posenet"] = None
@@ -83,6 +89,12 @@ def register(train_commands) -> None:
     for stage in ("semantic", "posenet", "appearance", "joint"):
         kind = non_negative_int if stage == "joint" else positive_int
         recipe.add_argument(f"--{stage}-steps", type=kind, default=None)
+    recipe.add_argument(
+        "--batch-size",
+        type=positive_int,
+        default=None,
+        help="samples per step, every stage (default 8; a GPU takes far more)",
+    )
     pose = recipe.add_mutually_exclusive_group()
     pose.add_argument("--pose-loss", action="store_true", help="train P and use the pose loss")
     pose.add_argument("--no-pose-loss", action="store_true", help="leave the pose loss out")

@@ -114,3 +114,15 @@ def test_a_killed_recipe_resumes_to_the_end(data, tmp_path):
     steps = _logged_steps(out / "appearance")
     assert steps == sorted(set(steps)) and steps[-1] == 40
     assert not list(out.rglob("*.lock"))
+
+
+def test_the_batch_size_flag_reaches_every_stage():
+    import argparse
+
+    from spt_core.commands.recipe import recipe_config
+
+    base = dict(tiny=False, pose_loss=False, no_pose_loss=False)
+    steps = dict(semantic_steps=None, posenet_steps=None, appearance_steps=None, joint_steps=None)
+    config = recipe_config(argparse.Namespace(**base, **steps, batch_size=64))
+    assert config.batch_size == 64
+    assert recipe_config(argparse.Namespace(**base, **steps, batch_size=None)).batch_size == 8
