@@ -111,8 +111,42 @@ def label_fill(
     """
     from spt_core.models.inputs import with_background
 
-    source = with_background(source_parsing).to(image.dtype)
     target = with_background(target_parsing).to(image.dtype)
+    if torch.is_inference_mode_enabled():
+        # While a joint is dragged or a map painted the source stays the same: its fields
+        # are made once (the push-pull fill is most of this function's time).
+        key = _source_key(image, source_parsing, source_poses)
+        fields = _RECENT_SOURCE.get(key)
+        if fields is None:
+            fields = _source_fields(image, source_parsing, source_poses)
+            _RECENT_SOURCE.clear()
+            _RECENT_SOURCE[key] = fields
+    else:
+        fields = _source_fields(image, source_parsing, source_poses)
+    return (fields * target[:, :, None]).sum(1).clamp(-1.0, 1.0)
+
+
+#: The last source's fields (inference only): one entry, replaced by the next source.
+_RECENT_SOURCE: dict = {}
+
+
+def _source_key(image: torch.Tensor, parsing: torch.Tensor, poses) -> tuple:
+    poses = None if poses is None else np.asarray(poses, np.float64).tobytes()
+    return (
+        str(image.device),
+        tuple(image.shape),
+        image.detach().cpu().numpy().tobytes(),
+        parsing.detach().cpu().numpy().tobytes(),
+        poses,
+    )
+
+
+def _source_fields(image: torch.Tensor, source_parsing: torch.Tensor, source_poses):
+    """(B, 10, 3, H, W): for each label, the colours the fill gives it (its own source pixels
+    spread by the push-pull fill, or a fallback label's, or the image mean)."""
+    from spt_core.models.inputs import with_background
+
+    source = with_background(source_parsing).to(image.dtype)
     batch, labels, height, width = source.shape
     channels = image.shape[1]
     stacked = image[:, None].expand(batch, labels, channels, height, width)
@@ -130,7 +164,7 @@ def label_fill(
             shown = present[:, candidate].view(batch, 1, 1, 1)
             field = torch.where(shown, fields[:, candidate], field)
         resolved.append(field)
-    return (torch.stack(resolved, 1) * target[:, :, None]).sum(1).clamp(-1.0, 1.0)
+    return torch.stack(resolved, 1)
 
 
 def _shown(source: torch.Tensor, poses: np.ndarray | None) -> torch.Tensor:

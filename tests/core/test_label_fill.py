@@ -164,3 +164,27 @@ def test_shoes_alone_do_not_make_a_bared_leg_shoe_coloured():
     # Without the pose the shoe counts as the leg, and its colour spreads up the shin.
     blind = label_fill(tensor, *maps)[0, :, 54:58, 11:16].permute(1, 2, 0).numpy()
     assert np.abs(blind - np.array((-0.9, -0.9, -0.9))).max() < 0.2
+
+
+def test_inference_reuses_the_source_fields_and_never_a_stale_source():
+    """Under inference mode the source's fields are remembered (a drag changes the target
+    only); the result equals the uncached one, and another source is never served stale."""
+    import torch
+
+    from spt_core.models.label_fill import label_fill
+
+    generator = torch.Generator().manual_seed(3)
+    image = torch.rand(1, 3, 16, 8, generator=generator) * 2 - 1
+    source = torch.zeros(1, 9, 16, 8)
+    source[:, 2, 4:12, 2:6] = 1.0  # upper clothes
+    target = torch.zeros(1, 9, 16, 8)
+    target[:, 2, 2:14, 1:7] = 1.0
+    plain = label_fill(image, source, target)
+    with torch.inference_mode():
+        first = label_fill(image, source, target)
+        again = label_fill(image, source, target * 0.5)
+        other = label_fill(-image, source, target)
+    torch.testing.assert_close(first, plain)
+    torch.testing.assert_close(again, label_fill(image, source, target * 0.5))
+    torch.testing.assert_close(other, label_fill(-image, source, target))
+    assert not torch.equal(other, first)
