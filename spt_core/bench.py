@@ -253,6 +253,8 @@ class RenderRow:
     per_image_s: float
     ratio: float  # per-image time relative to the reference (batch-1 repose at the first size)
     model: str = ""  # the pipeline's name
+    gflop: float = 0.0  # counted FLOPs of one call (torch's flop counter), 1e9
+    of_peak: float = 0.0  # achieved FLOP/s over the matrix-product peak of the same device
 
 
 def _bench_people(size: tuple[int, int], count: int, seed: int = 0):
@@ -302,14 +304,20 @@ def bench_render(pipelines: list, batch: int = 8, repeats: int = 10) -> list[Ren
     """Median latency of repose and render per pipeline (one per size), batch 1 and ``batch``.
 
     The reference is batch-1 repose with the first pipeline; every row's ``ratio`` is its
-    per-image time over the reference's.
+    per-image time over the reference's. Each row also has the call's counted FLOPs and the
+    achieved FLOP/s as a share of a matrix product's on the same device (``bench_train``).
     """
     import torch
 
+    from spt_core.bench_train import matmul_peak, step_flops
+
     rows: list[RenderRow] = []
     reference = None
+    peaks: dict = {}
     for pipe in pipelines:
         device = pipe.device
+        if str(device) not in peaks:
+            peaks[str(device)] = matmul_peak(device)
 
         def sync(device=device):
             if device.type == "cuda":
@@ -317,12 +325,21 @@ def bench_render(pipelines: list, batch: int = 8, repeats: int = 10) -> list[Ren
 
         for name, count, fn in _render_workloads(pipe, batch):
             seconds = _median_seconds(fn, repeats, sync)
+            flops = step_flops(fn)
             per_image = seconds / count
             if reference is None:
                 reference = per_image
             rows.append(
                 RenderRow(
-                    pipe.size, name, count, seconds, per_image, per_image / reference, pipe.name
+                    pipe.size,
+                    name,
+                    count,
+                    seconds,
+                    per_image,
+                    per_image / reference,
+                    pipe.name,
+                    flops / 1e9,
+                    flops / seconds / peaks[str(device)],
                 )
             )
     return rows

@@ -112,14 +112,19 @@ def cmd_bench_render(args: argparse.Namespace) -> int:
     rows = bench_render(pipelines, batch=args.batch, repeats=args.repeats)
     print(
         f"{'model':<28}{'size':<9}{'workload':<36}{'batch':>6}{'ms/call':>10}{'ms/image':>10}"
-        f"{'images/s':>10}{'ratio':>8}"
+        f"{'images/s':>10}{'ratio':>8}{'GFLOP':>8}{'GFLOP/s':>9}{'of peak':>8}"
     )
     for row in rows:
         print(
             f"{row.model[:27]:<28}{row.size[0]}x{row.size[1]:<5}{row.workload:<36}{row.batch:>6}"
             f"{row.seconds * 1e3:>10.1f}{row.per_image_s * 1e3:>10.1f}"
-            f"{1 / row.per_image_s:>10.1f}{row.ratio:>7.2f}x"
+            f"{1 / row.per_image_s:>10.1f}{row.ratio:>7.2f}x{row.gflop:>8.2f}"
+            f"{row.gflop / row.seconds:>9.1f}{row.of_peak:>8.0%}"
         )
+    print(
+        "GFLOP: matrix products and convolutions of one call (torch's flop counter); of peak: "
+        "against a square matrix product on the same device, measured in this run"
+    )
     return 0
 
 
