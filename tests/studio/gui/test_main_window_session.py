@@ -163,6 +163,14 @@ def test_the_photos_pose_is_dragged_onto_the_person(qtbot, make_window, tmp_path
     window.actions_by_key["edit_source"].trigger()  # back to reposing: the target moves
     assert not canvas.edit_source
     wait_for_render(qtbot, window)
+    placed = window.doc.source_pose.copy()
+    elbow = canvas.joint_screen_pos(sk.L_ELBOW)
+    drag(canvas, [elbow, QPoint(elbow.x() + 12, elbow.y() - 12), QPoint(elbow.x() + 24, elbow.y())])
+    assert not np.allclose(window.doc.target_pose, placed, equal_nan=True)  # reposed
+    window.actions_by_key["reset_pose"].trigger()  # Ctrl+R: back to the placed pose
+    np.testing.assert_array_equal(window.doc.target_pose, placed)
+    assert not np.allclose(placed, template, equal_nan=True)  # not the template
+    wait_for_render(qtbot, window)
 
 
 def test_an_upper_body_person_is_warned_about(qtbot, make_window, tmp_path):
