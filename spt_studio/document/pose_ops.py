@@ -7,19 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from spt_core import pose_tree
 from spt_core import skeleton as sk
 
-#: Parent of every joint in a tree rooted at the neck (None for the neck). Used by the bone
-#: lock: a locked drag rotates the joint's subtree about its parent.
-PARENT: tuple[int | None, ...] = (
-    sk.NECK,  # nose
-    None,  # neck
-    sk.NECK, sk.R_SHOULDER, sk.R_ELBOW,  # right arm
-    sk.NECK, sk.L_SHOULDER, sk.L_ELBOW,  # left arm
-    sk.NECK, sk.R_HIP, sk.R_KNEE,  # right leg
-    sk.NECK, sk.L_HIP, sk.L_KNEE,  # left leg
-    sk.NOSE, sk.NOSE, sk.R_EYE, sk.L_EYE,  # eyes, ears
-)  # fmt: skip
+#: Parent of every joint in a tree rooted at the neck (the bone lock rotates a dragged joint's
+#: subtree about its parent): :data:`spt_core.pose_tree.PARENT`.
+PARENT = pose_tree.PARENT
 
 
 def subtree(joint: int) -> list[int]:
