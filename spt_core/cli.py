@@ -31,10 +31,10 @@ import sys
 import zipfile
 from pathlib import Path
 
-from spt_core.commands import bench, data, evaluate, infer, search, train
+from spt_core.commands import bench, data, evaluate, infer, poses, search, train
 from spt_core.errors import SptError
 
-GROUPS = (data, search, train, evaluate, infer, bench)
+GROUPS = (data, search, train, evaluate, infer, poses, bench)
 
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
