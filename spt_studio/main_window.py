@@ -191,6 +191,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
         self.overview_dock.setWidget(self.overview)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.overview_dock)
         self.resizeDocks([self.overview_dock], [230], Qt.Orientation.Vertical)
+        self._build_pose_library_dock()
 
     def _build_status_bar(self) -> None:
         self.render_label = QLabel("no render yet")
@@ -227,6 +228,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
                 menu.addSeparator()
                 menu.addAction(self.palette_dock.toggleViewAction())
                 menu.addAction(self.overview_dock.toggleViewAction())
+                menu.addAction(self.pose_library_dock.toggleViewAction())
         self.toolbars = {}
         for title, keys in TOOLBARS.items():
             bar = self.addToolBar(title)

@@ -108,6 +108,59 @@ class EditCommandsMixin:
         if self.session is not None and self.session.set_keep_unchanged(on):
             self.schedule_render()
 
+    def _build_pose_library_dock(self) -> None:
+        """The pose library dock (right; hidden until View > Pose library), when it loads."""
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QDockWidget
+
+        from spt_core.errors import SptError
+        from spt_studio.widgets.pose_library_panel import PoseLibraryPanel
+
+        self.pose_library_dock = QDockWidget("Pose library", self)
+        self.pose_library_dock.setObjectName("pose_library")
+        try:
+            self.pose_library = PoseLibraryPanel()
+        except SptError as exc:  # a damaged user library: say so, keep editing
+            self.pose_library = None
+            self.statusBar().showMessage(f"Pose library unavailable: {exc}", 15000)
+            return
+        self.pose_library.pose_chosen.connect(self.apply_library_pose)
+        self.pose_library.save_requested.connect(self.save_library_pose)
+        self.pose_library_dock.setWidget(self.pose_library)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.pose_library_dock)
+        self.pose_library_dock.hide()
+
+    def apply_library_pose(self, pose: np.ndarray, name: str) -> None:
+        """A library thumbnail was clicked: its pose becomes the target pose (one undo step;
+        the person's bone lengths when the bone lock is on)."""
+        if self.session is None:
+            return
+        if self.session.mode not in ("repose", "transfer"):
+            self.set_mode("repose")
+        self.session.apply_library_pose(pose, name)
+        self.statusBar().showMessage(f"Pose {name} (Ctrl+Z undoes it)", 4000)
+
+    def save_library_pose(self, name: str | None = None) -> bool:
+        """Keep the current target pose in the user's library under ``name`` (asked)."""
+        from PySide6.QtWidgets import QInputDialog
+
+        from spt_core import skeleton as sk
+        from spt_core.pose_library import normalise
+
+        if self.session is None or self.pose_library is None:
+            return False
+        pose = self.doc.effective_target_pose()
+        if not sk.has_torso(pose):
+            self.statusBar().showMessage("The pose needs its four torso joints to be saved", 5000)
+            return False
+        if name is None:
+            name, ok = QInputDialog.getText(self, "Save pose", "Name of the pose:")
+            if not ok or not name.strip():
+                return False
+        self.pose_library.add_user_pose(name.strip(), normalise(pose))
+        self.statusBar().showMessage(f"Saved pose user:{name.strip()}", 4000)
+        return True
+
     def copy_pose(self, pose: np.ndarray, from_size: tuple[int, int], what: str) -> None:
         """Make ``pose`` (of an image of ``from_size``) the target pose, every joint shown."""
         self.session.copy_pose(pose, from_size, what)

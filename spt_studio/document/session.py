@@ -227,6 +227,24 @@ class EditorSession:
             commands.SetPose(self.doc, fitted, np.ones(sk.NUM_JOINTS, bool), text=f"pose of {what}")
         )
 
+    def apply_library_pose(self, pose: np.ndarray, name: str) -> None:
+        """Make a library pose (128x64 frame) the target pose, every joint shown, in one undo
+        step: moved onto the person (her neck, her torso length) and, with the bone lock on,
+        given her bone lengths too (:func:`spt_core.animation.place_on`)."""
+        from spt_core.animation import place_on
+        from spt_core.data.synth.posing import torso_length
+
+        source = self.doc.source_pose
+        if self.bone_lock:
+            placed = place_on(pose, source)
+        else:
+            pose = np.asarray(pose, np.float64)
+            scale = torso_length(source) / max(torso_length(pose), 1e-6)
+            placed = ((pose - pose[sk.NECK]) * scale + source[sk.NECK]).astype(np.float32)
+        self.history.push(
+            commands.SetPose(self.doc, placed, np.ones(sk.NUM_JOINTS, bool), text=f"pose {name}")
+        )
+
     def copy_pose_from_reference(self) -> bool:
         """Take the second person's pose; False when there is no second person."""
         ref = self.doc.reference

@@ -37,9 +37,12 @@ def pipeline():
 
 
 @pytest.fixture
-def make_window(qtbot, pipeline, tmp_path):
-    """Build editor windows that render with ``pipeline`` and never ask questions on close."""
+def make_window(qtbot, pipeline, tmp_path, monkeypatch):
+    """Build editor windows that render with ``pipeline`` and never ask questions on close;
+    the user's pose library lives in the test's folder, not the user's."""
     from spt_studio.main_window import MainWindow
+
+    monkeypatch.setenv("SPT_USER_DATA", str(tmp_path / "user_data"))
 
     windows = []
 
