@@ -43,6 +43,7 @@ from spt_studio.document import MODES, Change, Document, EditorSession, History
 from spt_studio.document.autosave import Autosaver
 from spt_studio.document.session import check_mode
 from spt_studio.main_window_actions import MENUS, MODE_ACTIONS, TOOLBARS, action_table
+from spt_studio.main_window_animation import AnimationMixin
 from spt_studio.main_window_edits import EditCommandsMixin
 from spt_studio.main_window_files import FileCommandsMixin
 from spt_studio.main_window_render import RENDERING_AFTER_MS, RenderingMixin
@@ -55,7 +56,9 @@ from spt_studio.widgets.transfer_panel import TransferPanel
 from spt_studio.workers.render import RenderController, RenderResult
 
 
-class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixin, QMainWindow):
+class MainWindow(
+    AnimationMixin, EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixin, QMainWindow
+):
     """SPT Studio's editor window.
 
     Args:
@@ -192,6 +195,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.overview_dock)
         self.resizeDocks([self.overview_dock], [230], Qt.Orientation.Vertical)
         self._build_pose_library_dock()
+        self._build_timeline_dock()
 
     def _build_status_bar(self) -> None:
         self.render_label = QLabel("no render yet")
@@ -229,6 +233,7 @@ class MainWindow(EditCommandsMixin, FileCommandsMixin, RenderingMixin, ToolsMixi
                 menu.addAction(self.palette_dock.toggleViewAction())
                 menu.addAction(self.overview_dock.toggleViewAction())
                 menu.addAction(self.pose_library_dock.toggleViewAction())
+                menu.addAction(self.timeline_dock.toggleViewAction())
         self.toolbars = {}
         for title, keys in TOOLBARS.items():
             bar = self.addToolBar(title)
