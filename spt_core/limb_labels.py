@@ -107,7 +107,7 @@ def moved_limb_labels(
         (H, W) uint8: a moved limb's label where it lands inside its target mask, 0 elsewhere
         (0 means "no opinion", not background).
     """
-    import cv2
+    from spt_core.part_composite import inverse_warp
 
     parsing = np.asarray(parsing, np.uint8)
     height, width = parsing.shape
@@ -119,14 +119,7 @@ def moved_limb_labels(
         if not valid[part] or not _moved(affines[part], (height, width)):
             continue
         own = np.where(owners == part, parsing, 0).astype(np.uint8)
-        warped = cv2.warpAffine(
-            own,
-            affines[part],
-            (width, height),
-            flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=0,
-        )
+        warped = inverse_warp(own, affines[part], (height, width))
         region = masks[part] & (warped != 0)
         out[region] = warped[region]
     return out

@@ -59,9 +59,22 @@ def warp_image_by_parts(
     return picture
 
 
-def _composite_by_parts(parsing, image, source_pose, target_pose, geometry):
+def inverse_warp(
+    array: np.ndarray, affine: np.ndarray, size: tuple[int, int], nearest: bool = True, fill=0
+) -> np.ndarray:
+    """``array`` sampled through a target -> source affine (the part transforms' convention)
+    into an image of ``size`` (H, W): nearest neighbour for labels, bilinear for pictures;
+    ``fill`` where the transform samples outside ``array``."""
     import cv2
 
+    flags = (cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+    return cv2.warpAffine(
+        array, affine, (size[1], size[0]), flags=flags,
+        borderMode=cv2.BORDER_CONSTANT, borderValue=fill,
+    )  # fmt: skip
+
+
+def _composite_by_parts(parsing, image, source_pose, target_pose, geometry):
     height, width = parsing.shape
     affines, valid = part_affines(source_pose, target_pose, geometry)
     masks = part_masks(target_pose, (height, width), geometry)
@@ -70,24 +83,10 @@ def _composite_by_parts(parsing, image, source_pose, target_pose, geometry):
     for part in range(NUM_PARTS):
         if not valid[part]:
             continue
-        warped = cv2.warpAffine(
-            np.asarray(parsing, np.uint8),
-            affines[part],
-            (width, height),
-            flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=0,
-        )
+        warped = inverse_warp(np.asarray(parsing, np.uint8), affines[part], (height, width))
         region = masks[part] if part == 0 else masks[part] & (warped != 0)
         labels[region] = warped[region]
         if picture is not None:
-            moved = cv2.warpAffine(
-                image,
-                affines[part],
-                (width, height),
-                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                borderMode=cv2.BORDER_CONSTANT,
-                borderValue=0,
-            )
+            moved = inverse_warp(image, affines[part], (height, width), nearest=False)
             picture[region] = moved[region]
     return labels, picture

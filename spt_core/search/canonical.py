@@ -176,7 +176,7 @@ def embed_parsings(
     Returns:
         (N, layout.total) uint8 labels, :data:`NONE_LABEL` outside the image or the part.
     """
-    import cv2
+    from spt_core.part_composite import inverse_warp
 
     parsings = np.asarray(parsings)
     affines, valid = canonical_affines(poses, layout, mirror_fallback)
@@ -184,13 +184,8 @@ def embed_parsings(
     for part, grid in enumerate(layout.grids):
         sample_to_pixel = _compose(affines[:, part], grid.to_canonical)
         for i in np.flatnonzero(valid[:, part]):
-            sampled = cv2.warpAffine(
-                parsings[i],
-                sample_to_pixel[i],
-                (grid.width, grid.height),
-                flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-                borderMode=cv2.BORDER_CONSTANT,
-                borderValue=NONE_LABEL,
+            sampled = inverse_warp(
+                parsings[i], sample_to_pixel[i], (grid.height, grid.width), fill=NONE_LABEL
             )
             out[i, grid.offset : grid.offset + grid.size] = sampled.reshape(-1)
     return out

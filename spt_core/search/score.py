@@ -135,7 +135,7 @@ def pixel_frame_distance(
     ``parts.part_affines`` (candidate pixel -> source pixel). Slow (10 warps per pair); the search
     uses the canonical-frame form, and this function is the yardstick it is compared with.
     """
-    import cv2
+    from spt_core.part_composite import inverse_warp
 
     height, width = candidate_parsing.shape
     affines, _ = parts.part_affines(source_pose, candidate_pose, geometry)
@@ -144,14 +144,7 @@ def pixel_frame_distance(
     total = 0
     for j in range(parts.NUM_PARTS):
         masked_source = np.where(source_masks[j], source_parsing, NONE_LABEL).astype(np.uint8)
-        warped = cv2.warpAffine(
-            masked_source,
-            affines[j],
-            (width, height),
-            flags=cv2.INTER_NEAREST | cv2.WARP_INVERSE_MAP,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=NONE_LABEL,
-        )
+        warped = inverse_warp(masked_source, affines[j], (height, width), fill=NONE_LABEL)
         target = np.where(candidate_masks[j], candidate_parsing, NONE_LABEL)
         present_w = warped != NONE_LABEL
         present_t = target != NONE_LABEL
