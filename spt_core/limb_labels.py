@@ -8,7 +8,13 @@ out. The geometry already knows better: each limb is a rigid part whose transfor
 (:func:`spt_core.parts.part_affines`) carries the source's labels along it. So, for every limb
 that moved, the source pixels that belong to that limb (nearer its bone than to any other part)
 are moved by the limb's transform, and where they land inside the limb's target mask their
-labels replace the network's. The torso, the head and the background stay the network's.
+labels replace the network's.
+
+A body that did not move keeps its map (decision 0010): when the torso and the head did not
+move (an arm raised, a leg stepped), everything outside the moved limbs' source and target
+masks is the source's own map, background included. The network redraws a whole map and gets
+a still torso's outline and the unmoved arm's sleeve a little wrong every time (on the edit
+benchmark's raised arms it was wrong in more pixels where nothing changed than changed at all).
 
 Only the source pixels nearest the limb's own bone are moved: moving everything inside the limb's
 mask carried pieces of the torso along with a raised upper arm (the region the body left scored
@@ -17,6 +23,7 @@ mask carried pieces of the torso along with a raised upper arm (the region the b
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 
 import numpy as np
@@ -31,12 +38,33 @@ from spt_core.parts import (
     part_masks,
 )
 
-#: The torso part's index (:data:`spt_core.parts.PART_NAMES`).
-TORSO_PART = 0
+#: The torso's and the head's part indices (:data:`spt_core.parts.PART_NAMES`).
+TORSO_PART, HEAD_PART = 0, 1
 
 #: A limb whose transform moves no point of the frame by more than this many pixels did not
 #: move (the network's map is kept there).
 STILL_PIXELS = 0.5
+
+#: Forearms and shins own the pixels up to this fraction of the bone past the wrist or ankle
+#: (the hand, the foot): otherwise a hand held by the hip belongs to the thigh and stays behind
+#: when the arm is raised.
+OWNER_END_EXTENSION = 0.5
+
+#: Where a moved limb's labels may land: its target mask reaching this fraction of the bone past
+#: the wrist or ankle (the owned hand or foot fits inside; the parts' default mask reaches 0.5).
+LANDING = dataclasses.replace(DEFAULT_GEOMETRY, mask_end_extension=1.0)
+
+#: The moved limbs' masks grow by this many pixels before the still map is kept outside them
+#: (their outlines are the network's to draw).
+STILL_MARGIN = 1
+
+#: Whether a still body keeps the source's map (decision 0010; False: only moved limbs' labels).
+STILL_MAP = True
+
+#: No opinion, in a layer of labels (:func:`target_layer`).
+NO_OPINION = -1
+
+_LONG_LIMBS = (4, 5, 8, 9)  # shins and forearms
 
 _TORSO_QUAD = (sk.R_SHOULDER, sk.L_SHOULDER, sk.L_HIP, sk.R_HIP)
 
@@ -49,8 +77,9 @@ def _segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.nd
 
 
 def limb_owners(pose: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """(H, W) part index of every pixel: the limb whose bone is nearest, or the torso where the
-    torso quad (shoulders and hips) is nearer (0 inside it). Pixels nearest no present part
+    """(H, W) part index of every pixel: the limb whose bone is nearest (forearms and shins
+    reach ``OWNER_END_EXTENSION`` past their end joint), or the torso where the torso quad
+    (shoulders and hips) is nearer (0 inside it). Pixels nearest no present part
     (no limb and no torso) are -1. (A read-only array, shared between calls.)
     """
     pose = np.ascontiguousarray(pose, np.float64)
@@ -70,7 +99,10 @@ def _owners(pose_bytes: bytes, size: tuple[int, int]) -> np.ndarray:
     distances = np.full((NUM_PARTS, points.shape[0]), np.inf)
     for part, (start, end, _) in LIMB_PARTS.items():
         if ok[start] and ok[end]:
-            distances[part] = _segment_distance(points, pose[start], pose[end])
+            end_point = pose[end]
+            if part in _LONG_LIMBS:
+                end_point = end_point + OWNER_END_EXTENSION * (pose[end] - pose[start])
+            distances[part] = _segment_distance(points, pose[start], end_point)
     if ok[list(_TORSO_QUAD)].all():
         quad = pose[list(_TORSO_QUAD)]
         edges = [_segment_distance(points, quad[k], quad[(k + 1) % 4]) for k in range(4)]
@@ -91,6 +123,34 @@ def _moved(affine: np.ndarray, size: tuple[int, int]) -> bool:
     return bool(np.abs(corners @ affine.T - corners[:, :2]).max() > STILL_PIXELS)
 
 
+def moved_parts(
+    source_pose: np.ndarray,
+    target_pose: np.ndarray,
+    size: tuple[int, int],
+    geometry: PartGeometry = DEFAULT_GEOMETRY,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(affines (10, 2, 3), valid (10,), moved (10,)) of one pose pair: ``moved`` is true for a
+    part whose transform moves a frame corner by more than ``STILL_PIXELS``, or that is present
+    in one pose only (its place is unknown)."""
+    affines, valid = part_affines(source_pose, target_pose, geometry)
+    source_masks = part_masks(source_pose, size, geometry)
+    target_masks = part_masks(target_pose, size, geometry)
+    present = source_masks.any(axis=(1, 2)) | target_masks.any(axis=(1, 2))
+    moved = np.array(
+        [
+            (present[part] and not valid[part]) or (valid[part] and _moved(affines[part], size))
+            for part in range(NUM_PARTS)
+        ]
+    )
+    return affines, valid, moved
+
+
+def landing(geometry: PartGeometry) -> PartGeometry:
+    """``geometry`` with the mask end extension of :data:`LANDING` (where moved limbs land)."""
+    extension = max(geometry.mask_end_extension, LANDING.mask_end_extension)
+    return dataclasses.replace(geometry, mask_end_extension=extension)
+
+
 def moved_limb_labels(
     parsing: np.ndarray,
     source_pose: np.ndarray,
@@ -104,19 +164,20 @@ def moved_limb_labels(
         source_pose, target_pose: (18, 2) poses in that frame (NaN = missing).
 
     Returns:
-        (H, W) uint8: a moved limb's label where it lands inside its target mask, 0 elsewhere
+        (H, W) uint8: a moved limb's label where it lands inside its target mask (reaching
+        past the wrist or ankle, :data:`LANDING`), 0 elsewhere
         (0 means "no opinion", not background).
     """
     from spt_core.part_composite import inverse_warp
 
     parsing = np.asarray(parsing, np.uint8)
     height, width = parsing.shape
-    affines, valid = part_affines(source_pose, target_pose, geometry)
-    masks = part_masks(target_pose, (height, width), geometry)
+    affines, valid, moved = moved_parts(source_pose, target_pose, (height, width), geometry)
+    masks = part_masks(target_pose, (height, width), landing(geometry))
     owners = limb_owners(source_pose, (height, width))
     out = np.zeros((height, width), np.uint8)
     for part in LIMB_PARTS:
-        if not valid[part] or not _moved(affines[part], (height, width)):
+        if not (valid[part] and moved[part]):
             continue
         own = np.where(owners == part, parsing, 0).astype(np.uint8)
         warped = inverse_warp(own, affines[part], (height, width))
@@ -125,25 +186,81 @@ def moved_limb_labels(
     return out
 
 
+def still_labels(
+    parsing: np.ndarray,
+    source_pose: np.ndarray,
+    target_pose: np.ndarray,
+    geometry: PartGeometry = DEFAULT_GEOMETRY,
+) -> np.ndarray:
+    """The source's own map where the body did not move (decision 0010).
+
+    Returns:
+        (H, W) int16: the source's label (background included) outside every moved limb's
+        source and target masks (and its own pixels, hands and feet included; grown by
+        ``STILL_MARGIN``) when the torso and the head did not move (everywhere when nothing
+        moved); ``NO_OPINION`` elsewhere, and everywhere when the torso or the head moved.
+    """
+    import cv2
+
+    parsing = np.asarray(parsing, np.uint8)
+    size = parsing.shape
+    out = np.full(size, NO_OPINION, np.int16)
+    if not STILL_MAP:
+        return out
+    _, _, moved = moved_parts(source_pose, target_pose, size, geometry)
+    if not moved.any():
+        return parsing.astype(np.int16)  # nothing moved: the map is the source's
+    if moved[TORSO_PART] or moved[HEAD_PART]:
+        return out  # the whole body moved: the network's map
+    source_masks = part_masks(source_pose, size, geometry)
+    target_masks = part_masks(target_pose, size, geometry)
+    owners = limb_owners(source_pose, size)
+    changing = np.zeros(size, bool)
+    for part in np.flatnonzero(moved):
+        changing |= source_masks[part] | target_masks[part] | ((owners == part) & (parsing > 0))
+    if STILL_MARGIN:
+        side = 2 * STILL_MARGIN + 1
+        changing = cv2.dilate(changing.astype(np.uint8), np.ones((side, side), np.uint8)) > 0
+    out[~changing] = parsing[~changing]
+    return out
+
+
+def target_layer(
+    parsing: np.ndarray,
+    source_pose: np.ndarray,
+    target_pose: np.ndarray,
+    geometry: PartGeometry = DEFAULT_GEOMETRY,
+) -> np.ndarray:
+    """(H, W) int16: what the geometry knows of the target map: the still body's labels
+    (:func:`still_labels`) with the moved limbs' (:func:`moved_limb_labels`) over them;
+    ``NO_OPINION`` where it knows nothing (the network's map is used there)."""
+    layer = still_labels(parsing, source_pose, target_pose, geometry)
+    limbs = moved_limb_labels(parsing, source_pose, target_pose, geometry)
+    return np.where(limbs > 0, limbs.astype(np.int16), layer)
+
+
 def with_limb_labels(probabilities, layers: np.ndarray):
     """The (B, 10, H, W) soft parsing with each (B, H, W) layer's labels put in as certainties
-    where the layer has one (a torch tensor; the layers from :func:`moved_limb_labels`)."""
+    where the layer has one (a torch tensor; layers from :func:`target_layer`, ``NO_OPINION``
+    or any negative value = no opinion)."""
     import torch
 
     from spt_core import labels as lb
 
-    labels = torch.from_numpy(np.asarray(layers, np.int64)).to(probabilities.device)
-    inside = (labels > 0).to(probabilities.dtype)[:, None]
+    layers = np.asarray(layers, np.int64)
+    labels = torch.from_numpy(np.maximum(layers, 0)).to(probabilities.device)
+    inside = torch.from_numpy(layers >= 0).to(probabilities.device, probabilities.dtype)[:, None]
     certain = lb.one_hot_torch(labels).to(probabilities.dtype)
     return probabilities * (1.0 - inside) + certain * inside
 
 
 def correct_limbs(probabilities, parsings: np.ndarray, source_poses, target_poses):
-    """A batch's (B, 10, H, W) soft target parsing with the moved limbs' labels put in: the
-    (B, H, W) source ``parsings`` and (B, 18, 2) poses are in the maps' frame."""
+    """A batch's (B, 10, H, W) soft target parsing with what the geometry knows put in
+    (:func:`target_layer`): the (B, H, W) source ``parsings`` and (B, 18, 2) poses are in the
+    maps' frame."""
     layers = np.stack(
         [
-            moved_limb_labels(parsing, source, target)
+            target_layer(parsing, source, target)
             for parsing, source, target in zip(parsings, source_poses, target_poses, strict=True)
         ]
     )

@@ -22,7 +22,6 @@ import copy
 import json
 import os
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,9 @@ from spt_core import labels as lb
 from spt_core import skeleton as sk
 from spt_core.errors import SptError
 from spt_core.letterbox import Letterbox, scaled_copy
+from spt_core.person import Person, ReposeResult
+
+__all__ = ["Person", "ReposeResult", "SPTPipeline", "ModelNotFoundError", "default_model_path"]
 
 MODEL_FILE = "model.json"
 MODEL_KIND = "spt-model"
@@ -53,59 +55,6 @@ def default_model_path() -> Path:
     return MODELS_DIR / DEFAULT_MODEL_NAME
 
 
-@dataclass
-class Person:
-    """One person (or a batch: a leading axis on every field).
-
-    Attributes:
-        image: (H, W, 3) uint8 RGB.
-        pose: (18, 2) float32 (x, y) pixels, NaN for missing joints.
-        parsing: (H, W) uint8 labels 0..9.
-    """
-
-    image: np.ndarray
-    pose: np.ndarray
-    parsing: np.ndarray
-
-    @property
-    def batched(self) -> bool:
-        return np.asarray(self.image).ndim == 4
-
-    def check(self, what: str = "person") -> None:
-        """Raise ValueError naming the field when shapes or values do not fit together."""
-        image, pose, parsing = (np.asarray(a) for a in (self.image, self.pose, self.parsing))
-        lead = image.shape[:-3]
-        if image.ndim not in (3, 4) or image.shape[-1] != 3 or image.dtype != np.uint8:
-            raise ValueError(
-                f"{what}.image must be (H, W, 3) uint8 RGB, got {image.shape} {image.dtype}"
-            )
-        if pose.shape != (*lead, sk.NUM_JOINTS, 2):
-            raise ValueError(f"{what}.pose must be {(*lead, 18, 2)}, got {pose.shape}")
-        if parsing.shape != image.shape[:-1]:
-            raise ValueError(f"{what}.parsing is {parsing.shape}, the image is {image.shape[:-1]}")
-        lb.check_labels(parsing)
-        # A pose without torso or far outside the image renders a flat grey picture, silently.
-        sk.check_pose(pose, image.shape[-3:-1], f"{what}.pose")
-
-
-@dataclass
-class ReposeResult:
-    """What :meth:`SPTPipeline.repose` returns (batched like its input).
-
-    Attributes:
-        image: (H, W, 3) uint8 the person in the target pose.
-        parsing: (H, W) uint8 the predicted target parsing (argmax of the soft map).
-        source: the (fitted) source person the result is aligned with.
-        letterbox: how the person's frame maps into the result's (``letterbox.crop(image)``
-            cuts the padding off; identity when the person was at the model's size).
-    """
-
-    image: np.ndarray
-    parsing: np.ndarray
-    source: Person
-    letterbox: Letterbox
-
-
 def _as_batch(person: Person) -> tuple[Person, bool]:
     if person.batched:
         return person, True
@@ -122,8 +71,11 @@ class SPTPipeline:
 
     ``keep_unchanged`` puts the source's pixels back where nothing changed and ``fill_uncovered``
     fills the place the person left (``spt_core/unchanged.py``, decision 0007; on by default).
-    ``limb_labels`` corrects the predicted map along limbs that moved with the source's own limb
-    labels (``spt_core/limb_labels.py``, decision 0008; on by default).
+    ``limb_labels`` puts what the geometry knows into the predicted map: moved limbs carry the
+    source's limb labels, a still body keeps the source's map (``spt_core/limb_labels.py``,
+    decisions 0008, 0010); ``limb_pixels`` pastes the moved limbs' own pixels
+    (``spt_core/limb_pixels.py``, decision 0010; with ``keep_unchanged`` only). All on by
+    default.
     """
 
     def __init__(
@@ -138,9 +90,13 @@ class SPTPipeline:
         keep_unchanged: bool = True,
         fill_uncovered: bool = True,
         limb_labels: bool = True,
+        limb_pixels: bool = True,
     ):
-        self.keep_unchanged = keep_unchanged
-        self.limb_labels = limb_labels
+        self.keep_unchanged, self.limb_labels, self.limb_pixels = (
+            keep_unchanged,
+            limb_labels,
+            limb_pixels,
+        )
         self.fill_uncovered = fill_uncovered
         self.semantic, self.semantic_config = semantic.eval(), semantic_config
         self.appearance, self.appearance_config = appearance.eval(), appearance_config
@@ -470,7 +426,8 @@ class SPTPipeline:
         self, batch: Person, targets: np.ndarray, target_parsing, keep: bool = True
     ) -> np.ndarray:
         """G_A's drawing of ``batch`` with ``target_parsing`` (B, 9, H, W) in ``targets``;
-        with ``keep`` (and ``keep_unchanged``) the unchanged source pixels put back."""
+        with ``keep`` the unchanged source pixels put back (``keep_unchanged``) and the moved
+        limbs' own pixels pasted (``limb_pixels``)."""
         import torch
 
         from spt_core.metrics import to_uint8
@@ -495,4 +452,10 @@ class SPTPipeline:
 
                 image = put_back(image, source, source_parsing, target_parsing, batch.pose,
                                  targets, self.fill_uncovered)  # fmt: skip
+            if keep and self.keep_unchanged and self.limb_pixels:
+                from spt_core.limb_pixels import paste_limbs
+                from spt_core.models.inputs import with_background
+
+                target = with_background(target_parsing.float())
+                image = paste_limbs(image, batch.image, batch.parsing, target, batch.pose, targets)
             return to_uint8(image)

@@ -20,6 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from spt_core import labels as lb
 from spt_core import parts as parts_mod
 from spt_core import skeleton as sk
 
@@ -30,6 +31,10 @@ FEATHER_SIGMA = 1.0
 #: How far the outline of a silhouette reaches into its background (anti-aliasing, a drawn
 #: contour), in pixels.
 OUTLINE_PIXELS = 2
+#: The skin labels a paint edit may bare (:func:`bared_skin`), and how much of the fill's skin
+#: colour replaces the network's drawing there (1: all of it; 0 turns the step off).
+SKIN_LABELS: tuple[int, ...] = (lb.LEFT_ARM, lb.RIGHT_ARM, lb.LEFT_LEG, lb.RIGHT_LEG)
+SKIN_FILL = 1.0
 #: Part masks that hug the body (the torso quad grown a little, not the whole image).
 BODY_GEOMETRY = parts_mod.PartGeometry(torso_mask="body")
 
@@ -78,22 +83,64 @@ def unchanged_mask(
     target = np.asarray(target_poses, np.float64)
     same = same_label(source_labels, target_labels)  # (B, H, W)
     background = (source_labels[:, 0] * target_labels[:, 0]).float()
-    both = sk.present(source) & sk.present(target)
-    unmoved = (
-        (np.linalg.norm(np.where(both[..., None], source - target, 0.0), axis=-1) < STILL_PIXELS)
-        .all(-1)
-        .reshape(-1)
-    ) & (sk.present(source) == sk.present(target)).all(-1).reshape(-1)
-    still = still_parts(source, target)
-    masks = torch.from_numpy(parts_mod.part_masks(target, size, BODY_GEOMETRY)).to(same.device)
-    body_still = (masks * torch.from_numpy(still).to(same.device)[..., None, None]).amax(1)
-    where = torch.from_numpy(unmoved).to(same.device)[:, None, None]
-    region = torch.where(where, torch.ones_like(same), body_still.to(same.dtype).clamp(0, 1))
+    region = still_region(source, target, size, same.device, same.dtype)
     # The source's background right next to where the person left still holds the person's
     # anti-aliased outline: kept, it would draw a thin ghost of the old silhouette.
     band = left_band(source_labels, target_labels)
     keep = torch.maximum(background, same * region)[:, None] * (1.0 - band)
     return feather(keep)
+
+
+def still_region(
+    source_poses: np.ndarray, target_poses: np.ndarray, size: tuple[int, int], device, dtype
+) -> torch.Tensor:
+    """(B, H, W) in {0, 1}: where nothing moved: everywhere when every joint stayed (a paint
+    edit), else the target masks of the parts whose transform is the identity."""
+    source = np.asarray(source_poses, np.float64).reshape(-1, sk.NUM_JOINTS, 2)
+    target = np.asarray(target_poses, np.float64).reshape(-1, sk.NUM_JOINTS, 2)
+    both = sk.present(source) & sk.present(target)
+    shift = np.linalg.norm(np.where(both[..., None], source - target, 0.0), axis=-1)
+    unmoved = (shift < STILL_PIXELS).all(-1) & (sk.present(source) == sk.present(target)).all(-1)
+    still = still_parts(source, target)
+    masks = torch.from_numpy(parts_mod.part_masks(target, size, BODY_GEOMETRY)).to(device)
+    body_still = (masks * torch.from_numpy(still).to(device)[..., None, None]).amax(1)
+    where = torch.from_numpy(unmoved).to(device)[:, None, None]
+    return torch.where(where, torch.ones_like(body_still, dtype=dtype), body_still.to(dtype))
+
+
+def bared_skin(
+    output: torch.Tensor,
+    source: torch.Tensor,
+    source_labels: torch.Tensor,
+    target_labels: torch.Tensor,
+    source_poses: np.ndarray,
+    target_poses: np.ndarray,
+) -> torch.Tensor:
+    """Where the target shows an arm's or a leg's skin on a place that did not move and the
+    source shows a garment there (sleeves painted shorter, pants painted into a skirt), the
+    label fill's skin colour (:func:`~spt_core.models.label_fill.label_fill`: the source's
+    own skin, extended smoothly) instead of the network's drawing, feathered inside the
+    region (decision 0011).
+
+    The network reads the garment under the new skin through its skips and draws a ghost of
+    it (checked trousers showing through painted-bare legs); skin has little texture a smooth
+    fill would miss. ``output``, ``source``: (B, 3, H, W) in [-1, 1]; labels (B, 10, H, W),
+    background first (soft allowed).
+    """
+    from spt_core.models.label_fill import label_fill
+
+    skin = target_labels[:, list(SKIN_LABELS)].sum(1)
+    garment = source_labels[:, list(lb.GARMENT_LABELS)].sum(1)
+    size = tuple(source_labels.shape[-2:])
+    region = (
+        skin * garment * still_region(source_poses, target_poses, size, skin.device, skin.dtype)
+    )
+    inside = (region > 0.5).to(output.dtype)[:, None]
+    if not bool(inside.any()):
+        return output
+    fill = label_fill(source, source_labels[:, 1:], target_labels[:, 1:], source_poses)
+    alpha = blur(inside) * inside * SKIN_FILL
+    return alpha * fill.to(output.dtype) + (1.0 - alpha) * output
 
 
 def feather(mask: torch.Tensor, sigma: float = FEATHER_SIGMA) -> torch.Tensor:
@@ -166,8 +213,9 @@ def put_back(
     fill: bool = True,
 ) -> torch.Tensor:
     """The pipeline's finish: with ``fill`` the place the person left filled in
-    (:func:`fill_uncovered`), then the source's pixels kept where label and place did not
-    change (:func:`unchanged_mask`). Parsings are (B, 9, H, W) without background."""
+    (:func:`fill_uncovered`) and newly bared skin drawn in the skin's colour
+    (:func:`bared_skin`), then the source's pixels kept where label and place did not change
+    (:func:`unchanged_mask`). Parsings are (B, 9, H, W) without background."""
     from spt_core.models.inputs import with_background
 
     source_maps = with_background(source_parsing.float())
@@ -175,4 +223,5 @@ def put_back(
     mask = unchanged_mask(source_maps, target, source_poses, target_poses)
     if fill:
         output = fill_uncovered(output.float(), source, source_maps, target)
+        output = bared_skin(output, source, source_maps, target, source_poses, target_poses)
     return keep_unchanged(output.float(), source, mask)

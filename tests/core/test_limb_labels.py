@@ -3,10 +3,11 @@
 import numpy as np
 import pytest
 import torch
+from scipy import ndimage
 
 from spt_core import labels as lb
 from spt_core import skeleton as sk
-from spt_core.limb_labels import limb_owners, moved_limb_labels, with_limb_labels
+from spt_core.limb_labels import NO_OPINION, limb_owners, moved_limb_labels, with_limb_labels
 from spt_core.parts import LIMB_PARTS, PART_NAMES
 
 #: A frontal standing pose at 128x64, every joint present (a Market-1501 training image's).
@@ -86,11 +87,13 @@ def test_missing_joints_leave_their_limb_out():
 
 def test_the_layer_becomes_certainty_only_where_it_has_a_label():
     probabilities = torch.full((1, lb.NUM_LABELS, 4, 4), 1.0 / lb.NUM_LABELS)
-    layer = np.zeros((1, 4, 4), np.uint8)
+    layer = np.full((1, 4, 4), NO_OPINION, np.int16)
     layer[0, 1, 2] = lb.LEFT_ARM
+    layer[0, 3, 3] = lb.BACKGROUND  # background is a label too
     out = with_limb_labels(probabilities, layer)
     assert out[0, lb.LEFT_ARM, 1, 2] == 1.0 and out[0, :, 1, 2].sum() == 1.0
-    others = layer[0] == 0
+    assert out[0, lb.BACKGROUND, 3, 3] == 1.0 and out[0, :, 3, 3].sum() == 1.0
+    others = layer[0] == NO_OPINION
     torch.testing.assert_close(out[0][:, others], probabilities[0][:, others])
 
 
@@ -121,3 +124,47 @@ def test_raised_arms_get_the_true_labels_more_often():
         ]  # fmt: skip
         accuracy[rule] = float(np.mean(right))
     assert accuracy[True] > accuracy[False] + 0.2, accuracy
+
+
+# ---- decision 0010: a still body keeps its map ---------------------------------------------
+
+
+def _forearm_swung(pose: np.ndarray) -> np.ndarray:
+    """The right forearm swung 90 degrees about the elbow (only the wrist moves)."""
+    target = pose.copy()
+    elbow, wrist = pose[sk.R_ELBOW], pose[sk.R_WRIST]
+    target[sk.R_WRIST] = elbow + np.array([-np.linalg.norm(wrist - elbow), 0.0])
+    return target
+
+
+def test_a_still_body_keeps_the_source_map_outside_the_moved_limb():
+    from spt_core.limb_labels import still_labels
+    from spt_core.parts import part_masks
+
+    parsing = _sleeved_person()
+    target = _forearm_swung(STANDING)
+    layer = still_labels(parsing, STANDING, target)
+    masks = part_masks(STANDING, (128, 64)) | part_masks(target, (128, 64))
+    forearm = masks[_part("right_forearm")]
+    # Far from the forearm (source or target) every label is the source's, background too.
+    far = ~ndimage.binary_dilation(forearm, iterations=3)
+    assert (layer[far] == parsing[far]).all()
+    assert (layer[far] == lb.BACKGROUND).any() and (layer[far] == lb.UPPER_CLOTHES).any()
+    # On the forearm's old and new places the network decides.
+    assert (layer[forearm] == NO_OPINION).all()
+
+
+def test_a_moved_torso_or_nothing_moved_leave_no_still_map_or_all_of_it():
+    from spt_core.limb_labels import still_labels
+
+    parsing = _sleeved_person()
+    shifted = STANDING + np.array([3.0, 0.0])
+    assert (still_labels(parsing, STANDING, shifted) == NO_OPINION).all()
+    assert (still_labels(parsing, STANDING, STANDING.copy()) == parsing).all()
+
+
+def test_the_forearm_owns_the_hand_past_the_wrist():
+    owners = limb_owners(STANDING, (128, 64))
+    elbow, wrist = STANDING[sk.R_ELBOW], STANDING[sk.R_WRIST]
+    hand = wrist + 0.35 * (wrist - elbow)
+    assert owners[int(round(hand[1])), int(round(hand[0]))] == _part("right_forearm")

@@ -159,3 +159,66 @@ def test_the_place_the_person_left_gets_the_background_around_it():
     assert np.abs(out[:, inside] - background[:, inside]).max() < 0.12
     new_place = ndimage.binary_erosion(target > 0, structure=SQUARE, iterations=1)
     np.testing.assert_allclose(out[:, new_place], 0.25)  # the person's new place is untouched
+
+
+def _trousered_person():
+    """Hand-made at 128x64: striped trousers on the thighs, flat skin on the shins, a grey
+    background and shirt (the standing pose of test_limb_labels)."""
+    import cv2
+
+    from tests.core.test_limb_pixels import STANDING
+
+    image = np.full((128, 64, 3), 90, np.uint8)
+    parsing = np.zeros((128, 64), np.uint8)
+    quad = [sk.R_SHOULDER, sk.L_SHOULDER, sk.L_HIP, sk.R_HIP]
+    cv2.fillPoly(parsing, [np.round(STANDING[quad]).astype(np.int32)], lb.UPPER_CLOTHES)
+    image[parsing == lb.UPPER_CLOTHES] = (120, 120, 120)
+    for hip, knee, ankle, leg in ((sk.R_HIP, sk.R_KNEE, sk.R_ANKLE, lb.RIGHT_LEG),
+                                  (sk.L_HIP, sk.L_KNEE, sk.L_ANKLE, lb.LEFT_LEG)):  # fmt: skip
+        a, b, c = (tuple(np.round(STANDING[j]).astype(int)) for j in (hip, knee, ankle))
+        cv2.line(parsing, b, c, leg, thickness=7)
+        cv2.line(parsing, a, b, lb.PANTS, thickness=9)
+    image[np.isin(parsing, (lb.LEFT_LEG, lb.RIGHT_LEG))] = (200, 150, 120)
+    stripes = np.where(np.arange(128)[:, None] // 2 % 2 == 0, 30, 160) + np.zeros((1, 64))
+    image[parsing == lb.PANTS] = np.stack([stripes] * 3, -1)[parsing == lb.PANTS]
+    return Person(image, STANDING.astype(np.float32), parsing), STANDING
+
+
+def test_painted_bare_skin_is_the_skins_colour_not_the_networks():
+    """Decision 0011: trousers painted as bare thighs come out in the shins' skin colour,
+    flat (no stripes showing through), wherever the network drew grey."""
+    import spt_core.unchanged as unchanged
+    from spt_core.unchanged import put_back
+
+    person, _ = _trousered_person()
+    edited = person.parsing.copy()
+    thighs = edited == lb.PANTS
+    edited[thighs] = np.where(np.arange(64) < 28, lb.RIGHT_LEG, lb.LEFT_LEG)[None].repeat(128, 0)[
+        thighs
+    ]
+    source = torch.from_numpy(person.image).permute(2, 0, 1)[None].float() / 127.5 - 1.0
+    network = torch.zeros_like(source)  # grey
+    maps = _maps(person.parsing)[:, 1:], _maps(edited)[:, 1:]
+    poses = person.pose[None], person.pose[None]
+    out = put_back(network, source, *maps, *poses)
+    out = ((out[0].permute(1, 2, 0).numpy() + 1.0) * 127.5).round()
+    inner = ndimage.binary_erosion(thighs, SQUARE, iterations=2)
+    assert inner.sum() > 30
+    np.testing.assert_allclose(
+        out[inner], np.broadcast_to([200, 150, 120], out[inner].shape), atol=3
+    )
+    # The same edit with the step off leaves the network's grey there.
+    unchanged.SKIN_FILL, saved = 0.0, unchanged.SKIN_FILL
+    try:
+        grey = put_back(network, source, *maps, *poses)
+    finally:
+        unchanged.SKIN_FILL = saved
+    assert torch.allclose(grey[0][:, torch.from_numpy(inner)], torch.zeros(1), atol=1e-3)
+    # Raised legs are not bared in place: a moved part is the network's (and its own pixels').
+    moved = person.pose.copy()
+    moved[[sk.R_KNEE, sk.R_ANKLE]] += np.array([6.0, -4.0])
+    out = put_back(network, source, *maps, person.pose[None], moved[None])
+    below_hips = np.arange(128)[:, None] > person.pose[sk.R_HIP, 1] + 10  # clear of the torso
+    right_inner = inner & (np.arange(64) < 24)[None] & below_hips
+    assert right_inner.sum() > 10
+    assert torch.allclose(out[0][:, torch.from_numpy(right_inner)], torch.zeros(1), atol=1e-3)
