@@ -75,7 +75,8 @@ class SPTPipeline:
     source's limb labels, a still body keeps the source's map (``spt_core/limb_labels.py``,
     decisions 0008, 0010); ``limb_pixels`` pastes the moved limbs' own pixels
     (``spt_core/limb_pixels.py``, decision 0010; with ``keep_unchanged`` only). All on by
-    default.
+    default. ``map_smoothing`` averages the semantic network's probabilities over that many
+    pixels square before use (3; 1 = off), which removes its thin stripes (decision 0010).
     """
 
     def __init__(
@@ -91,7 +92,9 @@ class SPTPipeline:
         fill_uncovered: bool = True,
         limb_labels: bool = True,
         limb_pixels: bool = True,
+        map_smoothing: int = 3,
     ):
+        self.map_smoothing = map_smoothing
         self.keep_unchanged, self.limb_labels, self.limb_pixels = (
             keep_unchanged,
             limb_labels,
@@ -408,7 +411,7 @@ class SPTPipeline:
         """
         import torch
 
-        from spt_core.models.inputs import SemanticInputs, resize_soft_map
+        from spt_core.models.inputs import SemanticInputs, resize_soft_map, smooth_soft_map
 
         inputs = SemanticInputs.build(
             self.semantic_config, self.size, batch.parsing, batch.pose, targets, self.device
@@ -416,6 +419,7 @@ class SPTPipeline:
         with torch.inference_mode():
             probabilities = self.semantic.predict(*inputs.generator_args()).float()
             probabilities = resize_soft_map(probabilities, self.size)
+            probabilities = smooth_soft_map(probabilities, self.map_smoothing)
         if self.limb_labels:
             from spt_core.limb_labels import correct_limbs
 

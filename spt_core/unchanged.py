@@ -5,7 +5,8 @@ speckle). A user who paints a sleeve expects the face, the other garments and th
 stay exactly as they were; one who raises an arm expects the background and the legs to. So
 after the appearance network, the pipeline puts the source pixels back where
 
-* the source and target parsings show the same label at the same place, and
+* the source and target parsings show the same label at the same place (pants and skirt count
+  as one: a retyped garment keeps its fabric, decision 0011), and
 * that place did not move: it is background, or every joint is where it was (a paint edit),
   or it lies in a body part whose transform is the identity (the legs when an arm is raised);
 
@@ -31,6 +32,9 @@ FEATHER_SIGMA = 1.0
 #: How far the outline of a silhouette reaches into its background (anti-aliasing, a drawn
 #: contour), in pixels.
 OUTLINE_PIXELS = 2
+#: Garment labels that are one fabric cut two ways: pants painted into a skirt (or back) keep
+#: the source's own pixels where the new garment covers the old (decision 0011).
+SAME_FABRIC: tuple[tuple[int, int], ...] = ((lb.PANTS, lb.SKIRT),)
 #: The skin labels a paint edit may bare (:func:`bared_skin`), and how much of the fill's skin
 #: colour replaces the network's drawing there (1: all of it; 0 turns the step off).
 SKIN_LABELS: tuple[int, ...] = (lb.LEFT_ARM, lb.RIGHT_ARM, lb.LEFT_LEG, lb.RIGHT_LEG)
@@ -82,6 +86,12 @@ def unchanged_mask(
     source = np.asarray(source_poses, np.float64)
     target = np.asarray(target_poses, np.float64)
     same = same_label(source_labels, target_labels)  # (B, H, W)
+    for a, b in SAME_FABRIC:  # a garment retyped keeps its fabric (decision 0011)
+        same = (
+            same
+            + source_labels[:, a] * target_labels[:, b]
+            + source_labels[:, b] * target_labels[:, a]
+        )
     background = (source_labels[:, 0] * target_labels[:, 0]).float()
     region = still_region(source, target, size, same.device, same.dtype)
     # The source's background right next to where the person left still holds the person's

@@ -170,8 +170,8 @@ def action_table(window: MainWindow) -> list[ActionSpec]:
             window.set_keep_unchanged,
             "",
             "",
-            "Keep the photo's own pixels where nothing moved or was painted (off: the "
-            "network redraws every pixel)",
+            "Keep the photo's own pixels where nothing moved or was painted, and a moved "
+            "limb's own pixels (off: the network redraws every pixel)",
             checkable=True,
             pass_checked=True,
         ),

@@ -83,6 +83,10 @@ def cmd_bench_render(args: argparse.Namespace) -> int:
         # Another model first: its batch-1 repose is the reference of every ratio.
         reference = SPTPipeline.from_pretrained(args.reference, device=args.device)
         reference.name = f"reference {reference.name}"
+        if args.reference_redraw_all:  # the pipeline as it was when issue #14 was filed
+            reference.keep_unchanged = reference.limb_labels = reference.limb_pixels = False
+            reference.map_smoothing = 1
+            reference.name += " (redraw all)"
         pipelines.append(reference)
     for size in args.sizes:
         pipe = None
@@ -246,6 +250,12 @@ def register(commands) -> None:
         "--reference",
         "another model timed first, in the same process: every ratio is against its "
         "batch-1 repose (e.g. a copy of the previous default model)",
+    )
+    add_flag(
+        render,
+        "--reference-redraw-all",
+        "time the reference with every pixel redrawn by the networks (no kept pixels, fills, "
+        "limb labels or limb pixels: the pipeline before decisions 0007-0011)",
     )
     add_flag(render, "--random", "random weights at every size (no model needed)")
     add_flag(

@@ -24,10 +24,12 @@ def cmd_eval_edits(args: argparse.Namespace) -> int:
         if args.redraw_all:  # the networks alone (no decision 0007 or 0008)
             redrawn = SPTPipeline.from_pretrained(path, device=args.device)
             redrawn.keep_unchanged = redrawn.limb_labels = False
+            redrawn.map_smoothing = 1
             models[f"{name}/redrawn"] = redrawn
-        if args.no_limb_labels:  # the network's own map for reposes (decision 0008)
+        if args.no_limb_labels:  # without the geometry's map and pixels (0008, 0010)
             plain = SPTPipeline.from_pretrained(path, device=args.device)
-            plain.limb_labels = False
+            plain.limb_labels = plain.limb_pixels = False
+            plain.map_smoothing = 1
             models[f"{name}/network-map"] = plain
     size = next(iter(models.values())).size
     cases = benchmark_cases(args.people, size, args.seed)
@@ -98,8 +100,8 @@ def register(eval_commands) -> None:
     edits.add_argument(
         "--no-limb-labels",
         action="store_true",
-        help="also score each model with the semantic network's own map for reposes (rows "
-        "NAME/network-map; decision 0008)",
+        help="also score each model with the semantic network's own map for reposes and no "
+        "moved limb or torso pixels (rows NAME/network-map; decisions 0008, 0010)",
     )
     edits.add_argument(
         "--skips",

@@ -58,7 +58,8 @@ def _pipeline(args):
 
     pipe = SPTPipeline.from_pretrained(args.model, device=args.device)
     pipe.keep_unchanged = not args.redraw_all
-    pipe.limb_labels = not args.no_limb_labels
+    if args.no_limb_labels:  # the semantic network's map as it is
+        pipe.limb_labels, pipe.map_smoothing = False, 1
     return pipe
 
 

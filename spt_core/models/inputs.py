@@ -48,6 +48,17 @@ def resize_soft_map(probabilities: torch.Tensor, size: tuple[int, int]) -> torch
     return F.interpolate(probabilities, size=tuple(size), mode="bilinear", align_corners=False)
 
 
+def smooth_soft_map(probabilities: torch.Tensor, window: int) -> torch.Tensor:
+    """A (B, C, H, W) soft map averaged over ``window`` x ``window`` pixels (edges: the mean of
+    the pixels inside), so one- and two-pixel stripes of a label lose to their surroundings;
+    ``window`` 1 leaves it as it is (inference only, decision 0010)."""
+    if window <= 1:
+        return probabilities
+    return F.avg_pool2d(
+        probabilities, window, stride=1, padding=window // 2, count_include_pad=False
+    )
+
+
 @dataclass
 class SemanticInputs:
     """What G_S reads to move the source's map into the target pose, at its own size.

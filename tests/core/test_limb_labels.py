@@ -168,3 +168,22 @@ def test_the_forearm_owns_the_hand_past_the_wrist():
     elbow, wrist = STANDING[sk.R_ELBOW], STANDING[sk.R_WRIST]
     hand = wrist + 0.35 * (wrist - elbow)
     assert owners[int(round(hand[1])), int(round(hand[0]))] == _part("right_forearm")
+
+
+def test_smoothing_removes_a_thin_stripe_and_keeps_a_wide_region():
+    """Decision 0010's map smoothing against scipy's uniform filter, and what it does to
+    a hand-made map: a one-pixel stripe of skirt below a skirt disappears, the skirt stays."""
+    from spt_core.models.inputs import smooth_soft_map
+
+    labels = np.zeros((1, 40, 30), np.int64)
+    labels[0, 5:20, 5:25] = lb.SKIRT  # the skirt
+    labels[0, 20:35, 12] = lb.SKIRT  # a stripe below it
+    probabilities = lb.one_hot_torch(torch.from_numpy(labels)).float()
+    smoothed = smooth_soft_map(probabilities, 3)
+    by_scipy = ndimage.uniform_filter(probabilities[0, lb.SKIRT].numpy(), size=3, mode="constant")
+    inner = (slice(1, -1), slice(1, -1))  # scipy pads with zeros, the map with its own pixels
+    np.testing.assert_allclose(smoothed[0, lb.SKIRT].numpy()[inner], by_scipy[inner], atol=1e-6)
+    out = smoothed.argmax(1)[0].numpy()
+    assert (out[22:35, 12] == lb.BACKGROUND).all()
+    assert (out[6:19, 6:24] == lb.SKIRT).all()
+    assert torch.equal(smooth_soft_map(probabilities, 1), probabilities)

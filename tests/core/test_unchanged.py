@@ -222,3 +222,29 @@ def test_painted_bare_skin_is_the_skins_colour_not_the_networks():
     right_inner = inner & (np.arange(64) < 24)[None] & below_hips
     assert right_inner.sum() > 10
     assert torch.allclose(out[0][:, torch.from_numpy(right_inner)], torch.zeros(1), atol=1e-3)
+
+
+def test_pants_painted_into_a_skirt_keep_their_fabric():
+    """Decision 0011: where a painted skirt covers the pants the source's own pixels stay
+    (the same fabric); with no fabric classes they are the network's to draw."""
+    import spt_core.unchanged as unchanged
+
+    person, _ = _trousered_person()
+    edited = person.parsing.copy()
+    pants = edited == lb.PANTS
+    edited[pants] = lb.SKIRT
+    inner = ndimage.binary_erosion(pants, SQUARE, iterations=2)
+    assert inner.sum() > 30
+
+    def kept():
+        mask = unchanged_mask(
+            _maps(person.parsing), _maps(edited), person.pose[None], person.pose[None]
+        )
+        return mask[0, 0].numpy()
+
+    assert (kept()[inner] > 0.999).all()
+    unchanged.SAME_FABRIC, saved = (), unchanged.SAME_FABRIC
+    try:
+        assert (kept()[inner] < 0.001).all()
+    finally:
+        unchanged.SAME_FABRIC = saved

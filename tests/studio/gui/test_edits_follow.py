@@ -99,11 +99,11 @@ def test_a_raised_arm_leaves_no_ghost_and_is_drawn(qtbot, open_sample):
     print(f"arm raised: left region {ghost:.3f}, entered region {new_arm:.3f}")
     # The model before issue #14 scored 0.92 and 0.61 here: it kept the old arm and drew a
     # streak of sleeve. The current one clears the old arm (0.28; the background is filled in
-    # there) and draws the raised arm in its sleeve (0.58): the semantic network alone labelled
-    # the raised sleeve as bare arm, drawn as skin (0.89); the moved arm now keeps the
-    # source's labels along it (decision 0008).
+    # there) and draws the raised arm in its sleeve (0.51): the semantic network alone labelled
+    # the raised sleeve as bare arm, drawn as skin (0.89); the moved arm keeps the source's
+    # labels along it (decision 0008: 0.58) and its own pixels (decision 0010: 0.51).
     assert ghost <= 0.40, "the old arm is still drawn"
-    assert new_arm <= 0.70, "the raised arm is not drawn in its sleeve"
+    assert new_arm <= 0.60, "the raised arm is not drawn in its sleeve"
 
 
 def test_painted_short_sleeves_show_skin(qtbot, open_sample):
@@ -136,4 +136,4 @@ def test_painted_short_sleeves_show_skin(qtbot, open_sample):
     print(f"short sleeves: painted skin region {ratio:.3f}")
     # The model before issue #14 scored 0.95 (the sleeves stayed); decision 0006's 0.54; with
     # the label fill (decision 0007) 0.23.
-    assert ratio <= 0.35, "the painted forearms are not drawn as skin"
+    assert ratio <= 0.30, "the painted forearms are not drawn as skin"
