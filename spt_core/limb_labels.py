@@ -54,6 +54,9 @@ OWNER_END_EXTENSION = 0.5
 #: the wrist or ankle (the owned hand or foot fits inside; the parts' default mask reaches 0.5).
 LANDING = dataclasses.replace(DEFAULT_GEOMETRY, mask_end_extension=1.0)
 
+#: A moved torso's target mask: the torso quad grown a little (not the whole image).
+TORSO_BODY = dataclasses.replace(DEFAULT_GEOMETRY, torso_mask="body")
+
 #: The moved limbs' masks grow by this many pixels before the still map is kept outside them
 #: (their outlines are the network's to draw).
 STILL_MARGIN = 1
@@ -151,6 +154,59 @@ def landing(geometry: PartGeometry) -> PartGeometry:
     return dataclasses.replace(geometry, mask_end_extension=extension)
 
 
+def carry_parts(
+    parsing: np.ndarray,
+    source_pose: np.ndarray,
+    target_pose: np.ndarray,
+    geometry: PartGeometry = DEFAULT_GEOMETRY,
+    image: np.ndarray | None = None,
+    torso_labels: tuple[int, ...] = (),
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Each moved limb's own labelled source pixels (those it owns, :func:`limb_owners`) moved
+    by its transform to where they land inside its target mask (:data:`LANDING`); with
+    ``torso_labels`` also a moved torso's pixels of those labels (outside every limb's source
+    mask), landing inside its target body mask where no limb landed.
+
+    Args:
+        parsing: (H, W) source labels.
+        source_pose, target_pose: (18, 2) poses in that frame (NaN = missing).
+        image: (H, W, C) source picture to carry along (bilinear), or None.
+
+    Returns:
+        (labels (H, W) uint8, 0 where nothing landed; picture (H, W, C) float32 with the carried
+        colours there, or None without ``image``).
+    """
+    from spt_core.part_composite import inverse_warp
+
+    parsing = np.asarray(parsing, np.uint8)
+    size = parsing.shape
+    labels = np.zeros(size, np.uint8)
+    picture = None if image is None else np.zeros(np.shape(image), np.float32)
+    affines, valid, moved = moved_parts(source_pose, target_pose, size, geometry)
+    carried = [part for part in LIMB_PARTS if valid[part] and moved[part]]
+    if torso_labels and valid[TORSO_PART] and moved[TORSO_PART]:
+        carried.append(TORSO_PART)  # after the limbs: only where no limb landed
+    if not carried:
+        return labels, picture
+    masks = part_masks(target_pose, size, landing(geometry))
+    owners = limb_owners(source_pose, size)
+    for part in carried:
+        own = owners == part
+        if part == TORSO_PART:
+            limbs = part_masks(source_pose, size, geometry)[list(LIMB_PARTS)].any(axis=0)
+            own &= ~limbs & np.isin(parsing, torso_labels)
+            region = part_masks(target_pose, size, TORSO_BODY)[TORSO_PART] & (labels == 0)
+        else:
+            region = masks[part]
+        warped = inverse_warp(np.where(own, parsing, 0).astype(np.uint8), affines[part], size)
+        region = region & (warped != 0)
+        labels[region] = warped[region]
+        if picture is not None:
+            source = np.asarray(image, np.float32)
+            picture[region] = inverse_warp(source, affines[part], size, nearest=False)[region]
+    return labels, picture
+
+
 def moved_limb_labels(
     parsing: np.ndarray,
     source_pose: np.ndarray,
@@ -168,22 +224,7 @@ def moved_limb_labels(
         past the wrist or ankle, :data:`LANDING`), 0 elsewhere
         (0 means "no opinion", not background).
     """
-    from spt_core.part_composite import inverse_warp
-
-    parsing = np.asarray(parsing, np.uint8)
-    height, width = parsing.shape
-    affines, valid, moved = moved_parts(source_pose, target_pose, (height, width), geometry)
-    masks = part_masks(target_pose, (height, width), landing(geometry))
-    owners = limb_owners(source_pose, (height, width))
-    out = np.zeros((height, width), np.uint8)
-    for part in LIMB_PARTS:
-        if not (valid[part] and moved[part]):
-            continue
-        own = np.where(owners == part, parsing, 0).astype(np.uint8)
-        warped = inverse_warp(own, affines[part], (height, width))
-        region = masks[part] & (warped != 0)
-        out[region] = warped[region]
-    return out
+    return carry_parts(parsing, source_pose, target_pose, geometry)[0]
 
 
 def still_labels(

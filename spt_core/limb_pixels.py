@@ -18,16 +18,13 @@ from __future__ import annotations
 import numpy as np
 
 from spt_core import labels as lb
-from spt_core.limb_labels import TORSO_PART, landing, limb_owners, moved_parts
-from spt_core.parts import DEFAULT_GEOMETRY, LIMB_PARTS, PartGeometry, part_masks
+from spt_core.limb_labels import carry_parts
+from spt_core.parts import DEFAULT_GEOMETRY, PartGeometry
 
 #: The labels a moved torso carries: its garments. Its skin and hair stay the network's (a
 #: neckline or long hair does not follow the torso's transform), and so does everything in a
 #: limb's source mask (an arm held across the chest must not move with the torso).
 TORSO_LABELS: tuple[int, ...] = lb.GARMENT_LABELS
-
-#: The torso's target mask: the torso quad grown a little (not the whole image).
-BODY = PartGeometry(torso_mask="body")
 
 
 def moved_limb_pixels(
@@ -37,7 +34,8 @@ def moved_limb_pixels(
     target_pose: np.ndarray,
     geometry: PartGeometry = DEFAULT_GEOMETRY,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The source's moved limbs and torso garments, each moved by its part's transform.
+    """The source's moved limbs and torso garments, each moved by its part's transform
+    (:func:`spt_core.limb_labels.carry_parts` with the picture and :data:`TORSO_LABELS`).
 
     Args:
         image: (H, W, C) source picture (any dtype; sampled bilinearly).
@@ -49,31 +47,9 @@ def moved_limb_pixels(
         pixels land inside its target mask, their colours and labels; then, where no limb
         landed, the moved torso's garments inside its target body mask; 0 elsewhere.
     """
-    from spt_core.part_composite import inverse_warp
-
-    parsing = np.asarray(parsing, np.uint8)
-    size = parsing.shape
-    picture = np.zeros(np.shape(image), np.float32)
-    labels = np.zeros(size, np.uint8)
-    affines, valid, moved = moved_parts(source_pose, target_pose, size, geometry)
-    carried = [p for p in (*LIMB_PARTS, TORSO_PART) if valid[p] and moved[p]]
-    if not carried:
-        return picture, labels
-    masks = part_masks(target_pose, size, landing(geometry))
-    owners = limb_owners(source_pose, size)
-    source = np.asarray(image, np.float32)
-    for part in carried:
-        own = owners == part
-        if part == TORSO_PART:
-            limbs = part_masks(source_pose, size, geometry)[list(LIMB_PARTS)].any(axis=0)
-            own &= ~limbs & np.isin(parsing, TORSO_LABELS)
-            region = part_masks(target_pose, size, BODY)[TORSO_PART] & (labels == 0)
-        else:
-            region = masks[part]
-        warped = inverse_warp(np.where(own, parsing, 0).astype(np.uint8), affines[part], size)
-        region = region & (warped != 0)
-        picture[region] = inverse_warp(source, affines[part], size, nearest=False)[region]
-        labels[region] = warped[region]
+    labels, picture = carry_parts(
+        parsing, source_pose, target_pose, geometry, image=image, torso_labels=TORSO_LABELS
+    )
     return picture, labels
 
 
