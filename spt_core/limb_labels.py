@@ -202,8 +202,11 @@ def carry_parts(
         region = region & (warped != 0)
         labels[region] = warped[region]
         if picture is not None:
-            source = np.asarray(image, np.float32)
-            picture[region] = inverse_warp(source, affines[part], size, nearest=False)[region]
+            # uint8 pictures are warped as uint8: OpenCV's fixed-point bilinear path gives the
+            # same pixels in every build (its float path differs by a grey level between the
+            # headless and contrib wheels).
+            warped_picture = inverse_warp(np.asarray(image), affines[part], size, nearest=False)
+            picture[region] = warped_picture[region]
     return labels, picture
 
 
