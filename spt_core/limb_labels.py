@@ -154,6 +154,29 @@ def landing(geometry: PartGeometry) -> PartGeometry:
     return dataclasses.replace(geometry, mask_end_extension=extension)
 
 
+def bilinear_at(image: np.ndarray, affine: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """(N, C) float32: ``image`` (H, W, C) sampled bilinearly at the pixels ``where`` (H, W
+    bool) through the target -> source ``affine`` (2, 3); 0 outside the image.
+
+    numpy, not ``cv2.warpAffine``: OpenCV's bilinear rounding changed between releases (5.0 and
+    5.1 differ by a grey level here and there), and the pipeline's outputs must not depend on
+    which OpenCV wheel is installed.
+    """
+    ys, xs = np.nonzero(where)
+    points = np.stack([xs, ys, np.ones_like(xs)], axis=1).astype(np.float64) @ affine.T
+    pixels = np.asarray(image, np.float32)
+    height, width = pixels.shape[:2]
+    x0, y0 = np.floor(points[:, 0]).astype(int), np.floor(points[:, 1]).astype(int)
+    fx, fy = (points[:, 0] - x0)[:, None], (points[:, 1] - y0)[:, None]
+    out = np.zeros((len(xs), pixels.shape[2]), np.float64)
+    for dy, dx, weight in ((0, 0, (1 - fx) * (1 - fy)), (0, 1, fx * (1 - fy)),
+                           (1, 0, (1 - fx) * fy), (1, 1, fx * fy)):  # fmt: skip
+        x, y = x0 + dx, y0 + dy
+        inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+        out[inside] += weight[inside] * pixels[y[inside], x[inside]]
+    return out.astype(np.float32)
+
+
 def carry_parts(
     parsing: np.ndarray,
     source_pose: np.ndarray,
@@ -202,11 +225,7 @@ def carry_parts(
         region = region & (warped != 0)
         labels[region] = warped[region]
         if picture is not None:
-            # uint8 pictures are warped as uint8: OpenCV's fixed-point bilinear path gives the
-            # same pixels in every build (its float path differs by a grey level between the
-            # headless and contrib wheels).
-            warped_picture = inverse_warp(np.asarray(image), affines[part], size, nearest=False)
-            picture[region] = warped_picture[region]
+            picture[region] = bilinear_at(image, affines[part], region)
     return labels, picture
 
 
