@@ -4,9 +4,9 @@
 
 Prints the medians (region ratios, SSIM / mask-SSIM, the speckle measure) of the shipped
 pipeline with its inference steps switched on one after another: the networks' map, moved
-limbs' labels (0008), the map smoothed, the still body's map, moved limbs' pixels, the moved
-torso's garments (0010), painted-bare skin in the skin's colour and a retyped garment's fabric
-kept (0011).
+limbs' labels (0008; and those of a head that moved without turning, 0010), the map smoothed,
+the still body's map, moved limbs' (and such a head's) pixels, the moved torso's garments
+(0010), painted-bare skin in the skin's colour and a retyped garment's fabric kept (0011).
 """
 
 from __future__ import annotations
@@ -48,10 +48,10 @@ def main() -> None:
     names = ("labels", "smooth", "still", "pixels", "torso", "skin", "fabric")
     steps = [
         ("the networks' map (decision 0007)", ()),
-        ("+ moved limbs keep their labels (0008)", ("labels",)),
+        ("+ moved limbs (and a head) keep labels (0008)", ("labels",)),
         ("+ the map smoothed 3x3 (0010)", ("labels", "smooth")),
         ("+ a still body keeps its map (0010)", ("labels", "smooth", "still")),
-        ("+ moved limbs keep their pixels (0010)", ("labels", "smooth", "still", "pixels")),
+        ("+ moved limbs (and a head) keep pixels (0010)", ("labels", "smooth", "still", "pixels")),
         ("+ a moved torso keeps its garments (0010)", names[:5]),
         ("+ bared skin in the skin's colour (0011)", names[:6]),
         ("+ a retyped garment keeps its fabric (0011)", names),

@@ -64,6 +64,11 @@ STILL_MARGIN = 1
 #: Whether a still body keeps the source's map (decision 0010; False: only moved limbs' labels).
 STILL_MAP = True
 
+#: The labels a head that moved without turning carries (face and hair inside its square), and
+#: how far its transform may be from a similarity of scale 1 (decision 0010).
+HEAD_LABELS: tuple[int, ...] = (1, 2)  # face, hair (spt_core.labels)
+HEAD_DISTORTION = 0.15
+
 #: No opinion, in a layer of labels (:func:`target_layer`).
 NO_OPINION = -1
 
@@ -177,6 +182,24 @@ def bilinear_at(image: np.ndarray, affine: np.ndarray, where: np.ndarray) -> np.
     return out.astype(np.float32)
 
 
+def head_moved_rigidly(
+    source_pose: np.ndarray, target_pose: np.ndarray, affine: np.ndarray
+) -> bool:
+    """Whether a head moved without turning: the same head joints (nose, eyes, ears) are
+    visible in both poses and its transform is a similarity within ``HEAD_DISTORTION`` (scale
+    and shear). A head that turned shows another side of itself; its pixels are not carried."""
+    head = list(sk.HEAD_JOINTS)
+    if not (sk.present(source_pose)[head] == sk.present(target_pose)[head]).all():
+        return False
+    linear = np.asarray(affine, np.float64)[:, :2]
+    a, b = (linear[0, 0] + linear[1, 1]) / 2, (linear[0, 1] - linear[1, 0]) / 2
+    similarity = np.array([[a, b], [-b, a]])
+    scale = float(np.hypot(a, b))
+    return (
+        abs(scale - 1.0) <= HEAD_DISTORTION and np.abs(linear - similarity).max() <= HEAD_DISTORTION
+    )
+
+
 def carry_parts(
     parsing: np.ndarray,
     source_pose: np.ndarray,
@@ -184,11 +207,15 @@ def carry_parts(
     geometry: PartGeometry = DEFAULT_GEOMETRY,
     image: np.ndarray | None = None,
     torso_labels: tuple[int, ...] = (),
+    head_labels: tuple[int, ...] = (),
 ) -> tuple[np.ndarray, np.ndarray | None]:
     """Each moved limb's own labelled source pixels (those it owns, :func:`limb_owners`) moved
     by its transform to where they land inside its target mask (:data:`LANDING`); with
     ``torso_labels`` also a moved torso's pixels of those labels (outside every limb's source
-    mask), landing inside its target body mask where no limb landed.
+    mask), landing inside its target body mask where no limb landed; with ``head_labels`` a
+    moved head's pixels of those labels inside its source square, landing inside its target
+    square where nothing else landed, when the head moved without turning
+    (:func:`head_moved_rigidly`).
 
     Args:
         parsing: (H, W) source labels.
@@ -209,6 +236,9 @@ def carry_parts(
     carried = [part for part in LIMB_PARTS if valid[part] and moved[part]]
     if torso_labels and valid[TORSO_PART] and moved[TORSO_PART]:
         carried.append(TORSO_PART)  # after the limbs: only where no limb landed
+    head = head_labels and valid[HEAD_PART] and moved[HEAD_PART]
+    if head and head_moved_rigidly(source_pose, target_pose, affines[HEAD_PART]):
+        carried.append(HEAD_PART)
     if not carried:
         return labels, picture
     masks = part_masks(target_pose, size, landing(geometry))
@@ -219,6 +249,9 @@ def carry_parts(
             limbs = part_masks(source_pose, size, geometry)[list(LIMB_PARTS)].any(axis=0)
             own &= ~limbs & np.isin(parsing, torso_labels)
             region = part_masks(target_pose, size, TORSO_BODY)[TORSO_PART] & (labels == 0)
+        elif part == HEAD_PART:  # the head square (it owns no pixels of limb_owners)
+            own = part_masks(source_pose, size, geometry)[HEAD_PART] & np.isin(parsing, head_labels)
+            region = masks[HEAD_PART] & (labels == 0)
         else:
             region = masks[part]
         warped = inverse_warp(np.where(own, parsing, 0).astype(np.uint8), affines[part], size)
@@ -295,10 +328,11 @@ def target_layer(
     geometry: PartGeometry = DEFAULT_GEOMETRY,
 ) -> np.ndarray:
     """(H, W) int16: what the geometry knows of the target map: the still body's labels
-    (:func:`still_labels`) with the moved limbs' (:func:`moved_limb_labels`) over them;
+    (:func:`still_labels`) with the moved limbs' (:func:`moved_limb_labels`) and a rigidly
+    moved head's (:func:`carry_parts`) over them;
     ``NO_OPINION`` where it knows nothing (the network's map is used there)."""
     layer = still_labels(parsing, source_pose, target_pose, geometry)
-    limbs = moved_limb_labels(parsing, source_pose, target_pose, geometry)
+    limbs, _ = carry_parts(parsing, source_pose, target_pose, geometry, head_labels=HEAD_LABELS)
     return np.where(limbs > 0, limbs.astype(np.int16), layer)
 
 

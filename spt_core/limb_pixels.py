@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from spt_core import labels as lb
-from spt_core.limb_labels import carry_parts
+from spt_core.limb_labels import HEAD_LABELS, carry_parts
 from spt_core.parts import DEFAULT_GEOMETRY, PartGeometry
 
 #: The labels a moved torso carries: its garments. Its skin and hair stay the network's (a
@@ -48,8 +48,9 @@ def moved_limb_pixels(
         landed, the moved torso's garments inside its target body mask; 0 elsewhere.
     """
     labels, picture = carry_parts(
-        parsing, source_pose, target_pose, geometry, image=image, torso_labels=TORSO_LABELS
-    )
+        parsing, source_pose, target_pose, geometry, image=image, torso_labels=TORSO_LABELS,
+        head_labels=HEAD_LABELS,
+    )  # fmt: skip
     return picture, labels
 
 

@@ -123,3 +123,27 @@ def test_bilinear_sampling_matches_opencvs_warp():
     everywhere = np.ones((40, 30), bool)
     ours = bilinear_at(image, affine, everywhere).reshape(40, 30, 3)
     np.testing.assert_allclose(ours, by_cv2, atol=0.05)  # OpenCV rounds coordinates to 1/32 px
+
+
+def _with_a_head(image, parsing):
+    """A face disc with a hair cap over the head joints, a gradient across the face."""
+    centre = tuple(np.round(STANDING[list(sk.HEAD_JOINTS)].mean(0)).astype(int))
+    cv2.circle(parsing, centre, 5, lb.FACE, -1)
+    cv2.ellipse(parsing, centre, (5, 5), 0, 180, 360, lb.HAIR, -1)
+    ys, xs = np.nonzero(np.isin(parsing, (lb.FACE, lb.HAIR)))
+    image[ys, xs] = np.stack([xs * 8 % 256, ys * 8 % 256, np.full_like(xs, 200)], 1)
+    return image, parsing, centre
+
+
+def test_a_head_moved_without_turning_keeps_its_face_and_one_that_turned_does_not():
+    image, parsing, centre = _with_a_head(*_person())
+    target = STANDING + np.array([3.0, 2.0])  # the whole body moved: the head did not turn
+    picture, labels = moved_limb_pixels(image, parsing, STANDING, target)
+    box = (slice(centre[1] + 2 - 3, centre[1] + 2 + 4), slice(centre[0] + 3 - 3, centre[0] + 3 + 4))
+    moved_by_hand = np.roll(np.roll(image, 2, axis=0), 3, axis=1)
+    assert np.isin(labels[box], (lb.FACE, lb.HAIR)).all()
+    np.testing.assert_allclose(picture[box], moved_by_hand[box], atol=1.0)
+    turned = target.copy()
+    turned[sk.L_EAR] = np.nan  # the head turned: one ear went out of sight
+    _, labels = moved_limb_pixels(image, parsing, STANDING, turned)
+    assert not np.isin(labels, (lb.FACE, lb.HAIR)).any()
