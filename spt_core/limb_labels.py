@@ -28,6 +28,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from spt_core import labels as lb
 from spt_core import skeleton as sk
 from spt_core.parts import (
     DEFAULT_GEOMETRY,
@@ -66,7 +67,7 @@ STILL_MAP = True
 
 #: The labels a head that moved without turning carries (face and hair inside its square), and
 #: how far its transform may be from a similarity of scale 1 (decision 0010).
-HEAD_LABELS: tuple[int, ...] = (1, 2)  # face, hair (spt_core.labels)
+HEAD_LABELS: tuple[int, ...] = (lb.FACE, lb.HAIR)
 HEAD_DISTORTION = 0.15
 
 #: No opinion, in a layer of labels (:func:`target_layer`).
@@ -341,8 +342,6 @@ def with_limb_labels(probabilities, layers: np.ndarray):
     where the layer has one (a torch tensor; layers from :func:`target_layer`, ``NO_OPINION``
     or any negative value = no opinion)."""
     import torch
-
-    from spt_core import labels as lb
 
     layers = np.asarray(layers, np.int64)
     labels = torch.from_numpy(np.maximum(layers, 0)).to(probabilities.device)
