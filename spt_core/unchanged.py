@@ -72,6 +72,7 @@ def unchanged_mask(
     target_labels: torch.Tensor,
     source_poses: np.ndarray,
     target_poses: np.ndarray,
+    still: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """(B, 1, H, W) in [0, 1]: where the source's pixels are kept (see the module docstring).
 
@@ -79,6 +80,7 @@ def unchanged_mask(
         source_labels, target_labels: (B, 10, H, W) label maps, background first (soft
             allowed).
         source_poses, target_poses: (B, 18, 2) poses in the maps' frame (NaN missing).
+        still: the poses' :func:`still_region` when the caller has it already.
     """
     from spt_core.models.inputs import same_label
 
@@ -93,7 +95,9 @@ def unchanged_mask(
             + source_labels[:, b] * target_labels[:, a]
         )
     background = (source_labels[:, 0] * target_labels[:, 0]).float()
-    region = still_region(source, target, size, same.device, same.dtype)
+    region = (
+        still if still is not None else still_region(source, target, size, same.device, same.dtype)
+    )
     # The source's background right next to where the person left still holds the person's
     # anti-aliased outline: kept, it would draw a thin ghost of the old silhouette.
     band = left_band(source_labels, target_labels)
@@ -124,7 +128,7 @@ def bared_skin(
     source_labels: torch.Tensor,
     target_labels: torch.Tensor,
     source_poses: np.ndarray,
-    target_poses: np.ndarray,
+    still: torch.Tensor,
 ) -> torch.Tensor:
     """Where the target shows an arm's or a leg's skin on a place that did not move and the
     source shows a garment there (sleeves painted shorter, pants painted into a skirt), the
@@ -135,16 +139,14 @@ def bared_skin(
     The network reads the garment under the new skin through its skips and draws a ghost of
     it (checked trousers showing through painted-bare legs); skin has little texture a smooth
     fill would miss. ``output``, ``source``: (B, 3, H, W) in [-1, 1]; labels (B, 10, H, W),
-    background first (soft allowed).
+    background first (soft allowed); ``still``: (B, H, W) where nothing moved
+    (:func:`still_region`).
     """
     from spt_core.models.label_fill import label_fill
 
     skin = target_labels[:, list(SKIN_LABELS)].sum(1)
     garment = source_labels[:, list(lb.GARMENT_LABELS)].sum(1)
-    size = tuple(source_labels.shape[-2:])
-    region = (
-        skin * garment * still_region(source_poses, target_poses, size, skin.device, skin.dtype)
-    )
+    region = skin * garment * still.to(skin.dtype)
     inside = (region > 0.5).to(output.dtype)[:, None]
     if not bool(inside.any()):
         return output
@@ -230,8 +232,11 @@ def put_back(
 
     source_maps = with_background(source_parsing.float())
     target = with_background(target_parsing.float())
-    mask = unchanged_mask(source_maps, target, source_poses, target_poses)
+    size = tuple(target.shape[-2:])
+    # Where nothing moved, once for both the kept pixels and the bared skin.
+    still = still_region(source_poses, target_poses, size, target.device, target.dtype)
+    mask = unchanged_mask(source_maps, target, source_poses, target_poses, still)
     if fill:
         output = fill_uncovered(output.float(), source, source_maps, target)
-        output = bared_skin(output, source, source_maps, target, source_poses, target_poses)
+        output = bared_skin(output, source, source_maps, target, source_poses, still)
     return keep_unchanged(output.float(), source, mask)
